@@ -1,0 +1,53 @@
+import type { HttpHandler } from '@azure/functions';
+import type { Settings } from './config';
+import type { GraphGateway } from './graph/gateway';
+import { operationHandler } from './http/pipeline';
+import { healthHandler, methodNotAllowedHandler, notFoundHandler } from './http/service-routes';
+import { CATALOG, catalogRoutes, type HttpMethod, type Operation } from './operations/catalog';
+
+export type RegisteredMethod = HttpMethod | 'PUT' | 'HEAD' | 'OPTIONS';
+
+/** One HTTP function as registered with `app.http`. */
+export interface FunctionDefinition {
+  readonly name: string;
+  readonly route: string;
+  readonly methods: readonly RegisteredMethod[];
+  readonly authLevel: 'anonymous' | 'function';
+  readonly handler: HttpHandler;
+}
+
+/** Every method a 405 function answers for on a route: all the methods callers send but the route's own. */
+const ALL_METHODS: readonly RegisteredMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'];
+
+/** The Functions name of the 405 function of a route, e.g. `MethodNotAllowed_mobile-apps_mobileAppId_install-summary`. */
+export function methodNotAllowedName(route: string): string {
+  return `MethodNotAllowed_${route.replace(/[{}]/g, '').replace(/\//g, '_')}`;
+}
+
+/**
+ * The function app, derived from the catalog: one function per operation, one 405 function per
+ * route for the methods it does not serve, the health route, and a catch-all that answers 404
+ * as problem+json.
+ */
+export function facadeFunctions(settings: Settings, graph: GraphGateway, catalog: readonly Operation[] = CATALOG): FunctionDefinition[] {
+  const operations: FunctionDefinition[] = catalog.map((operation) => ({
+    name: operation.name,
+    route: operation.route,
+    methods: [operation.method],
+    authLevel: 'function',
+    handler: operationHandler(operation, graph),
+  }));
+  const methodNotAllowed: FunctionDefinition[] = [...catalogRoutes(catalog)].map(([route, allowed]) => ({
+    name: methodNotAllowedName(route),
+    route,
+    methods: ALL_METHODS.filter((method) => !(allowed as readonly string[]).includes(method)),
+    authLevel: 'function',
+    handler: methodNotAllowedHandler(route, allowed),
+  }));
+  return [
+    ...operations,
+    ...methodNotAllowed,
+    { name: 'Health', route: 'health', methods: ['GET'], authLevel: 'anonymous', handler: healthHandler(settings) },
+    { name: 'NotFound', route: '{*path}', methods: ALL_METHODS, authLevel: 'anonymous', handler: notFoundHandler },
+  ];
+}

@@ -1,0 +1,28 @@
+import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
+import type { Settings } from '../config';
+
+/**
+ * The identity the facade calls Graph with. Where an App Service style managed identity endpoint
+ * exists (Azure, or the local emulator), the managed identity and nothing else: a misconfigured
+ * app must fail rather than fall back to someone's developer login. Elsewhere the developer
+ * chain (environment, Azure CLI, azd, ...) so that `func start` works against a real tenant.
+ */
+export function createCredential(settings: Settings): TokenCredential {
+  if (settings.managedIdentityAvailable) {
+    return settings.managedIdentityClientId
+      ? new ManagedIdentityCredential({ clientId: settings.managedIdentityClientId })
+      : new ManagedIdentityCredential();
+  }
+  return new DefaultAzureCredential({
+    authorityHost: settings.endpoints.authorityHost,
+    ...(settings.managedIdentityClientId ? { managedIdentityClientId: settings.managedIdentityClientId } : {}),
+  });
+}
+
+/** A one-line, secret-free description of the credential in use, for the health route. */
+export function describeCredential(settings: Settings): string {
+  if (!settings.managedIdentityAvailable) return 'DefaultAzureCredential (developer credentials)';
+  return settings.managedIdentityClientId
+    ? `ManagedIdentityCredential (user-assigned, client id ${settings.managedIdentityClientId})`
+    : 'ManagedIdentityCredential (system-assigned)';
+}

@@ -1,0 +1,13 @@
+import { randomUUID } from 'node:crypto';
+
+const SAFE_CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * The correlation id of a call: the caller's `client-request-id` (or `x-ms-client-request-id`)
+ * when it is a plain token, otherwise a new GUID. It is sent to Graph, echoed to the caller and
+ * written in every log line of the call.
+ */
+export function correlationIdOf(headers: Headers): string {
+  const given = headers.get('client-request-id') ?? headers.get('x-ms-client-request-id');
+  return given && SAFE_CORRELATION_ID.test(given) ? given : randomUUID();
+}

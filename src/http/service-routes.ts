@@ -1,0 +1,47 @@
+import type { HttpHandler, HttpResponseInit } from '@azure/functions';
+import type { Settings } from '../config';
+import { describeCredential } from '../graph/credential';
+import { CATALOG, type HttpMethod } from '../operations/catalog';
+import { correlationIdOf } from './correlation';
+import { problemResponse } from './problem';
+
+/** Liveness and a configuration summary. Identifiers only: never a token, key or header value. */
+export function healthHandler(settings: Settings): HttpHandler {
+  return (request) =>
+    withRequestId(request.headers, {
+      status: 200,
+      headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+      body: JSON.stringify({
+        status: 'ok',
+        graphCloud: settings.cloud,
+        graphRoot: settings.endpoints.graphRoot,
+        graphRootOverridden: settings.graphBaseUrlOverride !== undefined,
+        credential: describeCredential(settings),
+        operations: CATALOG.length,
+        node: process.version,
+      }),
+    });
+}
+
+/** 405 for a known route asked with a method it does not serve, naming the ones it does. */
+export function methodNotAllowedHandler(route: string, allowed: readonly HttpMethod[]): HttpHandler {
+  return (request) => {
+    const response = problemResponse('method-not-allowed', {
+      status: 405,
+      detail: `${request.method} is not served on /${route}; use ${allowed.join(', ')}.`,
+      headers: { allow: allowed.join(', ') },
+    });
+    return withRequestId(request.headers, response);
+  };
+}
+
+/** 404 as problem+json for any path under the prefix that names no route. */
+export const notFoundHandler: HttpHandler = (request) =>
+  withRequestId(
+    request.headers,
+    problemResponse('not-found', { status: 404, detail: `No route matches ${new URL(request.url).pathname}.` }),
+  );
+
+function withRequestId(headers: Headers, response: HttpResponseInit): HttpResponseInit {
+  return { ...response, headers: { ...(response.headers as Record<string, string>), 'client-request-id': correlationIdOf(headers) } };
+}

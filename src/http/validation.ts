@@ -1,0 +1,136 @@
+import * as v from 'valibot';
+import { routeParameters, type Operation } from '../operations/catalog';
+import { GRAPH_VERSIONS, writeSchema, type GraphVersion } from '../schemas/entities';
+import { pathId } from '../schemas/primitives';
+import type { JsonObject } from './body';
+import type { FieldError } from './problem';
+
+/** A request that passed validation, ready to be sent to Graph. */
+export interface ValidRequest {
+  readonly params: Readonly<Record<string, string>>;
+  readonly version: GraphVersion;
+  readonly paging: Paging;
+  readonly body: JsonObject | undefined;
+}
+
+export interface Paging {
+  readonly top?: number;
+  readonly skipToken?: string;
+  readonly skip?: number;
+}
+
+export type Validation = { readonly ok: true; readonly value: ValidRequest } | { readonly ok: false; readonly errors: FieldError[] };
+
+const pageSize = v.pipe(v.string(), v.regex(/^[1-9][0-9]{0,2}$/, 'must be a whole number from 1 to 999'), v.transform(Number));
+const skipCount = v.pipe(v.string(), v.regex(/^[0-9]{1,9}$/, 'must be a whole number from 0 to 999999999'), v.transform(Number));
+const skipToken = v.pipe(
+  v.string(),
+  v.regex(/^[A-Za-z0-9._~+/=!*'()-]{1,2048}$/, 'must be the skipToken of a nextLink returned by this API'),
+);
+
+/** Checks path parameters, the query and the body together, so that a caller sees every problem at once. */
+export function validateRequest(operation: Operation, params: Readonly<Record<string, string>>, query: URLSearchParams, body: JsonObject | undefined): Validation {
+  const errors: FieldError[] = [];
+  const validParams: Record<string, string> = {};
+  for (const name of routeParameters(operation.route)) {
+    const value = params[name] ?? '';
+    const result = v.safeParse(pathId, value);
+    if (result.success) validParams[name] = result.output;
+    else errors.push({ parameter: name, detail: `${name} ${result.issues[0].message}` });
+  }
+
+  const version = resolveVersion(operation, query.get('graphVersion'), errors);
+  const paging = operation.kind === 'list' ? readPaging(query, errors) : {};
+  const validBody = body && version ? validateBody(operation, version, body, errors) : undefined;
+
+  if (errors.length > 0 || !version) return { ok: false, errors };
+  return { ok: true, value: { params: validParams, version, paging, body: validBody } };
+}
+
+function resolveVersion(operation: Operation, requested: string | null, errors: FieldError[]): GraphVersion | undefined {
+  const [defaultVersion] = operation.graphVersions;
+  if (requested === null) return defaultVersion;
+  const known = (GRAPH_VERSIONS as readonly string[]).includes(requested);
+  if (known && operation.graphVersions.includes(requested as GraphVersion)) return requested as GraphVersion;
+  const accepted = operation.graphVersions.join(' or ');
+  errors.push({
+    parameter: 'graphVersion',
+    detail: known
+      ? `${operation.summary} exists only in Graph ${accepted}; use graphVersion=${defaultVersion} or leave it out.`
+      : `graphVersion must be ${accepted}.`,
+  });
+  return undefined;
+}
+
+function readPaging(query: URLSearchParams, errors: FieldError[]): Paging {
+  const paging: { top?: number; skipToken?: string; skip?: number } = {};
+  const read = <T>(name: string, schema: v.GenericSchema<string, T>, store: (value: T) => void) => {
+    const raw = query.get(name);
+    if (raw === null) return;
+    const result = v.safeParse(schema, raw);
+    if (result.success) store(result.output);
+    else errors.push({ parameter: name, detail: `${name} ${result.issues[0].message}` });
+  };
+  read('top', pageSize, (value) => (paging.top = value));
+  read('skipToken', skipToken, (value) => (paging.skipToken = value));
+  read('skip', skipCount, (value) => (paging.skip = value));
+  return paging;
+}
+
+/** RFC 6901 pointer to a body member. */
+export function pointerTo(path: readonly (string | number)[]): string {
+  return path.map((key) => `/${String(key).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
+}
+
+const isAnnotation = (name: string) => name.startsWith('@odata.') || name.includes('@odata.');
+
+/**
+ * Validates a write body against the entity's schema for the version. Rules that span the whole
+ * body live here rather than in the schema, so that the schemas stay convertible to JSON Schema:
+ * `id` and OData annotations are dropped (a body read with GET can be sent back), a foreign
+ * `@odata.type` is refused, every unknown property is named, and an update must change something.
+ */
+function validateBody(operation: Operation, version: GraphVersion, body: JsonObject, errors: FieldError[]): JsonObject | undefined {
+  const entity = operation.entity;
+  const known = entity.properties[version] ?? {};
+  const kept: JsonObject = {};
+  const before = errors.length;
+
+  for (const [name, value] of Object.entries(body)) {
+    if (name === '@odata.type') {
+      if (value !== entity.odataType && value !== entity.odataType.slice(1)) {
+        errors.push({ pointer: pointerTo([name]), detail: `@odata.type must be ${entity.odataType} (or be left out).` });
+      }
+    } else if (name === 'id' || isAnnotation(name)) {
+      // Read-only in Graph; accepted so that a body read with GET can be sent back unchanged.
+    } else if (Object.hasOwn(known, name)) {
+      kept[name] = value;
+    } else {
+      errors.push({ pointer: pointerTo([name]), detail: unknownPropertyDetail(operation, version, name) });
+    }
+  }
+
+  const mode = operation.kind === 'create' ? 'create' : 'update';
+  const parsed = v.safeParse(writeSchema(entity, version, mode), kept, { abortEarly: false });
+  if (!parsed.success) {
+    for (const issue of parsed.issues) {
+      const path = (issue.path ?? []).map((item) => item.key as string | number);
+      const name = path.length > 0 ? String(path[0]) : '';
+      const detail = issue.kind === 'schema' && issue.input === undefined ? `${name} is required` : `${name} ${issue.message}`;
+      errors.push({ pointer: pointerTo(path), detail });
+    }
+  }
+  if (mode === 'update' && Object.keys(kept).length === 0 && errors.length === before) {
+    errors.push({ pointer: '', detail: `Send at least one property of ${entity.name} to change.` });
+  }
+  return errors.length === before ? kept : undefined;
+}
+
+function unknownPropertyDetail(operation: Operation, version: GraphVersion, name: string): string {
+  const elsewhere = GRAPH_VERSIONS.filter((other) => other !== version && Object.hasOwn(operation.entity.properties[other] ?? {}, name));
+  if (elsewhere.length > 0) {
+    return `${name} exists only in Graph ${elsewhere.join(', ')}; send it with graphVersion=${elsewhere[0]}.`;
+  }
+  const accepted = Object.keys(operation.entity.properties[version] ?? {}).join(', ');
+  return `${name} is not a property of ${operation.entity.name}; accepted: ${accepted}.`;
+}
