@@ -1,0 +1,76 @@
+import { createPublicKey, generateKeyPairSync, randomUUID, sign, verify, type KeyObject } from 'node:crypto';
+
+/** Claims of an app-only Entra token, the ones Graph looks at. */
+export interface AccessTokenClaims {
+  readonly aud: string;
+  readonly iss: string;
+  readonly tid: string;
+  readonly oid: string;
+  readonly appid: string;
+  readonly idtyp: 'app';
+  readonly roles: readonly string[];
+  readonly iat: number;
+  readonly nbf: number;
+  readonly exp: number;
+}
+
+export type TokenCheck = { readonly ok: true; readonly claims: AccessTokenClaims } | { readonly ok: false; readonly reason: string };
+
+const base64url = (value: Buffer | string) => Buffer.from(value).toString('base64url');
+
+/**
+ * Issues and verifies RS256 JWTs, so that the facade's credential receives a token shaped like
+ * Entra's and the Graph side can refuse a forged, expired or misaddressed one.
+ */
+export class TokenIssuer {
+  private readonly privateKey: KeyObject;
+  private readonly publicKey: KeyObject;
+  private readonly keyId = randomUUID();
+
+  constructor(readonly tenantId: string) {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    this.privateKey = privateKey;
+    this.publicKey = createPublicKey(privateKey);
+  }
+
+  /** A signed token for `audience` carrying `roles`, valid for `lifetimeSeconds`. */
+  issue(audience: string, clientId: string, objectId: string, roles: readonly string[], lifetimeSeconds = 3600): { token: string; expiresOn: number } {
+    const now = Math.floor(Date.now() / 1000);
+    const claims: AccessTokenClaims = {
+      aud: audience,
+      iss: `https://sts.windows.net/${this.tenantId}/`,
+      tid: this.tenantId,
+      oid: objectId,
+      appid: clientId,
+      idtyp: 'app',
+      roles: [...roles],
+      iat: now,
+      nbf: now - 60,
+      exp: now + lifetimeSeconds,
+    };
+    const header = { alg: 'RS256', typ: 'JWT', kid: this.keyId };
+    const signingInput = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(claims))}`;
+    const signature = sign('sha256', Buffer.from(signingInput), this.privateKey);
+    return { token: `${signingInput}.${base64url(signature)}`, expiresOn: claims.exp };
+  }
+
+  /** Verifies signature, lifetime and audience. */
+  check(token: string, acceptedAudiences: readonly string[]): TokenCheck {
+    const parts = token.split('.');
+    if (parts.length !== 3) return { ok: false, reason: 'IDX14100: JWT is not well formed.' };
+    const [header = '', payload = '', signature = ''] = parts;
+    const valid = verify('sha256', Buffer.from(`${header}.${payload}`), this.publicKey, Buffer.from(signature, 'base64url'));
+    if (!valid) return { ok: false, reason: 'Access token validation failure: invalid signature.' };
+    let claims: AccessTokenClaims;
+    try {
+      claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as AccessTokenClaims;
+    } catch {
+      return { ok: false, reason: 'Access token validation failure: unreadable claims.' };
+    }
+    const now = Math.floor(Date.now() / 1000);
+    if (claims.exp <= now) return { ok: false, reason: 'Lifetime validation failed, the token is expired.' };
+    if (!acceptedAudiences.includes(claims.aud)) return { ok: false, reason: 'Invalid audience.' };
+    if (claims.tid !== this.tenantId) return { ok: false, reason: 'Access token validation failure: wrong tenant.' };
+    return { ok: true, claims };
+  }
+}

@@ -1,0 +1,164 @@
+import { HttpRequest, HttpResponse, InvocationContext, type HttpResponseInit } from '@azure/functions';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { ROUTE_PREFIX } from '../src/http/links';
+import { loadFunctionApp, type RegisteredHttpFunction } from './functions-runtime';
+
+export interface RouteMatch {
+  readonly fn: RegisteredHttpFunction;
+  readonly params: Record<string, string>;
+}
+
+/** A template segment's rank: literals beat parameters, parameters beat catch-alls (as in ASP.NET routing). */
+const segmentRank = (segment: string) => (segment.startsWith('{*') ? 2 : segment.startsWith('{') ? 1 : 0);
+
+function precedence(route: string): string {
+  return route
+    .split('/')
+    .map((segment) => String(segmentRank(segment)))
+    .join('');
+}
+
+/** Functions ordered so that the first whose template and methods fit a request is the one the Functions host picks. */
+export function routingOrder(functions: readonly RegisteredHttpFunction[]): RegisteredHttpFunction[] {
+  return [...functions].sort((a, b) => (precedence(a.route) < precedence(b.route) ? -1 : precedence(a.route) > precedence(b.route) ? 1 : 0));
+}
+
+/** Path segments decoded the way ASP.NET Core routing decodes them: everything but `%2F`. */
+function decodedSegments(path: string): string[] {
+  return path.split('/').map((segment) => decodeURIComponent(segment.replace(/%2F/gi, '%252F')));
+}
+
+function matchTemplate(route: string, segments: readonly string[]): Record<string, string> | undefined {
+  const template = route.split('/');
+  const params: Record<string, string> = {};
+  for (const [index, part] of template.entries()) {
+    if (part.startsWith('{*')) {
+      params[part.slice(2, -1)] = segments.slice(index).join('/');
+      return params;
+    }
+    const segment = segments[index];
+    if (segment === undefined || segment === '') return undefined;
+    if (part.startsWith('{')) params[part.slice(1, -1)] = segment;
+    else if (part.toLowerCase() !== segment.toLowerCase()) return undefined;
+  }
+  return segments.length === template.length ? params : undefined;
+}
+
+/** The function serving `method` on `path` (the part after the route prefix), if any. */
+export function findRoute(ordered: readonly RegisteredHttpFunction[], method: string, path: string): RouteMatch | undefined {
+  const segments = decodedSegments(path);
+  for (const fn of ordered) {
+    if (!fn.methods.includes(method)) continue;
+    const params = matchTemplate(fn.route, segments);
+    if (params) return { fn, params };
+  }
+  return undefined;
+}
+
+const readBody = (request: IncomingMessage): Promise<Buffer> =>
+  new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => resolve(Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
+
+function headersOf(request: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return headers;
+}
+
+function log(functionName: string, invocationId: string) {
+  return (level: string, ...args: unknown[]) => {
+    const line = `[${new Date().toISOString()}] ${level.padEnd(11)} ${functionName} (${invocationId}): ${args.map(String).join(' ')}`;
+    if (level === 'error' || level === 'warning') console.error(line);
+    else console.log(line);
+  };
+}
+
+async function writeResponse(result: HttpResponseInit | HttpResponse | undefined, response: ServerResponse, method: string): Promise<void> {
+  const answer = result instanceof HttpResponse ? result : new HttpResponse(result ?? {});
+  const body = Buffer.from(await answer.arrayBuffer());
+  response.writeHead(answer.status, Object.fromEntries(answer.headers));
+  response.end(method === 'HEAD' ? undefined : body);
+}
+
+/** Serves registered functions over node:http under `/api`, the way `func start` does. */
+export function createLocalHost(functions: readonly RegisteredHttpFunction[]): Server {
+  const ordered = routingOrder(functions);
+  const prefix = `/${ROUTE_PREFIX}/`;
+  return createServer((request, response) => {
+    void (async () => {
+      const method = (request.method ?? 'GET').toUpperCase();
+      const url = new URL(request.url ?? '/', `http://${request.headers.host ?? 'localhost'}`);
+      if (url.pathname === '/admin/functions' && method === 'GET') {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify(functions.map(({ name, route, methods, authLevel }) => ({ name, route, methods, authLevel }))));
+        return;
+      }
+      let match: RouteMatch | undefined;
+      try {
+        match = url.pathname.startsWith(prefix) ? findRoute(ordered, method, url.pathname.slice(prefix.length)) : undefined;
+      } catch {
+        response.writeHead(400).end();
+        return;
+      }
+      if (!match) {
+        response.writeHead(404).end();
+        return;
+      }
+      const invocationId = randomUUID();
+      const body = await readBody(request);
+      const httpRequest = new HttpRequest({
+        method,
+        url: url.toString(),
+        headers: headersOf(request),
+        query: Object.fromEntries(url.searchParams),
+        params: match.params,
+        ...(body.byteLength > 0 ? { body: { bytes: body } } : {}),
+      });
+      const context = new InvocationContext({ invocationId, functionName: match.fn.name, logHandler: log(match.fn.name, invocationId) });
+      try {
+        await writeResponse(await match.fn.handler(httpRequest, context), response, method);
+      } catch (error) {
+        context.error(`Unhandled error: ${(error as Error).stack ?? String(error)}`);
+        if (!response.headersSent) response.writeHead(500);
+        response.end();
+      }
+    })();
+  });
+}
+
+/** The entry file package.json names, as the Functions host resolves it. */
+export function entryFile(projectRoot: string): string {
+  const manifest = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { main: string };
+  return join(projectRoot, manifest.main);
+}
+
+async function main(): Promise<void> {
+  const projectRoot = join(__dirname, '..', '..');
+  const functions = loadFunctionApp(entryFile(projectRoot));
+  const port = Number(process.env.PORT ?? 7071);
+  const server = createLocalHost(functions);
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const actualPort = (server.address() as AddressInfo).port;
+  console.log(`Functions registered: ${functions.map((fn) => fn.name).join(', ')}`);
+  console.log(`Facade listening on http://localhost:${actualPort}/${ROUTE_PREFIX}`);
+  const stop = () => server.close(() => process.exit(0));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error((error as Error).message);
+    process.exit(1);
+  });
+}

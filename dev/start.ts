@@ -1,0 +1,62 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { curlFor, SEED_EXAMPLES } from './examples';
+import { startGraphEmulator } from './graph-emulator/server';
+import { SEEDED_IDS } from './graph-emulator/state';
+
+// `npm start`: the Graph emulator in this process, the facade host in a child process wired to it
+// exactly as the Functions host would be in Azure (managed identity endpoint, Graph root over HTTPS).
+async function main(): Promise<void> {
+  const projectRoot = join(__dirname, '..', '..');
+  const emulator = await startGraphEmulator({ certPath: join(projectRoot, '.emulator', 'graph-emulator.pem') });
+  const port = process.env.PORT ?? '7071';
+  const host = spawn(process.execPath, [join(__dirname, 'host.js')], {
+    env: { ...process.env, ...emulator.facadeEnvironment(), PORT: port },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+
+  let announced = false;
+  host.stdout.setEncoding('utf8');
+  host.stdout.on('data', (chunk: string) => {
+    process.stdout.write(chunk);
+    const ready = /Facade listening on (\S+)/.exec(chunk);
+    if (ready && !announced) {
+      announced = true;
+      printWelcome(ready[1] as string, emulator.graphUrl, emulator.controlUrl);
+    }
+  });
+
+  const stop = () => {
+    host.kill('SIGTERM');
+    void emulator.close().then(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  host.on('exit', (code) => {
+    if (code !== 0 && code !== null) {
+      console.error(`The facade host stopped with exit code ${code}.`);
+      void emulator.close().then(() => process.exit(code));
+    }
+  });
+}
+
+function printWelcome(baseUrl: string, graphUrl: string, controlUrl: string): void {
+  const lines = [
+    '',
+    `intune-status-facade is running on the built-in Graph emulator (${graphUrl}).`,
+    `Base URL: ${baseUrl}`,
+    `Health:   curl ${baseUrl}/health`,
+    `Read:     curl ${baseUrl}/mobile-app-configurations/${SEEDED_IDS.mobileAppConfiguration}/user-status-summary`,
+    '',
+    ...SEED_EXAMPLES.flatMap((example) => [`# ${example.title}`, curlFor(example, baseUrl), '']),
+    `Emulator control (reset state, roles, faults): ${controlUrl}`,
+    'Stop with Ctrl+C.',
+    '',
+  ];
+  console.log(lines.join('\n'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

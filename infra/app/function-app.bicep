@@ -1,0 +1,149 @@
+// Flex Consumption plan (FC1, Linux) and the Node.js 22 function app. Every connection the
+// app makes is identity-based with the user-assigned identity: the app settings below hold
+// endpoints and a client id, never a key, secret or storage connection string.
+
+param name string
+param planName string
+param location string
+param tags object
+
+@description('Resource id of the user-assigned managed identity.')
+param identityId string
+
+@description('Client id of the user-assigned managed identity.')
+param identityClientId string
+
+param storageAccountName string
+param deploymentContainerName string
+param idempotencyTableName string
+param applicationInsightsName string
+
+@allowed([
+  'Global'
+  'USGov'
+  'USGovDoD'
+  'China'
+])
+param graphCloud string
+
+param maximumInstanceCount int
+param instanceMemoryMB int
+
+resource storageAccount 'Microsoft.Storage/storageAccounts@2024-01-01' existing = {
+  name: storageAccountName
+}
+
+resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: applicationInsightsName
+}
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    name: 'FC1'
+    tier: 'FlexConsumption'
+  }
+  properties: {
+    // Linux.
+    reserved: true
+  }
+}
+
+resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
+  name: name
+  location: location
+  tags: tags
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    clientCertEnabled: false
+    siteConfig: {
+      minTlsVersion: '1.2'
+      scmMinTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      http20Enabled: true
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storageAccount.properties.primaryEndpoints.blob}${deploymentContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityId
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      runtime: {
+        name: 'node'
+        version: '22'
+      }
+    }
+  }
+
+  // Flex Consumption takes the runtime from functionAppConfig: FUNCTIONS_WORKER_RUNTIME,
+  // FUNCTIONS_EXTENSION_VERSION and the WEBSITE_* content settings are not set there.
+  resource appSettings 'config' = {
+    name: 'appsettings'
+    properties: {
+      // Host storage, identity-based: service URIs + credential + client id.
+      AzureWebJobsStorage__credential: 'managedidentity'
+      AzureWebJobsStorage__clientId: identityClientId
+      AzureWebJobsStorage__blobServiceUri: storageAccount.properties.primaryEndpoints.blob
+      AzureWebJobsStorage__queueServiceUri: storageAccount.properties.primaryEndpoints.queue
+      AzureWebJobsStorage__tableServiceUri: storageAccount.properties.primaryEndpoints.table
+
+      // Application Insights. The connection string names the ingestion endpoint and the
+      // resource; with local auth disabled on the resource it grants nothing by itself:
+      // ingestion needs an Entra token, which the host gets with the identity named here.
+      APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
+      APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+
+      // Read by the app (src/config.ts): which Graph cloud, and which identity to use.
+      GRAPH_CLOUD: graphCloud
+      AZURE_CLIENT_ID: identityClientId
+
+      // Idempotency-key table: its name and an identity-based table connection named
+      // `IdempotencyStorage`, in the same form the Functions host uses for its own storage.
+      IDEMPOTENCY_TABLE_NAME: idempotencyTableName
+      IdempotencyStorage__tableServiceUri: storageAccount.properties.primaryEndpoints.table
+      IdempotencyStorage__credential: 'managedidentity'
+      IdempotencyStorage__clientId: identityClientId
+    }
+  }
+}
+
+// Basic (user name + password) publishing credentials off for FTP and for the SCM site:
+// deployments authenticate with Entra ID (azd does).
+resource ftpBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: functionApp
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
+resource scmBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: functionApp
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+output name string = functionApp.name
+output uri string = 'https://${functionApp.properties.defaultHostName}'
