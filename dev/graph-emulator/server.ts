@@ -61,6 +61,10 @@ export interface GraphEmulator {
   readonly certPath: string;
   readonly state: GraphState;
   readonly requests: RecordedRequest[];
+  /** Managed identity token requests, as `resource` and `client_id` (the tokens themselves are not kept here). */
+  readonly tokenRequests: { resource: string; clientId: string | undefined }[];
+  /** Every token issued, so that tests can prove none of them was ever logged. */
+  readonly issuedTokens: readonly string[];
   /** The settings that point a facade process at this emulator. */
   facadeEnvironment(): Record<string, string>;
   close(): Promise<void>;
@@ -105,7 +109,11 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
   const state = new GraphState();
   const requests: RecordedRequest[] = [];
   const faults: Fault[] = [];
+  const tokenRequests: { resource: string; clientId: string | undefined }[] = [];
+  const issuedTokens: string[] = [];
   let roles = [...DEFAULT_ROLES];
+  // Real Graph often answers a PATCH with 204 even when asked for the representation.
+  let honourPrefer = true;
   let graphUrl = '';
 
   const graphServer = createHttpsServer({ key: certificate.key, cert: certificate.cert }, (request, response) => {
@@ -177,8 +185,10 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
         return;
       }
       if (version !== 'v1.0' && version !== 'beta') throw new GraphError(400, 'BadRequest', `Invalid version: ${version}`);
-      const preferRepresentation = /return=representation/i.test(header(request, 'prefer') ?? '');
-      const context: CallContext = { version, method: request.method ?? 'GET', body, roles: checked.claims.roles, preferRepresentation, url };
+      const preferRepresentation = honourPrefer && /return=representation/i.test(header(request, 'prefer') ?? '');
+      // Roles are checked as currently assigned rather than as the token carries them, so that a
+      // test's role change applies at once; real Entra applies it with the next token.
+      const context: CallContext = { version, method: request.method ?? 'GET', body, roles, preferRepresentation, url };
       send(route(segments, context));
     } catch (error) {
       if (error instanceof GraphError) send(errorReply(error));
@@ -373,6 +383,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
           requests.length = 0;
           faults.length = 0;
           roles = [...DEFAULT_ROLES];
+          honourPrefer = true;
           return reply(204);
         case 'POST /_emulator/seed':
           state.seed(body as SeedRequest);
@@ -382,6 +393,9 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
           return reply(204);
         case 'GET /_emulator/roles':
           return reply(200, { roles });
+        case 'PUT /_emulator/behaviour':
+          honourPrefer = body.honourPrefer !== false;
+          return reply(204);
         case 'POST /_emulator/faults':
           faults.push(body as unknown as Fault);
           return reply(204);
@@ -407,8 +421,11 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
     if (url.searchParams.get('api-version') !== '2019-08-01' || !resource) {
       return reply(400, { statusCode: 400, message: 'api-version 2019-08-01 and resource are required.' });
     }
-    const clientId = url.searchParams.get('client_id') ?? SYSTEM_ASSIGNED_CLIENT_ID;
+    const requestedClientId = url.searchParams.get('client_id') ?? undefined;
+    tokenRequests.push({ resource, clientId: requestedClientId });
+    const clientId = requestedClientId ?? SYSTEM_ASSIGNED_CLIENT_ID;
     const { token, expiresOn } = issuer.issue(resource, clientId, randomUUID(), roles);
+    issuedTokens.push(token);
     reply(200, { access_token: token, expires_on: String(expiresOn), resource, token_type: 'Bearer', client_id: clientId });
   }
 
@@ -431,6 +448,8 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
     certPath,
     state,
     requests,
+    tokenRequests,
+    issuedTokens,
     facadeEnvironment: () => ({
       GRAPH_CLOUD: cloud,
       GRAPH_BASE_URL: graphUrl,
