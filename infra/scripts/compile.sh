@@ -26,6 +26,9 @@ infra_dir=$(cd "$script_dir/.." && pwd)
 repo_root=$(cd "$infra_dir/.." && pwd)
 shared_dir=${SHARED_DIR:-$repo_root/../shared}
 graph_types_dir=${BICEP_GRAPH_TYPES_DIR:-$shared_dir/bicep-graph-types/v1.0-1.0.0}
+if [[ -d "$graph_types_dir" ]]; then
+  graph_types_dir=$(cd "$graph_types_dir" && pwd)
+fi
 bicep_version=${BICEP_CLI_VERSION:-$default_bicep_version}
 
 # No telemetry, banners or first-run work from the .NET SDK.
@@ -42,7 +45,8 @@ die() { printf 'infra-compile: FAILED: %s\n' "$*" >&2; exit 1; }
 # Runs a command with no network at all when the kernel lets us make a network namespace;
 # otherwise runs it as is (the compile needs no network either way: no registry reference
 # is left in the temporary bicepconfig.json or in any Bicep file).
-if unshare --user --map-root-user --net true 2>/dev/null; then
+# INFRA_COMPILE_NO_NETNS=1 skips the namespace (to trace the CLI's own behaviour).
+if [[ "${INFRA_COMPILE_NO_NETNS:-}" != 1 ]] && unshare --user --map-root-user --net true 2>/dev/null; then
   offline() { unshare --user --map-root-user --net -- "$@"; }
   offline_note='in an empty network namespace'
 else
@@ -133,9 +137,8 @@ if (cd "$work/infra" && grep -nE "^\s*(module|extension|import)\b.*'(br:|br/|ts:
 fi
 
 # ---- 4. Build and lint every file ---------------------------------------------------------
-errors=0
-warnings=0
-infos=0
+failures=0 # bicep runs that failed without printing an error diagnostic (crash, bad arguments)
+: >"$work/diagnostics.txt"
 mkdir -p "$work/out"
 
 # Runs one bicep command, prints its diagnostics with paths relative to the repository, and
@@ -149,12 +152,15 @@ check() {
   w=$(grep -cE '\) : Warning ' <<<"$output" || true)
   i=$(grep -cE '\) : Info ' <<<"$output" || true)
   if (( status != 0 && e == 0 )); then
-    e=1 # a failure without a diagnostic line (crash, bad arguments) still counts
+    e=1
   fi
   [[ -n "$output" ]] && printf '%s\n' "$output" >&2
-  errors=$((errors + e))
-  warnings=$((warnings + w))
-  infos=$((infos + i))
+  # main.bicep repeats its modules' diagnostics and build and lint repeat each other: the
+  # totals count each distinct diagnostic once.
+  grep -E '\) : (Error|Warning|Info) ' <<<"$output" >>"$work/diagnostics.txt" || true
+  if (( status != 0 )) && ! grep -qE '\) : Error ' <<<"$output"; then
+    failures=$((failures + 1))
+  fi
   printf '  %-6s infra/%-32s %d error(s), %d warning(s)\n' "$step" "$file" "$e" "$w" >&2
 }
 
@@ -164,6 +170,11 @@ for file in "${bicep_files[@]}"; do
   check build "$file" build "$file" --outfile "$work/out/${file%.bicep}.json"
   check lint "$file" lint "$file"
 done
+
+sort -u "$work/diagnostics.txt" -o "$work/diagnostics.txt"
+errors=$(( $(grep -cE '\) : Error ' "$work/diagnostics.txt" || true) + failures ))
+warnings=$(grep -cE '\) : Warning ' "$work/diagnostics.txt" || true)
+infos=$(grep -cE '\) : Info ' "$work/diagnostics.txt" || true)
 
 # The compiled templates must import the same extension users get from the registry.
 for compiled in "$work/out/main.json" "$work/out/app/graph-permissions.json"; do
@@ -185,8 +196,15 @@ if [[ -f "$params" ]]; then
   fi
 fi
 
+# Keep the compiled ARM templates when asked (e.g. as a CI artifact).
+if [[ -n "${INFRA_COMPILE_OUT:-}" ]]; then
+  mkdir -p "$INFRA_COMPILE_OUT"
+  cp -R "$work/out/." "$INFRA_COMPILE_OUT/"
+  log "compiled templates copied to $INFRA_COMPILE_OUT"
+fi
+
 elapsed=$((SECONDS - started))
-summary="${#bicep_files[@]} Bicep files built and linted with ${bicep_banner}: ${errors} error(s), ${warnings} warning(s), ${infos} info(s) in ${elapsed}s"
+summary="${#bicep_files[@]} Bicep files built and linted with ${bicep_banner}: ${errors} error(s), ${warnings} warning(s), ${infos} info(s) (distinct diagnostics) in ${elapsed}s"
 if (( errors > 0 || warnings > 0 )); then
   printf 'infra-compile: FAILED: %s\n' "$summary"
   exit 1

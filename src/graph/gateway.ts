@@ -106,7 +106,8 @@ export function createGraphGateway(settings: Settings, credential: TokenCredenti
         .header('client-request-id', call.clientRequestId)
         .responseType(ResponseType.RAW);
       if (call.top !== undefined) request = request.top(call.top);
-      if (call.skipToken !== undefined) request = request.skipToken(call.skipToken);
+      // Graph's nextLinks spell it $skiptoken; the client's skipToken() would send $skipToken.
+      if (call.skipToken !== undefined) request = request.query({ $skiptoken: call.skipToken });
       if (call.skip !== undefined) request = request.skip(call.skip);
       if (call.method === 'PATCH') request = request.header('Prefer', 'return=representation');
 
