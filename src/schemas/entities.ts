@@ -80,6 +80,11 @@ export const mobileAppConfigurationUserStatus: EntityDefinition = {
 
 export type WriteMode = 'update' | 'create';
 
+/** A required property must be present and not null: a nullable schema gives way to what it wraps. */
+function withoutNull(schema: v.ObjectEntries[string]): v.ObjectEntries[string] {
+  return schema.type === 'nullable' ? (schema as v.NullableSchema<v.GenericSchema, undefined>).wrapped : schema;
+}
+
 /**
  * The valibot schema of a write body for one entity, version and mode: every property optional
  * on update; on create the entity's required properties present and not null. Plain objects only,
@@ -90,7 +95,7 @@ export function writeSchema(entity: EntityDefinition, version: GraphVersion, mod
   const shaped: v.ObjectEntries = {};
   for (const [name, schema] of Object.entries(entries)) {
     const required = mode === 'create' && entity.requiredOnCreate.includes(name);
-    shaped[name] = required ? v.nonNullable(schema, 'must not be null') : v.optional(schema);
+    shaped[name] = required ? withoutNull(schema) : v.optional(schema);
   }
   return v.object(shaped);
 }

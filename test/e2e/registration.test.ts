@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createCoreApiStandIn } from '../../dev/functions-runtime';
+import { CATALOG, catalogRoutes } from '../../src/operations/catalog';
+import { methodNotAllowedName } from '../../src/functions';
+import { startHostProcess } from '../support/stack';
+
+// `@azure/functions` registers each function through `@azure/functions-core`, which only the
+// Functions worker provides. Providing it here records the registrations exactly as the worker
+// receives them when it loads the app's entry file.
+const mockCore = createCoreApiStandIn();
+jest.mock('@azure/functions-core', () => mockCore.coreApi, { virtual: true });
+
+const projectRoot = join(__dirname, '..', '..');
+const manifest = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { main: string };
+
+const summaryOf = (fn: { name: string; route: string; methods: readonly string[]; authLevel: string }) => ({
+  name: fn.name,
+  route: fn.route,
+  methods: [...fn.methods].sort(),
+  authLevel: fn.authLevel,
+});
+
+beforeAll(() => {
+  jest.isolateModules(() => {
+    require(join(projectRoot, manifest.main));
+  });
+});
+
+test('package.json main is the built entry file', () => {
+  expect(manifest.main).toBe('dist/src/index.js');
+});
+
+test('every catalog operation is registered with app.http: name, route, method, function key', () => {
+  const registered = mockCore.registered.map(summaryOf);
+  for (const operation of CATALOG) {
+    expect(registered).toContainEqual({ name: operation.name, route: operation.route, methods: [operation.method], authLevel: 'function' });
+  }
+});
+
+test('each route answers 405 for the methods it does not serve, and health and 404 are registered', () => {
+  const byName = new Map(mockCore.registered.map((fn) => [fn.name, summaryOf(fn)]));
+  for (const [route, methods] of catalogRoutes()) {
+    const methodNotAllowed = byName.get(methodNotAllowedName(route));
+    expect(methodNotAllowed?.route).toBe(route);
+    expect(methodNotAllowed?.authLevel).toBe('function');
+    for (const method of methods) expect(methodNotAllowed?.methods).not.toContain(method);
+  }
+  expect(byName.get('Health')).toEqual({ name: 'Health', route: 'health', methods: ['GET'], authLevel: 'anonymous' });
+  expect(byName.get('NotFound')?.route).toBe('{*path}');
+  expect(mockCore.registered).toHaveLength(CATALOG.length + catalogRoutes().size + 2);
+});
+
+test('the local host serves exactly the registered set', async () => {
+  const host = await startHostProcess({});
+  try {
+    const listed = (await (await fetch(host.baseUrl.replace(/\/api$/, '/admin/functions'))).json()) as { name: string; route: string; methods: string[]; authLevel: string }[];
+    expect(listed.map(summaryOf).sort((a, b) => a.name.localeCompare(b.name))).toEqual(
+      mockCore.registered.map(summaryOf).sort((a, b) => a.name.localeCompare(b.name)),
+    );
+  } finally {
+    host.child.kill('SIGTERM');
+  }
+});

@@ -1,0 +1,51 @@
+import { loadSettings, SettingsError } from '../../src/config';
+import { GRAPH_CLOUDS } from '../../src/graph/clouds';
+
+describe('national cloud selection picks Graph root, token scope and authority together', () => {
+  test.each([
+    ['Global', 'https://graph.microsoft.com', 'https://graph.microsoft.com/.default', 'https://login.microsoftonline.com'],
+    ['USGov', 'https://graph.microsoft.us', 'https://graph.microsoft.us/.default', 'https://login.microsoftonline.us'],
+    ['USGovDoD', 'https://dod-graph.microsoft.us', 'https://dod-graph.microsoft.us/.default', 'https://login.microsoftonline.us'],
+    ['China', 'https://microsoftgraph.chinacloudapi.cn', 'https://microsoftgraph.chinacloudapi.cn/.default', 'https://login.chinacloudapi.cn'],
+  ])('%s', (cloud, graphRoot, scope, authorityHost) => {
+    const settings = loadSettings({ GRAPH_CLOUD: cloud });
+    expect(settings.cloud).toBe(cloud);
+    expect(settings.endpoints).toEqual({ graphRoot, scope, authorityHost });
+  });
+
+  test('every scope is its own root plus /.default', () => {
+    for (const endpoints of Object.values(GRAPH_CLOUDS)) expect(endpoints.scope).toBe(`${endpoints.graphRoot}/.default`);
+  });
+
+  test('Global is the default, and an empty setting counts as unset', () => {
+    expect(loadSettings({}).cloud).toBe('Global');
+    expect(loadSettings({ GRAPH_CLOUD: '' }).cloud).toBe('Global');
+  });
+
+  test('GRAPH_BASE_URL replaces the root only: scope and authority stay the cloud’s', () => {
+    const settings = loadSettings({ GRAPH_CLOUD: 'China', GRAPH_BASE_URL: 'https://localhost:7443/' });
+    expect(settings.endpoints).toEqual({ ...GRAPH_CLOUDS.China, graphRoot: 'https://localhost:7443' });
+    expect(settings.graphBaseUrlOverride).toBe('https://localhost:7443/');
+  });
+});
+
+describe('settings are validated with a message naming the setting', () => {
+  test.each([
+    [{ GRAPH_CLOUD: 'global' }, /GRAPH_CLOUD must be one of Global, USGov, USGovDoD, China/],
+    [{ GRAPH_BASE_URL: 'not a url' }, /GRAPH_BASE_URL must be an absolute URL/],
+    [{ GRAPH_BASE_URL: 'http://localhost:7443' }, /GRAPH_BASE_URL must use https/],
+    [{ AZURE_CLIENT_ID: 'my-identity' }, /AZURE_CLIENT_ID must be a client id/],
+  ])('%j', (environment, message) => {
+    expect(() => loadSettings(environment)).toThrow(SettingsError);
+    expect(() => loadSettings(environment)).toThrow(message);
+  });
+
+  test('every bad setting is named at once', () => {
+    expect(() => loadSettings({ GRAPH_CLOUD: 'Mars', AZURE_CLIENT_ID: 'x' })).toThrow(/GRAPH_CLOUD.*; AZURE_CLIENT_ID/);
+  });
+
+  test('the managed identity is used where its endpoint is configured', () => {
+    expect(loadSettings({ IDENTITY_ENDPOINT: 'http://127.0.0.1:1/msi/token', IDENTITY_HEADER: 'h' }).managedIdentityAvailable).toBe(true);
+    expect(loadSettings({}).managedIdentityAvailable).toBe(false);
+  });
+});
