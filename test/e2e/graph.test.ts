@@ -233,6 +233,7 @@ describe('settings', () => {
     const health = await stack.call('GET', 'health');
     expect(health.status).toBe(200);
     expect(health.json).toMatchObject({ status: 'ok', graphCloud: 'Global', graphRootOverridden: true, credential: 'ManagedIdentityCredential (system-assigned)', operations: 11 });
+    expect(health.json.node).toMatch(/^v22\./);
     expect(health.text).not.toContain(stack.emulator.identityHeader);
   });
 });
