@@ -42,16 +42,21 @@ trap 'rm -rf "$work"' EXIT
 log() { printf 'infra-compile: %s\n' "$*" >&2; }
 die() { printf 'infra-compile: FAILED: %s\n' "$*" >&2; exit 1; }
 
-# Runs a command with no network at all when the kernel lets us make a network namespace;
-# otherwise runs it as is (the compile needs no network either way: no registry reference
-# is left in the temporary bicepconfig.json or in any Bicep file).
+# Runs a Bicep CLI command without network access. Bicep 0.49 issues an HTTPS request to
+# aka.ms on every build and lint (seen with strace; the compile does not need it), so:
+#  - every HTTP(S) request is sent to a proxy on the loopback discard port, where it is
+#    refused at once, so no name is even looked up;
+#  - and, when the kernel allows it, the command runs in an empty network namespace.
 # INFRA_COMPILE_NO_NETNS=1 skips the namespace (to trace the CLI's own behaviour).
+readonly loopback_proxy='http://127.0.0.1:9'
+no_proxy_env=(HTTPS_PROXY="$loopback_proxy" https_proxy="$loopback_proxy" HTTP_PROXY="$loopback_proxy"
+  http_proxy="$loopback_proxy" ALL_PROXY="$loopback_proxy" all_proxy="$loopback_proxy" NO_PROXY= no_proxy=)
 if [[ "${INFRA_COMPILE_NO_NETNS:-}" != 1 ]] && unshare --user --map-root-user --net true 2>/dev/null; then
-  offline() { unshare --user --map-root-user --net -- "$@"; }
+  offline() { env "${no_proxy_env[@]}" unshare --user --map-root-user --net -- "$@"; }
   offline_note='in an empty network namespace'
 else
-  offline() { "$@"; }
-  offline_note='without a network namespace (unshare not permitted)'
+  offline() { env "${no_proxy_env[@]}" "$@"; }
+  offline_note='with HTTP(S) sent to a refused loopback proxy (no network namespace available)'
 fi
 
 # ---- 1. Bicep CLI -------------------------------------------------------------------------
@@ -93,7 +98,7 @@ else
   bicep_source="NuGet Azure.Bicep.CommandLine.linux-x64 ${bicep_version}"
 fi
 [[ -x "$bicep" ]] || die "bicep CLI not executable: $bicep"
-bicep_banner=$("$bicep" --version)
+bicep_banner=$(offline "$bicep" --version)
 log "using ${bicep_banner} (${bicep_source}: ${bicep})"
 
 # The Graph extension v1.0:1.0.0 needs Bicep 0.36.1 or later.

@@ -40,10 +40,11 @@ describe('every request example of the Graph pages the facade was specified from
 // The examples above are the pages' own request bodies. Where the pages are at hand (beside a
 // checkout, as in CI), check that each example still matches one of them exactly.
 const seedsFolder = join(__dirname, '..', '..', '..', 'shared', 'seeds');
-const describeWithSeeds = existsSync(seedsFolder) ? describe : describe.skip;
+const seedsPresent = existsSync(seedsFolder);
+const describeWithSeeds = seedsPresent ? describe : describe.skip;
 
 describeWithSeeds('the examples match the seed pages', () => {
-  const requestBodies = readdirSync(seedsFolder).flatMap((file) => {
+  const requestBodies = (seedsPresent ? readdirSync(seedsFolder) : []).flatMap((file) => {
     const text = readFileSync(join(seedsFolder, file), 'utf8');
     // The request body is the JSON object right after the example request's Content-length line.
     const match = /Content-length: \d+\s*\n(\{[\s\S]*?\n\})/i.exec(text);
