@@ -153,7 +153,9 @@ async function readBody(response: Response): Promise<unknown> {
 const TOKEN_ERRORS = new Set(['CredentialUnavailableError', 'AuthenticationError', 'AggregateAuthenticationError', 'AuthenticationRequiredError']);
 
 function unreachable(error: unknown): GraphUnreachableError {
-  const name = (error as { name?: string })?.name ?? '';
+  // The Graph client wraps a credential's error in a GraphError whose `code` is the original name.
+  const { code, name } = (error ?? {}) as { code?: unknown; name?: string };
+  const kind = typeof code === 'string' ? code : (name ?? '');
   const message = (error as { message?: string })?.message ?? String(error);
-  return TOKEN_ERRORS.has(name) ? new GraphUnreachableError('token', message) : new GraphUnreachableError('network', message);
+  return TOKEN_ERRORS.has(kind) ? new GraphUnreachableError('token', message) : new GraphUnreachableError('network', message);
 }

@@ -165,6 +165,39 @@ describe('retries toward Graph', () => {
   });
 });
 
+describe('when Graph cannot be asked', () => {
+  test('no token (the identity endpoint refuses): 503 with Retry-After, and nothing sent to Graph', async () => {
+    const noToken = await startStack({ facadeEnvironment: { IDENTITY_HEADER: 'not-the-header' } });
+    try {
+      const answer = await noToken.call('GET', summary);
+      expect(answer.status).toBe(503);
+      expect(answer.json.type).toBe('urn:intune-status-facade:problem:token-unavailable');
+      expect(answer.headers.get('retry-after')).toBeTruthy();
+      expect(noToken.emulator.requests).toHaveLength(0);
+    } finally {
+      await noToken.stop();
+    }
+  });
+
+  test('Graph unreachable: 502', async () => {
+    const unreachable = await startStack({ facadeEnvironment: { GRAPH_BASE_URL: 'https://localhost:9' } });
+    try {
+      const answer = await unreachable.call('GET', summary);
+      expect(answer.status).toBe(502);
+      expect(answer.json.type).toBe('urn:intune-status-facade:problem:graph-unreachable');
+    } finally {
+      await unreachable.stop();
+    }
+  });
+
+  test('a Graph 500 is a 502 that carries what Graph said', async () => {
+    await stack.control('POST', 'faults', { method: 'GET', status: 500, code: 'InternalServerError', message: 'boom' });
+    const answer = await stack.call('GET', summary);
+    expect(answer.status).toBe(502);
+    expect(answer.json.graph).toMatchObject({ status: 500, code: 'InternalServerError' });
+  });
+});
+
 describe('logs', () => {
   test('one structured line per call, with operation, status, Graph request id and duration', async () => {
     const answer = await stack.call('GET', summary, { headers: { 'client-request-id': 'log-check-1' } });
