@@ -100,11 +100,11 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   resource appSettings 'config' = {
     name: 'appsettings'
     properties: {
-      // Host storage, identity-based: service URIs + credential + client id.
+      // Host storage, identity-based: service URIs + credential + client id. No queue URI:
+      // HTTP triggers use no queue, and the identity holds no queue role.
       AzureWebJobsStorage__credential: 'managedidentity'
       AzureWebJobsStorage__clientId: identityClientId
       AzureWebJobsStorage__blobServiceUri: storageAccount.properties.primaryEndpoints.blob
-      AzureWebJobsStorage__queueServiceUri: storageAccount.properties.primaryEndpoints.queue
       AzureWebJobsStorage__tableServiceUri: storageAccount.properties.primaryEndpoints.table
 
       // Application Insights. The connection string names the ingestion endpoint and the
