@@ -11,7 +11,19 @@ export interface Settings {
   readonly managedIdentityClientId: string | undefined;
   /** True where an App Service style managed identity endpoint is present (Azure, or the emulator). */
   readonly managedIdentityAvailable: boolean;
+  /** How long one facade call may spend on Graph, retries and waits included. */
+  readonly timeBudgetMs: number;
+  /** Writes this instance sends to Graph per 20 seconds at most, and how many may go at once. */
+  readonly writesPer20Seconds: number;
+  readonly writeBurst: number;
+  readonly idempotency: IdempotencySettings;
 }
+
+/** Where Idempotency-Key records live: a table (Azure Storage or Azurite), else this instance's memory. */
+export type IdempotencySettings =
+  | { readonly kind: 'table'; readonly tableName: string; readonly tableServiceUri: string; readonly clientId: string | undefined }
+  | { readonly kind: 'table'; readonly tableName: string; readonly connectionString: string }
+  | { readonly kind: 'memory' };
 
 const emptyAsUnset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 
@@ -32,7 +44,27 @@ const EnvironmentSchema = v.object({
   AZURE_CLIENT_ID: v.optional(v.pipe(v.string(), v.regex(GUID, 'AZURE_CLIENT_ID must be a client id (a GUID)'))),
   IDENTITY_ENDPOINT: v.optional(v.string()),
   IDENTITY_HEADER: v.optional(v.string()),
+  GRAPH_TIME_BUDGET_SECONDS: v.optional(wholeNumber('GRAPH_TIME_BUDGET_SECONDS', 1, 110), '30'),
+  GRAPH_WRITES_PER_20S: v.optional(wholeNumber('GRAPH_WRITES_PER_20S', 1, 200), '90'),
+  GRAPH_WRITE_BURST: v.optional(wholeNumber('GRAPH_WRITE_BURST', 1, 200), '10'),
+  IDEMPOTENCY_TABLE_NAME: v.optional(
+    v.pipe(v.string(), v.regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, 'IDEMPOTENCY_TABLE_NAME must be a table name: a letter, then 2 to 62 letters or digits')),
+    'idempotencykeys',
+  ),
+  IdempotencyStorage: v.optional(v.string()),
+  IdempotencyStorage__tableServiceUri: v.optional(
+    v.pipe(v.string(), v.url('IdempotencyStorage__tableServiceUri must be an absolute URL')),
+  ),
+  IdempotencyStorage__clientId: v.optional(
+    v.pipe(v.string(), v.regex(GUID, 'IdempotencyStorage__clientId must be a client id (a GUID)')),
+  ),
 });
+
+/** A whole number setting from `min` to `max`. */
+function wholeNumber(name: string, min: number, max: number) {
+  const message = `${name} must be a whole number from ${min} to ${max}`;
+  return v.pipe(v.string(), v.regex(/^\d{1,6}$/, message), v.transform(Number), v.minValue(min, message), v.maxValue(max, message));
+}
 
 /** Raised when a setting is invalid; the message names each setting and what it accepts. */
 export class SettingsError extends Error {
@@ -56,5 +88,22 @@ export function loadSettings(environment: Readonly<Record<string, string | undef
     graphBaseUrlOverride: env.GRAPH_BASE_URL,
     managedIdentityClientId: env.AZURE_CLIENT_ID,
     managedIdentityAvailable: Boolean(env.IDENTITY_ENDPOINT && env.IDENTITY_HEADER),
+    timeBudgetMs: env.GRAPH_TIME_BUDGET_SECONDS * 1000,
+    writesPer20Seconds: env.GRAPH_WRITES_PER_20S,
+    writeBurst: env.GRAPH_WRITE_BURST,
+    idempotency: idempotencyStorage(env.IDEMPOTENCY_TABLE_NAME, env),
   };
+}
+
+function idempotencyStorage(
+  tableName: string,
+  env: { IdempotencyStorage?: string; IdempotencyStorage__tableServiceUri?: string; IdempotencyStorage__clientId?: string },
+): IdempotencySettings {
+  // Identity-based in Azure (the Functions convention `<name>__tableServiceUri`); a connection
+  // string only for a local emulator such as Azurite.
+  if (env.IdempotencyStorage__tableServiceUri) {
+    return { kind: 'table', tableName, tableServiceUri: env.IdempotencyStorage__tableServiceUri, clientId: env.IdempotencyStorage__clientId };
+  }
+  if (env.IdempotencyStorage) return { kind: 'table', tableName, connectionString: env.IdempotencyStorage };
+  return { kind: 'memory' };
 }

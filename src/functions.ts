@@ -1,7 +1,6 @@
 import type { HttpHandler } from '@azure/functions';
 import type { Settings } from './config';
-import type { GraphGateway } from './graph/gateway';
-import { operationHandler } from './http/pipeline';
+import { operationHandler, type PipelineDependencies } from './http/pipeline';
 import { healthHandler, methodNotAllowedHandler, notFoundHandler } from './http/service-routes';
 import { CATALOG, catalogRoutes, type HttpMethod, type Operation } from './operations/catalog';
 
@@ -29,13 +28,13 @@ export function methodNotAllowedName(route: string): string {
  * route for the methods it does not serve, the health route, and a catch-all that answers 404
  * as problem+json.
  */
-export function facadeFunctions(settings: Settings, graph: GraphGateway, catalog: readonly Operation[] = CATALOG): FunctionDefinition[] {
+export function facadeFunctions(settings: Settings, dependencies: PipelineDependencies, catalog: readonly Operation[] = CATALOG): FunctionDefinition[] {
   const operations: FunctionDefinition[] = catalog.map((operation) => ({
     name: operation.name,
     route: operation.route,
     methods: [operation.method],
     authLevel: 'function',
-    handler: operationHandler(operation, graph),
+    handler: operationHandler(operation, dependencies),
   }));
   const methodNotAllowed: FunctionDefinition[] = [...catalogRoutes(catalog)].map(([route, allowed]) => ({
     name: methodNotAllowedName(route),
@@ -47,7 +46,7 @@ export function facadeFunctions(settings: Settings, graph: GraphGateway, catalog
   return [
     ...operations,
     ...methodNotAllowed,
-    { name: 'Health', route: 'health', methods: ['GET'], authLevel: 'anonymous', handler: healthHandler(settings) },
+    { name: 'Health', route: 'health', methods: ['GET'], authLevel: 'anonymous', handler: healthHandler(settings, dependencies) },
     { name: 'NotFound', route: '{*path}', methods: ALL_METHODS, authLevel: 'anonymous', handler: notFoundHandler },
   ];
 }

@@ -1,18 +1,11 @@
 import type { TokenCredential } from '@azure/identity';
-import {
-  AuthenticationHandler,
-  Client,
-  HTTPMessageHandler,
-  ResponseType,
-  RetryHandler,
-  RetryHandlerOptions,
-  TelemetryHandler,
-  type FetchOptions,
-} from '@microsoft/microsoft-graph-client';
+import { AuthenticationHandler, Client, HTTPMessageHandler, ResponseType, TelemetryHandler } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
 import type { Settings } from '../config';
 import type { HttpMethod } from '../operations/catalog';
 import type { GraphVersion } from '../schemas/entities';
+import { nextStep, type AttemptOutcome } from './retry-policy';
+import { WriteLimiter } from './write-limiter';
 
 /** One call to Graph, fully resolved: the path is already built from validated ids. */
 export interface GraphCall {
@@ -34,61 +27,49 @@ export interface GraphAnswer {
   readonly body: unknown;
 }
 
-/** Graph could not be asked: no token, or no connection. */
-export class GraphUnreachableError extends Error {
-  override readonly name = 'GraphUnreachableError';
-  constructor(
-    readonly reason: 'token' | 'network',
-    message: string,
-  ) {
-    super(message);
-  }
+/** Why a call ended without a usable answer. */
+export type GraphFailure = 'token' | 'network' | 'timeout' | 'throttled-locally';
+
+/** How a call ended after the retry policy had its say. */
+export interface GraphResult {
+  /** Graph's last answer; with no failure it is the final one. */
+  readonly answer: GraphAnswer | undefined;
+  readonly failure: GraphFailure | undefined;
+  /** A write may have been applied although no success was seen (a POST that met a 503/504, a reset or a timeout). */
+  readonly maybeApplied: boolean;
+  /** When the caller may try again, where known. */
+  readonly retryAfterSeconds: number | undefined;
+  readonly attempts: number;
 }
 
 export interface GraphGateway {
-  send(call: GraphCall): Promise<GraphAnswer>;
+  /** Sends the call, retrying per the policy until `deadline` (epoch ms). */
+  send(call: GraphCall, deadline: number): Promise<GraphResult>;
+  readonly writeLimiter: WriteLimiter;
 }
 
-/** Longest Retry-After the facade waits out itself; a longer one is passed on to the caller. */
-const MAX_RETRY_AFTER_SECONDS = 10;
-const RETRY_DELAY_SECONDS = 1;
-const MAX_RETRIES = 3;
-
-/**
- * Whether the Graph client's RetryHandler may send a request again after a 429/503/504. It would
- * retry a POST too; a POST that got 503/504 may have been applied, so only a 429 (refused
- * before any work) is retried for it. A long Retry-After is handed to the caller instead of
- * holding the call open.
- */
-export function mayRetry(method: string, status: number, retryAfter: string | null): boolean {
-  if (method.toUpperCase() === 'POST' && status !== 429) return false;
-  if (retryAfter === null) return true;
-  const seconds = Number(retryAfter);
-  const wait = Number.isNaN(seconds) ? (Date.parse(retryAfter) - Date.now()) / 1000 : seconds;
-  return !(wait > MAX_RETRY_AFTER_SECONDS);
-}
-
-function methodOf(request: Request | string, options: FetchOptions | undefined): string {
-  return typeof request === 'string' ? (options?.method ?? 'GET') : request.method;
-}
+const isWrite = (method: HttpMethod) => method !== 'GET';
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const TOKEN_ERRORS = new Set(['CredentialUnavailableError', 'AuthenticationError', 'AggregateAuthenticationError', 'AuthenticationRequiredError']);
+const TIMEOUT_ERRORS = new Set(['TimeoutError', 'AbortError']);
 
 function createClient(settings: Settings, credential: TokenCredential, version: GraphVersion): Client {
   const authProvider = new TokenCredentialAuthenticationProvider(credential, { scopes: [settings.endpoints.scope] });
-  const retryOptions = new RetryHandlerOptions(RETRY_DELAY_SECONDS, MAX_RETRIES, (_delay, _attempt, request, options, response) =>
-    mayRetry(methodOf(request, options), response.status, response.headers.get('retry-after')),
-  );
   return Client.initWithMiddleware({
     baseUrl: settings.endpoints.graphRoot,
     defaultVersion: version,
     // The auth middleware attaches tokens only to Graph hosts and these; an override root is one.
     customHosts: new Set([new URL(settings.endpoints.graphRoot).hostname]),
-    middleware: [new AuthenticationHandler(authProvider), new RetryHandler(retryOptions), new TelemetryHandler(), new HTTPMessageHandler()],
+    // No RetryHandler: retries follow the facade's own policy (retry-policy.ts), which knows the
+    // time budget and never repeats a POST that may have been applied.
+    middleware: [new AuthenticationHandler(authProvider), new TelemetryHandler(), new HTTPMessageHandler()],
   });
 }
 
 /** Sends calls to Graph with one client per version, created on first use and reused. */
 export function createGraphGateway(settings: Settings, credential: TokenCredential): GraphGateway {
   const clients = new Map<GraphVersion, Client>();
+  const writeLimiter = new WriteLimiter(settings.writesPer20Seconds, settings.writeBurst);
   const clientFor = (version: GraphVersion): Client => {
     let client = clients.get(version);
     if (!client) {
@@ -98,44 +79,66 @@ export function createGraphGateway(settings: Settings, credential: TokenCredenti
     return client;
   };
 
-  return {
-    async send(call: GraphCall): Promise<GraphAnswer> {
-      let request = clientFor(call.version)
-        .api(call.path)
-        .version(call.version)
-        .header('client-request-id', call.clientRequestId)
-        .responseType(ResponseType.RAW);
-      if (call.top !== undefined) request = request.top(call.top);
-      // Graph's nextLinks spell it $skiptoken; the client's skipToken() would send $skipToken.
-      if (call.skipToken !== undefined) request = request.query({ $skiptoken: call.skipToken });
-      if (call.skip !== undefined) request = request.skip(call.skip);
-      if (call.method === 'PATCH') request = request.header('Prefer', 'return=representation');
-
-      let response: Response;
-      try {
-        switch (call.method) {
-          case 'GET':
-            response = await request.get();
-            break;
-          case 'PATCH':
-            response = await request.patch(call.body);
-            break;
-          case 'POST':
-            response = await request.post(call.body);
-            break;
-          case 'DELETE':
-            response = await request.delete();
-            break;
-        }
-      } catch (error) {
-        throw unreachable(error);
-      }
-      return {
+  async function attempt(call: GraphCall, timeoutMs: number): Promise<{ outcome: AttemptOutcome; answer?: GraphAnswer }> {
+    let request = clientFor(call.version)
+      .api(call.path)
+      .version(call.version)
+      .header('client-request-id', call.clientRequestId)
+      .option('signal', AbortSignal.timeout(Math.max(1, timeoutMs)))
+      .responseType(ResponseType.RAW);
+    if (call.top !== undefined) request = request.top(call.top);
+    // Graph's nextLinks spell it $skiptoken; the client's skipToken() would send $skipToken.
+    if (call.skipToken !== undefined) request = request.query({ $skiptoken: call.skipToken });
+    if (call.skip !== undefined) request = request.skip(call.skip);
+    if (call.method === 'PATCH') request = request.header('Prefer', 'return=representation');
+    try {
+      const response: Response = await (call.method === 'GET'
+        ? request.get()
+        : call.method === 'PATCH'
+          ? request.patch(call.body)
+          : call.method === 'POST'
+            ? request.post(call.body)
+            : request.delete());
+      const answer: GraphAnswer = {
         status: response.status,
         requestId: response.headers.get('request-id') ?? undefined,
         retryAfter: response.headers.get('retry-after') ?? undefined,
         body: await readBody(response),
       };
+      return { outcome: { kind: 'answer', status: answer.status, retryAfter: answer.retryAfter }, answer };
+    } catch (error) {
+      return { outcome: { kind: failureKind(error) } };
+    }
+  }
+
+  return {
+    writeLimiter,
+    async send(call: GraphCall, deadline: number): Promise<GraphResult> {
+      let lastAnswer: GraphAnswer | undefined;
+      for (let attemptNumber = 1; ; attemptNumber++) {
+        if (isWrite(call.method)) {
+          const waitMs = writeLimiter.reserve(deadline - Date.now());
+          if (waitMs === undefined) {
+            const retryAfterSeconds = Math.max(1, Math.ceil(writeLimiter.waitForNextTurnMs() / 1000));
+            return { answer: lastAnswer, failure: 'throttled-locally', maybeApplied: false, retryAfterSeconds, attempts: attemptNumber - 1 };
+          }
+          if (waitMs > 0) await sleep(waitMs);
+        }
+        const { outcome, answer } = await attempt(call, deadline - Date.now());
+        lastAnswer = answer ?? lastAnswer;
+        const step = nextStep(call.method, outcome, attemptNumber, deadline - Date.now());
+        if (step.retry) {
+          await sleep(step.delayMs);
+          continue;
+        }
+        return {
+          answer: outcome.kind === 'answer' ? answer : lastAnswer,
+          failure: outcome.kind === 'answer' ? undefined : outcome.kind,
+          maybeApplied: step.maybeApplied,
+          retryAfterSeconds: step.retryAfterMs === undefined ? undefined : Math.max(1, Math.ceil(step.retryAfterMs / 1000)),
+          attempts: attemptNumber,
+        };
+      }
     },
   };
 }
@@ -150,12 +153,11 @@ async function readBody(response: Response): Promise<unknown> {
   }
 }
 
-const TOKEN_ERRORS = new Set(['CredentialUnavailableError', 'AuthenticationError', 'AggregateAuthenticationError', 'AuthenticationRequiredError']);
-
-function unreachable(error: unknown): GraphUnreachableError {
-  // The Graph client wraps a credential's error in a GraphError whose `code` is the original name.
+/** The Graph client wraps errors in a GraphError whose `code` is the original error's name. */
+function failureKind(error: unknown): 'token' | 'network' | 'timeout' {
   const { code, name } = (error ?? {}) as { code?: unknown; name?: string };
   const kind = typeof code === 'string' ? code : (name ?? '');
-  const message = (error as { message?: string })?.message ?? String(error);
-  return TOKEN_ERRORS.has(kind) ? new GraphUnreachableError('token', message) : new GraphUnreachableError('network', message);
+  if (TOKEN_ERRORS.has(kind)) return 'token';
+  if (TIMEOUT_ERRORS.has(kind)) return 'timeout';
+  return 'network';
 }

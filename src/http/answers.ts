@@ -1,6 +1,6 @@
 import type { HttpResponseInit } from '@azure/functions';
 import type { Operation } from '../operations/catalog';
-import { GraphUnreachableError, type GraphAnswer } from '../graph/gateway';
+import type { GraphAnswer, GraphResult } from '../graph/gateway';
 import { facadeUrl } from './links';
 import { problemResponse, type GraphErrorSummary } from './problem';
 import type { ValidRequest } from './validation';
@@ -21,9 +21,11 @@ const json = (status: number, body: unknown, headers: Record<string, string> = {
   body: JSON.stringify(body),
 });
 
-/** Maps Graph's answer to the facade's contract: success shapes per operation kind, errors as problem+json. */
-export function answerFrom(operation: Operation, answer: GraphAnswer, request: ValidRequest, requestUrl: string): HttpResponseInit {
-  if (answer.status < 200 || answer.status >= 300) return graphProblem(operation, answer);
+/** Maps how a Graph call ended to the facade's contract: success shapes per operation kind, errors as problem+json. */
+export function answerFrom(operation: Operation, result: GraphResult, request: ValidRequest, requestUrl: string): HttpResponseInit {
+  if (result.failure || !result.answer) return failureProblem(operation, result);
+  const answer = result.answer;
+  if (answer.status < 200 || answer.status >= 300) return graphProblem(operation, answer, result);
   switch (operation.kind) {
     case 'read':
       return json(200, withoutAnnotations(answer.body));
@@ -31,17 +33,19 @@ export function answerFrom(operation: Operation, answer: GraphAnswer, request: V
       return answer.body === undefined ? { status: 204 } : json(200, withoutAnnotations(answer.body));
     case 'delete':
       return { status: 204 };
-    case 'create': {
-      const created = withoutAnnotations(answer.body);
-      const id = isObject(created) && typeof created.id === 'string' ? created.id : undefined;
-      const headers: Record<string, string> = id
-        ? { location: facadeUrl(requestUrl, `${operation.route}/{newId}`, { ...request.params, newId: id }) }
-        : {};
-      return json(201, created, headers);
-    }
+    case 'create':
+      return createdResponse(operation, request, requestUrl, answer.body);
     case 'list':
       return json(200, listPage(operation, answer.body, request, requestUrl));
   }
+}
+
+/** 201 with the created entity and a Location naming its facade URL. */
+export function createdResponse(operation: Operation, request: ValidRequest, requestUrl: string, entity: unknown): HttpResponseInit {
+  const created = withoutAnnotations(entity);
+  const id = isObject(created) && typeof created.id === 'string' ? created.id : undefined;
+  const location = id ? facadeUrl(requestUrl, `${operation.route}/{newId}`, { ...request.params, newId: id }) : undefined;
+  return json(201, created, location ? { location } : {});
 }
 
 /** A page of a list; Graph's nextLink becomes a facade URL carrying Graph's paging token. */
@@ -75,9 +79,16 @@ export function graphErrorSummary(answer: GraphAnswer): GraphErrorSummary {
   };
 }
 
-function graphProblem(operation: Operation, answer: GraphAnswer): HttpResponseInit {
+const MAYBE_APPLIED =
+  ' The create may have been applied: send it again with the same Idempotency-Key, and the facade looks for it before creating anything.';
+
+function retryAfterHeader(seconds: number | undefined): Record<string, string> {
+  return seconds === undefined ? {} : { 'retry-after': String(seconds) };
+}
+
+function graphProblem(operation: Operation, answer: GraphAnswer, result: GraphResult): HttpResponseInit {
   const graph = graphErrorSummary(answer);
-  const retryAfter: Record<string, string> = answer.retryAfter ? { 'retry-after': answer.retryAfter } : {};
+  const retryAfter = retryAfterHeader(result.retryAfterSeconds);
   const said = graph.code ? `${graph.code}: ${graph.message ?? ''}`.trim() : `status ${answer.status}`;
   if (answer.status === 401 || answer.status === 403) {
     return problemResponse('graph-permission-missing', {
@@ -91,23 +102,45 @@ function graphProblem(operation: Operation, answer: GraphAnswer): HttpResponseIn
       status: 429,
       detail: 'Graph is throttling this tenant or app; send the request again after Retry-After seconds.',
       graph,
-      headers: { 'retry-after': answer.retryAfter ?? '10' },
+      headers: { 'retry-after': String(result.retryAfterSeconds ?? 10) },
     });
   }
   if (answer.status >= 500) {
     const status = answer.status === 503 ? 503 : answer.status === 504 ? 504 : 502;
-    return problemResponse('graph-failed', { status, detail: `Graph failed (${said}).`, graph, headers: retryAfter });
+    const detail = `Graph failed (${said}).${result.maybeApplied ? MAYBE_APPLIED : ''}`;
+    return problemResponse('graph-failed', { status, detail, graph, headers: retryAfter });
   }
   return problemResponse('graph-rejected', { status: answer.status, detail: `Graph answered ${answer.status} (${said}).`, graph });
 }
 
-/** 503 when no token could be had (often passing), 502 when Graph could not be reached. */
-export function unreachableProblem(error: GraphUnreachableError): HttpResponseInit {
-  return error.reason === 'token'
-    ? problemResponse('token-unavailable', {
+/** A call that ended without a usable answer from Graph. */
+function failureProblem(operation: Operation, result: GraphResult): HttpResponseInit {
+  const headers = retryAfterHeader(result.retryAfterSeconds);
+  const maybeApplied = result.maybeApplied ? MAYBE_APPLIED : '';
+  switch (result.failure) {
+    case 'token':
+      return problemResponse('token-unavailable', {
         status: 503,
         detail: "The function app's managed identity could not get a token for Microsoft Graph; see the function logs.",
-        headers: { 'retry-after': '5' },
-      })
-    : problemResponse('graph-unreachable', { status: 502, detail: 'Microsoft Graph could not be reached; see the function logs.' });
+        headers,
+      });
+    case 'throttled-locally':
+      return problemResponse('graph-throttled', {
+        status: 429,
+        detail: `This instance holds writes to stay under Intune's write limit and could not send this one within its time budget; send it again after Retry-After seconds.`,
+        headers,
+      });
+    case 'timeout':
+      return problemResponse('graph-timeout', {
+        status: 504,
+        detail: `Graph did not answer ${operation.name} within the time budget.${maybeApplied}`,
+        headers,
+      });
+    default:
+      return problemResponse('graph-unreachable', {
+        status: 502,
+        detail: `Microsoft Graph could not be reached or broke the connection.${maybeApplied}`,
+        headers,
+      });
+  }
 }

@@ -21,6 +21,9 @@ const PROBLEMS = {
   'unsupported-media-type': 'The request body must be application/json',
   'body-too-large': 'The request body is too large',
   'validation-failed': 'The request is not valid',
+  'invalid-idempotency-key': 'The Idempotency-Key header is not valid',
+  'idempotency-key-reused': 'The Idempotency-Key was used for another request',
+  'idempotency-key-in-progress': 'A request with this Idempotency-Key is still being processed',
   'not-found': 'No such route',
   'method-not-allowed': 'Method not allowed on this route',
   'graph-rejected': 'Microsoft Graph rejected the request',
@@ -28,6 +31,7 @@ const PROBLEMS = {
   'graph-throttled': 'Microsoft Graph is throttling requests',
   'graph-failed': 'Microsoft Graph failed to answer',
   'graph-unreachable': 'Microsoft Graph could not be reached',
+  'graph-timeout': 'Microsoft Graph did not answer in time',
   'token-unavailable': 'No token for Microsoft Graph could be obtained',
   'internal-error': 'The facade failed unexpectedly',
 } as const;

@@ -3,10 +3,11 @@ import type { Settings } from '../config';
 import { describeCredential } from '../graph/credential';
 import { CATALOG, type HttpMethod } from '../operations/catalog';
 import { correlationIdOf } from './correlation';
+import type { PipelineDependencies } from './pipeline';
 import { problemResponse } from './problem';
 
 /** Liveness and a configuration summary. Identifiers only: never a token, key or header value. */
-export function healthHandler(settings: Settings): HttpHandler {
+export function healthHandler(settings: Settings, dependencies: PipelineDependencies): HttpHandler {
   return (request) =>
     withRequestId(request.headers, {
       status: 200,
@@ -17,6 +18,9 @@ export function healthHandler(settings: Settings): HttpHandler {
         graphRoot: settings.endpoints.graphRoot,
         graphRootOverridden: settings.graphBaseUrlOverride !== undefined,
         credential: describeCredential(settings),
+        idempotencyStore: dependencies.idempotency.description,
+        timeBudgetSeconds: settings.timeBudgetMs / 1000,
+        writeLimit: { writesPer20Seconds: settings.writesPer20Seconds, burst: settings.writeBurst },
         operations: CATALOG.length,
         node: process.version,
       }),

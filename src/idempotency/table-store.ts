@@ -1,0 +1,124 @@
+import { TableClient, type TableEntity } from '@azure/data-tables';
+import type { TokenCredential } from '@azure/identity';
+import { decideClaim, keyHash, type Claim, type IdempotencyRecord, type IdempotencyStore, type Lease, type StoredResponse } from './records';
+
+/** A record as a table entity; the caller's key is never stored, only its hash. */
+interface RecordEntity {
+  fingerprint: string;
+  state: IdempotencyRecord['state'];
+  createdAt: number;
+  leaseUntil: number;
+  responseStatus?: number;
+  responseHeaders?: string;
+  responseBody?: string;
+}
+
+const statusOf = (error: unknown) => (error as { statusCode?: number })?.statusCode;
+
+function toRecord(entity: RecordEntity): IdempotencyRecord {
+  const response: StoredResponse | undefined =
+    entity.responseStatus === undefined
+      ? undefined
+      : { status: entity.responseStatus, headers: JSON.parse(entity.responseHeaders ?? '{}') as Record<string, string>, body: entity.responseBody };
+  return { fingerprint: entity.fingerprint, state: entity.state, createdAt: entity.createdAt, leaseUntil: entity.leaseUntil, ...(response ? { response } : {}) };
+}
+
+/**
+ * Records in Azure Table Storage (Azurite locally), shared by every instance. Each change is
+ * conditional on the entity's ETag, so two requests racing for one key cannot both win.
+ */
+export class TableIdempotencyStore implements IdempotencyStore {
+  private tableReady: Promise<void> | undefined;
+
+  constructor(
+    private readonly table: TableClient,
+    readonly description: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** For Azure: the table service URI and the function app's managed identity. */
+  static withIdentity(tableServiceUri: string, tableName: string, credential: TokenCredential): TableIdempotencyStore {
+    return new TableIdempotencyStore(new TableClient(tableServiceUri, tableName, credential), `table storage (${tableServiceUri}, table ${tableName})`);
+  }
+
+  /** For a local emulator such as Azurite. */
+  static withConnectionString(connectionString: string, tableName: string): TableIdempotencyStore {
+    const table = TableClient.fromConnectionString(connectionString, tableName, { allowInsecureConnection: true });
+    return new TableIdempotencyStore(table, `table storage (${new URL(table.url).origin}, table ${tableName})`);
+  }
+
+  async claim(key: string, fingerprint: string, leaseMs: number): Promise<Claim> {
+    await this.ensureTable();
+    const hash = keyHash(key);
+    const address = { partitionKey: hash.slice(0, 2), rowKey: hash };
+    // Two rounds at most: a lost race re-reads what the winner wrote.
+    for (let round = 0; round < 2; round++) {
+      const now = this.now();
+      const existing = await this.read(address);
+      const decision = decideClaim(existing && toRecord(existing.entity), fingerprint, now);
+      if (decision === 'replay') return { kind: 'replay', response: toRecord(existing!.entity).response as StoredResponse };
+      if (decision === 'in-progress' || decision === 'mismatch') return { kind: decision };
+      const entity: TableEntity<RecordEntity> = {
+        ...address,
+        fingerprint,
+        state: 'in-progress',
+        createdAt: decision === 'take-over' ? existing!.entity.createdAt : now,
+        leaseUntil: now + leaseMs,
+      };
+      try {
+        const written = existing
+          ? await this.table.updateEntity(entity, 'Replace', { etag: existing.etag })
+          : await this.table.createEntity(entity);
+        return { kind: 'claimed', previousAttemptInDoubt: decision === 'take-over', lease: { key, version: written.etag ?? '*' } };
+      } catch (error) {
+        if (statusOf(error) !== 409 && statusOf(error) !== 412) throw error;
+      }
+    }
+    return { kind: 'in-progress' };
+  }
+
+  async complete(lease: Lease, response: StoredResponse): Promise<void> {
+    await this.change(lease, { state: 'completed', responseStatus: response.status, responseHeaders: JSON.stringify(response.headers), responseBody: response.body });
+  }
+
+  async markInDoubt(lease: Lease): Promise<void> {
+    await this.change(lease, { state: 'in-doubt' });
+  }
+
+  async release(lease: Lease): Promise<void> {
+    const hash = keyHash(lease.key);
+    try {
+      await this.table.deleteEntity(hash.slice(0, 2), hash, { etag: lease.version });
+    } catch (error) {
+      if (statusOf(error) !== 404 && statusOf(error) !== 412) throw error;
+    }
+  }
+
+  /** Merges `properties` if the lease still holds; a lease taken over since then changes nothing. */
+  private async change(lease: Lease, properties: Partial<RecordEntity>): Promise<void> {
+    const hash = keyHash(lease.key);
+    try {
+      await this.table.updateEntity({ partitionKey: hash.slice(0, 2), rowKey: hash, ...properties }, 'Merge', { etag: lease.version });
+    } catch (error) {
+      if (statusOf(error) !== 404 && statusOf(error) !== 412) throw error;
+    }
+  }
+
+  private async read(address: { partitionKey: string; rowKey: string }) {
+    try {
+      const entity = await this.table.getEntity<RecordEntity>(address.partitionKey, address.rowKey);
+      return { entity, etag: entity.etag };
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  private ensureTable(): Promise<void> {
+    this.tableReady ??= this.table.createTable().catch((error: unknown) => {
+      this.tableReady = undefined;
+      throw error;
+    });
+    return this.tableReady;
+  }
+}

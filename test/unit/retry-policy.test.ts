@@ -1,0 +1,72 @@
+import { backoffMs, MAX_ATTEMPTS, nextStep, parseRetryAfter } from '../../src/graph/retry-policy';
+import { WriteLimiter } from '../../src/graph/write-limiter';
+
+const plenty = 60_000;
+const half = () => 0.5;
+
+describe('the retry policy toward Graph', () => {
+  test.each(['GET', 'PATCH', 'DELETE', 'POST'] as const)('%s is retried on 429, honouring Retry-After', (method) => {
+    expect(nextStep(method, { kind: 'answer', status: 429, retryAfter: '2.128' }, 1, plenty)).toEqual({ retry: true, delayMs: 2128 });
+  });
+
+  test.each(['GET', 'PATCH', 'DELETE'] as const)('%s is retried on 503, 504 and broken connections', (method) => {
+    expect(nextStep(method, { kind: 'answer', status: 503 }, 1, plenty, half).retry).toBe(true);
+    expect(nextStep(method, { kind: 'answer', status: 504, retryAfter: '1' }, 1, plenty)).toEqual({ retry: true, delayMs: 1000 });
+    expect(nextStep(method, { kind: 'network' }, 1, plenty, half).retry).toBe(true);
+  });
+
+  test('a POST is never sent again after a 503, a 504, a broken connection or a timeout: it may have been applied', () => {
+    for (const outcome of [{ kind: 'answer', status: 503 }, { kind: 'answer', status: 504 }, { kind: 'network' }, { kind: 'timeout' }] as const) {
+      expect(nextStep('POST', outcome, 1, plenty, half)).toMatchObject({ retry: false, maybeApplied: true });
+    }
+  });
+
+  test('final answers are not retried', () => {
+    for (const status of [200, 201, 204, 400, 401, 403, 404, 409, 500]) {
+      expect(nextStep('GET', { kind: 'answer', status }, 1, plenty)).toEqual({ retry: false, maybeApplied: false });
+    }
+  });
+
+  test('no retry past the budget or the attempt limit: the wait goes to the caller', () => {
+    expect(nextStep('GET', { kind: 'answer', status: 429, retryAfter: '30' }, 1, 10_000)).toEqual({ retry: false, retryAfterMs: 30_000, maybeApplied: false });
+    expect(nextStep('GET', { kind: 'answer', status: 429, retryAfter: '1' }, MAX_ATTEMPTS, plenty)).toMatchObject({ retry: false, retryAfterMs: 1000 });
+  });
+
+  test('Retry-After in seconds, fractional seconds or an HTTP date', () => {
+    const now = Date.parse('2026-11-25T12:00:00Z');
+    expect(parseRetryAfter('3', now)).toBe(3000);
+    expect(parseRetryAfter('0.5', now)).toBe(500);
+    expect(parseRetryAfter('Wed, 25 Nov 2026 12:00:10 GMT', now)).toBe(10_000);
+    expect(parseRetryAfter('soon', now)).toBeUndefined();
+    expect(parseRetryAfter(undefined, now)).toBeUndefined();
+  });
+
+  test('backoff grows exponentially with jitter, capped', () => {
+    expect(backoffMs(1, () => 0)).toBe(200);
+    expect(backoffMs(1, () => 1)).toBe(400);
+    expect(backoffMs(3, () => 1)).toBe(1600);
+    expect(backoffMs(20, () => 1)).toBe(8000);
+  });
+});
+
+describe('the write limiter', () => {
+  test('a burst goes at once, then writes are spaced at the rate', () => {
+    let now = 0;
+    const limiter = new WriteLimiter(100, 3, () => now);
+    expect([limiter.reserve(plenty), limiter.reserve(plenty), limiter.reserve(plenty)]).toEqual([0, 0, 0]);
+    // 100 per 20 s is one per 200 ms: the queue grows by 200 ms per waiting writer.
+    expect(limiter.reserve(plenty)).toBe(200);
+    expect(limiter.reserve(plenty)).toBe(400);
+    now = 1000;
+    expect(limiter.reserve(plenty)).toBe(0);
+  });
+
+  test('a wait longer than allowed takes nothing and says when to come back', () => {
+    const now = 0;
+    const limiter = new WriteLimiter(20, 1, () => now);
+    expect(limiter.reserve(0)).toBe(0);
+    expect(limiter.reserve(500)).toBeUndefined();
+    expect(limiter.waitForNextTurnMs()).toBe(1000);
+    expect(limiter.reserve(1000)).toBe(1000);
+  });
+});
