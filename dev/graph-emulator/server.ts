@@ -7,6 +7,20 @@ import { tmpdir } from 'node:os';
 import { GRAPH_CLOUDS, type GraphCloudName } from '../../src/graph/clouds';
 import { createLocalhostCertificate } from './certificate';
 import {
+  Chaos,
+  CHAOS_OFF,
+  chaosSettingsFrom,
+  defaultErrorCode,
+  faultKindsOf,
+  queuedFaultFrom,
+  takeFault,
+  type ChaosRequest,
+  type ChaosSettings,
+  type FaultEffect,
+  type FaultRequest,
+  type QueuedFault,
+} from './faults';
+import {
   COMPLIANCE_USER_OVERVIEW,
   INSTALL_SUMMARY,
   USER_STATUS,
@@ -16,7 +30,13 @@ import {
   type Version,
 } from './model';
 import { GraphState, type Entity, type SeedRequest } from './state';
-import { TokenIssuer } from './tokens';
+import { countApplied, countFault, countRefusal, emptyStats, snapshotOf, type EmulatorStats, type RequestOutcome } from './stats';
+import { INTUNE_THROTTLING, isWriteMethod, ThrottlingWindows, throttlingSettingsFrom, type ThrottlingRequest, type ThrottlingSettings } from './throttling';
+import { TokenIssuer, type TokenCheck } from './tokens';
+
+export type { ChaosRequest, ChaosSettings, FaultRequest } from './faults';
+export type { EmulatorStats, RequestOutcome } from './stats';
+export type { ThrottlingRequest, ThrottlingSettings } from './throttling';
 
 export interface GraphEmulatorOptions {
   /** Port of the HTTPS Graph endpoint; 0 picks a free one. */
@@ -29,7 +49,11 @@ export interface GraphEmulatorOptions {
   readonly certPath?: string;
 }
 
-/** A Graph request as the emulator received it. Tokens are never recorded, only whether one came. */
+/**
+ * A Graph request as the emulator received it, recorded once on arrival (throttled and faulted
+ * ones too) and completed when answered. Tokens are never recorded, only whether one came and
+ * the app it named.
+ */
 export interface RecordedRequest {
   readonly method: string;
   readonly url: string;
@@ -40,19 +64,34 @@ export interface RecordedRequest {
   readonly contentType: string | undefined;
   readonly bearerToken: boolean;
   readonly body: unknown;
+  /** The token's `appid`, once the token is checked. */
+  appId: string | undefined;
+  /** How it was answered; `pending` while a delay fault holds it. */
+  outcome: RequestOutcome;
+  /** Whether Graph applied it: true for a write served normally or by an apply-then fault. */
+  applied: boolean;
+  /** The delay a fault added, in milliseconds. */
+  delayedMs: number;
 }
 
-/** A canned answer for matching Graph requests, served `times` times. */
-export interface Fault {
-  readonly method?: string;
-  readonly pathIncludes?: string;
-  readonly status: number;
-  readonly code?: string;
-  readonly message?: string;
-  readonly headers?: Record<string, string>;
-  times?: number;
-}
-
+/**
+ * The emulator, in process. Everything a test may switch is also on the control surface
+ * (plain HTTP, `controlUrl`):
+ *
+ * - `POST /_emulator/reset`: seeded state, default roles and behaviour, Intune throttling, no
+ *   faults, no chaos, empty request list, zeroed stats.
+ * - `POST /_emulator/seed` (SeedRequest), `PUT|GET /_emulator/roles` `{"roles": [...]}`,
+ *   `PUT /_emulator/behaviour` `{"honourPrefer": false}`.
+ * - `PUT|GET /_emulator/throttling` (ThrottlingRequest; the PUT answers the settings in force).
+ * - `POST /_emulator/faults` (FaultRequest), `DELETE /_emulator/faults` (drops queued faults).
+ * - `PUT|GET /_emulator/chaos` (ChaosRequest; the PUT answers the settings with the seed used).
+ * - `GET /_emulator/stats` (EmulatorStats), `DELETE /_emulator/stats` (zeroes them).
+ * - `GET|DELETE /_emulator/requests` (RecordedRequest list).
+ *
+ * A Graph request is checked in this order: recorded, token (401), throttling windows (429),
+ * queued fault, else chaos, then Graph's own routing (403 role, 404, 400, apply). A 401 takes no
+ * place in the throttling windows; a throttled request none either, and is never applied.
+ */
 export interface GraphEmulator {
   readonly graphUrl: string;
   readonly identityEndpoint: string;
@@ -67,6 +106,16 @@ export interface GraphEmulator {
   readonly issuedTokens: readonly string[];
   /** The settings that point a facade process at this emulator. */
   facadeEnvironment(): Record<string, string>;
+  /** As `PUT /_emulator/throttling`: omitted limits take Intune's values; windows start empty. */
+  configureThrottling(request: ThrottlingRequest): ThrottlingSettings;
+  /** As `POST /_emulator/faults`: queues a fault for the next matching Graph requests. */
+  injectFault(request: FaultRequest): void;
+  /** As `PUT /_emulator/chaos`: random faults from a seeded sequence; answers the seed used. */
+  configureChaos(request: ChaosRequest): ChaosSettings;
+  /** As `GET /_emulator/stats`: a copy of the counters. */
+  stats(): EmulatorStats;
+  /** As `POST /_emulator/reset`. */
+  reset(): void;
   close(): Promise<void>;
 }
 
@@ -93,6 +142,16 @@ const readAll = (request: IncomingMessage): Promise<Buffer> =>
     request.on('error', reject);
   });
 
+/** A body as Graph's recorder keeps it: JSON when it parses, else the text, so that tests see what was sent. */
+function parseBody(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
 const header = (request: IncomingMessage, name: string): string | undefined => {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
@@ -108,7 +167,12 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
   const identityHeader = randomBytes(24).toString('base64url');
   const state = new GraphState();
   const requests: RecordedRequest[] = [];
-  const faults: Fault[] = [];
+  const faults: QueuedFault[] = [];
+  const throttling = new ThrottlingWindows();
+  const chaos = new Chaos();
+  let stats = emptyStats();
+  // Timers of delay faults, cleared at close so that a test run is not held open by them.
+  const delayTimers = new Set<NodeJS.Timeout>();
   const tokenRequests: { resource: string; clientId: string | undefined }[] = [];
   const issuedTokens: string[] = [];
   let roles = [...DEFAULT_ROLES];
@@ -126,6 +190,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
   async function serveGraph(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const requestId = randomUUID();
     const clientRequestId = header(request, 'client-request-id') ?? randomUUID();
+    const method = (request.method ?? 'GET').toUpperCase();
     const send = (reply: GraphReply) => {
       const body = reply.body === undefined ? undefined : JSON.stringify(reply.body);
       response.writeHead(reply.status, {
@@ -136,9 +201,9 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
       });
       response.end(body);
     };
-    const errorReply = (error: GraphError, headers?: Record<string, string>): GraphReply => ({
+    const errorReply = (error: GraphError, headers?: Readonly<Record<string, string>>): GraphReply => ({
       status: error.status,
-      headers,
+      headers: { ...headers },
       body: {
         error: {
           code: error.code,
@@ -147,21 +212,25 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
         },
       },
     });
+    const faultReply = (effect: FaultEffect, status: number): GraphReply =>
+      errorReply(new GraphError(status, effect.code ?? defaultErrorCode(status), effect.message ?? `Injected ${status}.`), effect.headers);
+
+    let record: RecordedRequest | undefined;
+    /** Answers, or with no reply destroys the connection the way a lost answer looks to a client. */
+    const finish = (outcome: RequestOutcome, reply?: GraphReply): void => {
+      if (record) record.outcome = outcome;
+      if (reply) send(reply);
+      else request.socket.destroy();
+    };
 
     try {
       const raw = await readAll(request);
       const url = new URL(request.url ?? '/', graphUrl);
       const [version = '', ...segments] = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
-      const text = raw.toString('utf8');
-      let body: unknown;
-      try {
-        body = text === '' ? undefined : JSON.parse(text);
-      } catch {
-        body = text;
-      }
+      const body = parseBody(raw.toString('utf8'));
       const authorization = header(request, 'authorization');
-      requests.push({
-        method: request.method ?? 'GET',
+      record = {
+        method,
         url: url.pathname + url.search,
         version,
         path: `/${segments.join('/')}`,
@@ -170,41 +239,87 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
         contentType: header(request, 'content-type'),
         bearerToken: Boolean(authorization?.startsWith('Bearer ')),
         body,
-      });
+        appId: undefined,
+        outcome: 'pending',
+        applied: false,
+        delayedMs: 0,
+      };
+      requests.push(record);
+      stats.requests += 1;
 
-      if (!authorization?.startsWith('Bearer ') || authorization.length <= 'Bearer '.length) {
-        throw new GraphError(401, 'InvalidAuthenticationToken', 'Access token is empty.');
+      const token = checkBearer(authorization);
+      if (!token.ok) {
+        countRefusal(stats, 'unauthorized');
+        return finish('unauthorized', errorReply(new GraphError(401, 'InvalidAuthenticationToken', token.reason)));
       }
-      const checked = issuer.check(authorization.slice('Bearer '.length), audiences);
-      if (!checked.ok) throw new GraphError(401, 'InvalidAuthenticationToken', checked.reason);
+      record.appId = token.claims.appid;
 
-      const fault = takeFault(request.method ?? 'GET', url.pathname);
+      const admission = throttling.admit({ tenantId: token.claims.tid, appId: token.claims.appid }, method);
+      if (!admission.admitted) {
+        countRefusal(stats, 'throttled');
+        const message = `Too many requests: application ${token.claims.appid} exceeded ${admission.exceeded}. Retry after ${admission.retryAfterSeconds} seconds.`;
+        return finish('throttled', errorReply(new GraphError(429, 'TooManyRequests', message), { 'retry-after': String(admission.retryAfterSeconds) }));
+      }
+
+      // A queued fault is a test's explicit intent, so it goes before chaos (which then does not draw).
+      const fault = takeFault(faults, method, url.pathname) ?? chaos.draw();
       if (fault) {
-        const code = fault.code ?? (fault.status === 429 ? 'TooManyRequests' : fault.status >= 500 ? 'ServiceUnavailable' : 'BadRequest');
-        send(errorReply(new GraphError(fault.status, code, fault.message ?? `Injected ${fault.status}.`), fault.headers));
-        return;
+        countFault(stats, faultKindsOf(fault));
+        record.delayedMs = fault.delayMs;
+        await delay(fault.delayMs);
       }
-      if (version !== 'v1.0' && version !== 'beta') throw new GraphError(400, 'BadRequest', `Invalid version: ${version}`);
-      const preferRepresentation = honourPrefer && /return=representation/i.test(header(request, 'prefer') ?? '');
-      // Roles are checked as currently assigned rather than as the token carries them, so that a
-      // test's role change applies at once; real Entra applies it with the next token.
-      const context: CallContext = { version, method: request.method ?? 'GET', body, roles, preferRepresentation, url };
-      send(route(segments, context));
+      const action = fault?.action ?? { kind: 'none' };
+      if (fault && action.kind === 'status') return finish('fault:status', faultReply(fault, action.status));
+      if (action.kind === 'reset') return finish('fault:reset');
+
+      const reply = answerGraph(version, segments, { method, body, url, prefer: header(request, 'prefer') }, errorReply);
+      record.applied = isWriteMethod(method) && reply.status < 300;
+      if (record.applied) countApplied(stats, method);
+      if (action.kind === 'applyThenReset') return finish('fault:applyThenReset');
+      if (fault && action.kind === 'applyThenStatus') return finish('fault:applyThenStatus', faultReply(fault, action.status));
+      return finish(record.applied ? 'applied' : reply.status < 400 ? 'answered' : 'refused', reply);
     } catch (error) {
-      if (error instanceof GraphError) send(errorReply(error));
-      else send(errorReply(new GraphError(500, 'InternalServerError', (error as Error).message)));
+      finish('refused', errorReply(new GraphError(500, 'InternalServerError', (error as Error).message)));
     }
   }
 
-  function takeFault(method: string, path: string): Fault | undefined {
-    const index = faults.findIndex(
-      (fault) => (!fault.method || fault.method.toUpperCase() === method) && (!fault.pathIncludes || path.includes(fault.pathIncludes)),
-    );
-    if (index < 0) return undefined;
-    const fault = faults[index] as Fault;
-    fault.times = (fault.times ?? 1) - 1;
-    if (fault.times <= 0) faults.splice(index, 1);
-    return fault;
+  /** The token check Graph makes first: a missing, forged, expired or misaddressed token is a 401. */
+  function checkBearer(authorization: string | undefined): TokenCheck {
+    if (!authorization?.startsWith('Bearer ') || authorization.length <= 'Bearer '.length) {
+      return { ok: false, reason: 'Access token is empty.' };
+    }
+    return issuer.check(authorization.slice('Bearer '.length), audiences);
+  }
+
+  /** Graph's own handling of an admitted request: version, roles, routing, validation, apply. */
+  function answerGraph(
+    version: string,
+    segments: string[],
+    request: { method: string; body: unknown; url: URL; prefer: string | undefined },
+    errorReply: (error: GraphError) => GraphReply,
+  ): GraphReply {
+    try {
+      if (version !== 'v1.0' && version !== 'beta') throw new GraphError(400, 'BadRequest', `Invalid version: ${version}`);
+      const preferRepresentation = honourPrefer && /return=representation/i.test(request.prefer ?? '');
+      // Roles are checked as currently assigned rather than as the token carries them, so that a
+      // test's role change applies at once; real Entra applies it with the next token.
+      return route(segments, { version, method: request.method, body: request.body, roles, preferRepresentation, url: request.url });
+    } catch (error) {
+      if (error instanceof GraphError) return errorReply(error);
+      throw error;
+    }
+  }
+
+  /** Waits out a delay fault; the timer is dropped at close. */
+  function delay(milliseconds: number): Promise<void> {
+    if (milliseconds <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        delayTimers.delete(timer);
+        resolve();
+      }, milliseconds);
+      delayTimers.add(timer);
+    });
   }
 
   interface CallContext {
@@ -379,11 +494,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
         case 'GET /msi/token':
           return serveToken(request, url, reply);
         case 'POST /_emulator/reset':
-          state.reset();
-          requests.length = 0;
-          faults.length = 0;
-          roles = [...DEFAULT_ROLES];
-          honourPrefer = true;
+          reset();
           return reply(204);
         case 'POST /_emulator/seed':
           state.seed(body as SeedRequest);
@@ -397,7 +508,23 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
           honourPrefer = body.honourPrefer !== false;
           return reply(204);
         case 'POST /_emulator/faults':
-          faults.push(body as unknown as Fault);
+          faults.push(queuedFaultFrom(body));
+          return reply(204);
+        case 'DELETE /_emulator/faults':
+          faults.length = 0;
+          return reply(204);
+        case 'PUT /_emulator/throttling':
+          return reply(200, configureThrottling(body));
+        case 'GET /_emulator/throttling':
+          return reply(200, throttling.current);
+        case 'PUT /_emulator/chaos':
+          return reply(200, configureChaos(body));
+        case 'GET /_emulator/chaos':
+          return reply(200, chaos.current);
+        case 'GET /_emulator/stats':
+          return reply(200, snapshotOf(stats));
+        case 'DELETE /_emulator/stats':
+          stats = emptyStats();
           return reply(204);
         case 'GET /_emulator/requests':
           return reply(200, { requests });
@@ -410,6 +537,28 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
     } catch (error) {
       reply(400, { error: (error as Error).message });
     }
+  }
+
+  /** Back to a fresh emulator: seeded state, default roles, Intune throttling, no faults, no chaos. */
+  function reset(): void {
+    state.reset();
+    requests.length = 0;
+    faults.length = 0;
+    roles = [...DEFAULT_ROLES];
+    honourPrefer = true;
+    throttling.configure(INTUNE_THROTTLING);
+    chaos.configure(CHAOS_OFF);
+    stats = emptyStats();
+  }
+
+  function configureThrottling(request: unknown): ThrottlingSettings {
+    throttling.configure(throttlingSettingsFrom(request));
+    return throttling.current;
+  }
+
+  function configureChaos(request: unknown): ChaosSettings {
+    chaos.configure(chaosSettingsFrom(request));
+    return chaos.current;
   }
 
   /** The App Service managed identity protocol (api-version 2019-08-01), as ManagedIdentityCredential calls it. */
@@ -457,7 +606,14 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
       IDENTITY_HEADER: identityHeader,
       NODE_EXTRA_CA_CERTS: certPath,
     }),
+    configureThrottling,
+    injectFault: (request) => void faults.push(queuedFaultFrom(request)),
+    configureChaos,
+    stats: () => snapshotOf(stats),
+    reset,
     close: async () => {
+      for (const timer of delayTimers) clearTimeout(timer);
+      delayTimers.clear();
       const closing = [graphServer, localServer].map(
         (server) =>
           new Promise<void>((resolve) => {
