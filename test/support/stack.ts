@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { DEVELOPMENT_STORAGE } from '../../dev/azurite';
 import { startGraphEmulator, type GraphEmulator, type GraphEmulatorOptions } from '../../dev/graph-emulator/server';
 
 const PROJECT_ROOT = join(__dirname, '..', '..');
@@ -35,6 +37,8 @@ export interface StackOptions {
   readonly emulator?: GraphEmulatorOptions;
   /** Settings of the facade process on top of the emulator's. */
   readonly facadeEnvironment?: Record<string, string>;
+  /** Idempotency records in Azurite (the default, in a table of this stack's own) or in the host's memory. */
+  readonly idempotencyStore?: 'azurite' | 'memory';
 }
 
 /** Starts the host process with `environment`; resolves with its base URL once it listens. */
@@ -58,7 +62,11 @@ export function startHostProcess(environment: Record<string, string>): Promise<{
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const emulator = await startGraphEmulator(options.emulator);
-  const host = await startHostProcess({ ...emulator.facadeEnvironment(), ...options.facadeEnvironment });
+  const storage =
+    options.idempotencyStore === 'memory'
+      ? {}
+      : { IdempotencyStorage: DEVELOPMENT_STORAGE, IDEMPOTENCY_TABLE_NAME: `keys${randomBytes(6).toString('hex')}` };
+  const host = await startHostProcess({ ...emulator.facadeEnvironment(), ...storage, ...options.facadeEnvironment });
   const localUrl = emulator.controlUrl;
   return {
     baseUrl: host.baseUrl,
