@@ -1,17 +1,20 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { DEVELOPMENT_STORAGE, startAzuriteTables } from './azurite';
 import { curlFor, SEED_EXAMPLES } from './examples';
 import { startGraphEmulator } from './graph-emulator/server';
 import { SEEDED_IDS } from './graph-emulator/state';
 
-// `npm start`: the Graph emulator in this process, the facade host in a child process wired to it
-// exactly as the Functions host would be in Azure (managed identity endpoint, Graph root over HTTPS).
+// `npm start`: Azurite (Table Storage for Idempotency-Key records) and the Graph emulator, then the
+// facade host in a child process wired to them exactly as the Functions host would be in Azure
+// (managed identity endpoint, Graph root over HTTPS, a shared table for keys).
 async function main(): Promise<void> {
   const projectRoot = join(__dirname, '..', '..');
+  const azurite = await startAzuriteTables({ location: join(projectRoot, '.emulator', 'azurite') });
   const emulator = await startGraphEmulator({ certPath: join(projectRoot, '.emulator', 'graph-emulator.pem') });
   const port = process.env.PORT ?? '7071';
   const host = spawn(process.execPath, [join(__dirname, 'host.js')], {
-    env: { ...process.env, ...emulator.facadeEnvironment(), PORT: port },
+    env: { ...process.env, ...emulator.facadeEnvironment(), IdempotencyStorage: DEVELOPMENT_STORAGE, PORT: port },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
 
@@ -26,16 +29,20 @@ async function main(): Promise<void> {
     }
   });
 
+  const shutDown = async (code: number) => {
+    await Promise.all([emulator.close(), azurite.stop()]);
+    process.exit(code);
+  };
   const stop = () => {
     host.kill('SIGTERM');
-    void emulator.close().then(() => process.exit(0));
+    void shutDown(0);
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   host.on('exit', (code) => {
     if (code !== 0 && code !== null) {
       console.error(`The facade host stopped with exit code ${code}.`);
-      void emulator.close().then(() => process.exit(code));
+      void shutDown(code);
     }
   });
 }
@@ -43,7 +50,8 @@ async function main(): Promise<void> {
 function printWelcome(baseUrl: string, graphUrl: string, controlUrl: string): void {
   const lines = [
     '',
-    `intune-status-facade is running on the built-in Graph emulator (${graphUrl}).`,
+    `intune-status-facade is running on the built-in Graph emulator (${graphUrl}),`,
+    'with Idempotency-Key records in Azurite (127.0.0.1:10002).',
     `Base URL: ${baseUrl}`,
     `Health:   curl ${baseUrl}/health`,
     `Read:     curl ${baseUrl}/mobile-app-configurations/${SEEDED_IDS.mobileAppConfiguration}/user-status-summary`,

@@ -87,7 +87,7 @@ async function run(operation: Operation, request: HttpRequest, clientRequestId: 
   const valid = validation.value;
   const call = graphCallFor(operation, valid, clientRequestId);
 
-  if (keyReading.key === undefined) return forward(operation, call, valid, request.url, deadline, dependencies.graph);
+  if (keyReading.key === undefined) return send(operation, call, valid, request.url, deadline, dependencies.graph);
 
   const fingerprint = requestFingerprint(request.method, new URL(request.url).pathname, valid.version, body ?? null);
   const claim = await dependencies.idempotency.claim(keyReading.key, fingerprint, dependencies.timeBudgetMs + LEASE_MARGIN_MS);
@@ -142,13 +142,8 @@ async function runClaimed(
     if (earlier.kind === 'unknown') return { response: earlier.response, graph: earlier.result, idempotency: 'new' };
   }
 
-  const outcome = await forward(operation, call, valid, requestUrl, deadline, graph);
+  const outcome = await send(operation, call, valid, requestUrl, deadline, graph);
   const result = outcome.graph as GraphResult;
-  if (operation.kind === 'create' && result.maybeApplied && result.failure !== 'timeout') {
-    // The connection broke or Graph failed after the create was sent: look for it at once.
-    const applied = await findCreated(call, valid.body ?? {}, deadline, graph);
-    if (applied.kind === 'found') return { response: createdResponse(operation, valid, requestUrl, applied.entity), graph: result, idempotency: 'new' };
-  }
   if (previousAttemptInDoubt && operation.kind === 'delete' && result.answer?.status === 404) {
     // The earlier attempt deleted it.
     return { response: { status: 204 }, graph: result, idempotency: 'found-earlier-write' };
@@ -156,10 +151,37 @@ async function runClaimed(
   return { ...outcome, idempotency: 'new' };
 }
 
-/** Calls Graph and maps the result. */
+/** Calls Graph and maps the result; a create goes through `createOnce`. */
+function send(operation: Operation, call: GraphCall, valid: ValidRequest, requestUrl: string, deadline: number, graph: GraphGateway): Promise<Outcome> {
+  return operation.kind === 'create' ? createOnce(operation, call, valid, requestUrl, deadline, graph) : forward(operation, call, valid, requestUrl, deadline, graph);
+}
+
 async function forward(operation: Operation, call: GraphCall, valid: ValidRequest, requestUrl: string, deadline: number, graph: GraphGateway): Promise<Outcome> {
   const result = await graph.send(call, deadline);
   return { response: answerFrom(operation, result, valid, requestUrl), graph: result };
+}
+
+/** Before looking for a create whose answer was lost, give Graph a moment to finish it. */
+const SETTLE_MS = 500;
+
+/**
+ * A create that cannot happen twice. When Graph may have applied it without the answer being
+ * seen (a 503/504 or a broken connection after sending), the collection is searched for it:
+ * found, it is the answer; absent, it was not applied and is sent once more. A timeout is
+ * never followed by a search, since the create may still be under way.
+ */
+async function createOnce(operation: Operation, call: GraphCall, valid: ValidRequest, requestUrl: string, deadline: number, graph: GraphGateway): Promise<Outcome> {
+  let outcome = await forward(operation, call, valid, requestUrl, deadline, graph);
+  for (let resend = 0; resend < 2; resend++) {
+    const result = outcome.graph as GraphResult;
+    if (!result.maybeApplied || result.failure === 'timeout' || deadline - Date.now() < 2 * SETTLE_MS) return outcome;
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+    const search = await findCreated(call, valid.body ?? {}, deadline, graph);
+    if (search.kind === 'found') return { response: createdResponse(operation, valid, requestUrl, search.entity), graph: { ...result, maybeApplied: false } };
+    if (search.kind === 'unknown') return outcome;
+    outcome = await forward(operation, call, valid, requestUrl, deadline, graph);
+  }
+  return outcome;
 }
 
 /**

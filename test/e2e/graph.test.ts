@@ -141,12 +141,21 @@ describe('retries toward Graph', () => {
     expect(stack.emulator.requests).toHaveLength(2);
   });
 
-  test('a POST after a 503 is not sent again: it may have been applied', async () => {
+  test('a POST after a 503 is never sent again blindly: the facade looks for it first', async () => {
     await stack.control('POST', 'faults', { method: 'POST', status: 503, headers: { 'retry-after': '0' } });
-    const answer = await stack.call('POST', statuses, { body: validStatus });
-    expect(answer.status).toBe(503);
-    expect(answer.headers.get('retry-after')).toBe('1');
-    expect(stack.emulator.requests.filter((request) => request.method === 'POST')).toHaveLength(1);
+    const notApplied = await stack.call('POST', statuses, { body: validStatus });
+    expect(notApplied.status).toBe(201);
+    expect(stack.emulator.requests.map((request) => request.method)).toEqual(['POST', 'GET', 'POST']);
+
+    await stack.control('POST', 'reset');
+    await stack.control('POST', 'faults', { method: 'POST', applyThenStatus: 503 });
+    const applied = await stack.call('POST', statuses, { body: validStatus });
+    expect(applied.status).toBe(201);
+    expect(stack.emulator.requests.map((request) => request.method)).toEqual(['POST', 'GET']);
+    const upns = [...(stack.emulator.state.mobileAppConfigurations.get(SEEDED_IDS.mobileAppConfiguration)?.userStatuses.values() ?? [])].map(
+      (entity) => entity.userPrincipalName,
+    );
+    expect(upns.filter((upn) => upn === validStatus.userPrincipalName)).toHaveLength(1);
   });
 
   test('a POST after a 429 is retried: a throttled request was not applied', async () => {

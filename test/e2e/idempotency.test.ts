@@ -128,24 +128,35 @@ describe('a create whose answer was lost', () => {
     expect(again.json).toEqual(retried.json);
   });
 
-  test('a retry with the same key after a create that was never applied sends it once', async () => {
+  test('a create that was never applied (the connection broke first) is sent once more, after looking for it', async () => {
     await stack.control('POST', 'faults', { method: 'POST', reset: true });
-    const headers = key('never-applied');
-    const first = await stack.call('POST', statuses, { body: status('never-applied@contoso.example'), headers });
-    expect(first.status).toBe(502);
-    expect(first.json.detail).toContain('Idempotency-Key');
-    const retried = await stack.call('POST', statuses, { body: status('never-applied@contoso.example'), headers });
-    expect(retried.status).toBe(201);
+    const answer = await stack.call('POST', statuses, { body: status('never-applied@contoso.example'), headers: key('never-applied') });
+    expect(answer.status).toBe(201);
     expect(graphPosts()).toHaveLength(2);
     expect(storedStatuses('never-applied@contoso.example')).toHaveLength(1);
   });
 
-  test('without a key, the facade still never sends the create twice', async () => {
+  test('without a key, a create whose answer was lost is found rather than sent again', async () => {
     await stack.control('POST', 'faults', { method: 'POST', applyThenReset: true });
     const answer = await stack.call('POST', statuses, { body: status('no-key@contoso.example') });
-    expect(answer.status).toBe(502);
+    expect(answer.status).toBe(201);
+    expect(answer.json.userPrincipalName).toBe('no-key@contoso.example');
     expect(graphPosts()).toHaveLength(1);
     expect(storedStatuses('no-key@contoso.example')).toHaveLength(1);
+  });
+
+  test('a create that timed out is not searched for nor sent again: the caller is told to retry with its key', async () => {
+    const timedOut = await startStack({ facadeEnvironment: { GRAPH_TIME_BUDGET_SECONDS: '1' } });
+    try {
+      await timedOut.control('POST', 'faults', { method: 'POST', delayMs: 1500 });
+      const answer = await timedOut.call('POST', statuses, { body: status('slow-create@contoso.example'), headers: key('timeout') });
+      expect(answer.status).toBe(504);
+      expect(answer.headers.get('retry-after')).toBeTruthy();
+      expect(answer.json.detail).toContain('Idempotency-Key');
+      expect(timedOut.emulator.requests.map((request) => request.method)).toEqual(['POST']);
+    } finally {
+      await timedOut.stop();
+    }
   });
 });
 

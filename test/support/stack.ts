@@ -62,7 +62,7 @@ export function startHostProcess(environment: Record<string, string>): Promise<{
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const emulator = await startGraphEmulator(options.emulator);
-  const storage =
+  const storage: Record<string, string> =
     options.idempotencyStore === 'memory'
       ? {}
       : { IdempotencyStorage: DEVELOPMENT_STORAGE, IDEMPOTENCY_TABLE_NAME: `keys${randomBytes(6).toString('hex')}` };
@@ -89,12 +89,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       }
       return { status: response.status, headers: response.headers, text, json };
     },
-    control(method, path, body) {
-      return fetch(`${localUrl}/${path}`, {
+    async control(method, path, body) {
+      const response = await fetch(`${localUrl}/${path}`, {
         method,
         headers: body === undefined ? {} : { 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
+      // A refused control call would leave a test running without its fault or setting.
+      if (!response.ok) throw new Error(`emulator control ${method} ${path} answered ${response.status}: ${await response.text()}`);
+      return response;
     },
     async stop() {
       host.child.removeAllListeners('exit');
