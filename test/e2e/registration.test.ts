@@ -59,6 +59,6 @@ test('the local host serves exactly the registered set', async () => {
       mockCore.registered.map(summaryOf).sort((a, b) => a.name.localeCompare(b.name)),
     );
   } finally {
-    host.child.kill('SIGTERM');
+    await host.stop();
   }
 });

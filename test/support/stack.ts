@@ -1,11 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DEVELOPMENT_STORAGE } from '../../dev/azurite';
+import { startHostProcess } from '../../dev/host-process';
 import { startGraphEmulator, type GraphEmulator, type GraphEmulatorOptions } from '../../dev/graph-emulator/server';
 
-const PROJECT_ROOT = join(__dirname, '..', '..');
-const HOST_SCRIPT = join(PROJECT_ROOT, 'dist', 'dev', 'host.js');
 
 /** A facade answer, read whole. */
 export interface FacadeAnswer {
@@ -39,25 +36,6 @@ export interface StackOptions {
   readonly facadeEnvironment?: Record<string, string>;
   /** Idempotency records in Azurite (the default, in a table of this stack's own) or in the host's memory. */
   readonly idempotencyStore?: 'azurite' | 'memory';
-}
-
-/** Starts the host process with `environment`; resolves with its base URL once it listens. */
-export function startHostProcess(environment: Record<string, string>): Promise<{ child: ChildProcess; baseUrl: string; output: () => string }> {
-  const child = spawn(process.execPath, [HOST_SCRIPT], {
-    env: { PATH: process.env.PATH ?? '', ...environment, PORT: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-      const ready = /Facade listening on (\S+)/.exec(output);
-      if (ready) resolve({ child, baseUrl: ready[1] as string, output: () => output });
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`host exited with ${code}:\n${output}`)));
-  });
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -100,10 +78,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       return response;
     },
     async stop() {
-      host.child.removeAllListeners('exit');
-      const exited = new Promise((resolve) => host.child.once('exit', resolve));
-      host.child.kill('SIGTERM');
-      await exited;
+      await host.stop();
       await emulator.close();
     },
   };
@@ -111,3 +86,4 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
 /** Ids the emulator seeds (DESIGN.md). */
 export { SEEDED_IDS } from '../../dev/graph-emulator/state';
+export { startHostProcess } from '../../dev/host-process';

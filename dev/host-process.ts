@@ -1,0 +1,49 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { basename, join } from 'node:path';
+
+// This module runs built (dist/dev) or from source under jest (dev); the host it starts is always the built one.
+const PROJECT_ROOT = basename(join(__dirname, '..')) === 'dist' ? join(__dirname, '..', '..') : join(__dirname, '..');
+export const BUILT_HOST = join(PROJECT_ROOT, 'dist', 'dev', 'host.js');
+
+export interface HostProcess {
+  readonly child: ChildProcess;
+  readonly baseUrl: string;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The built facade host (dist/dev/host.js) in its own process with exactly `environment`
+ * (and PATH), on a free port; resolves once it listens, rejects with its output if it exits.
+ */
+export function startHostProcess(environment: Record<string, string>): Promise<HostProcess> {
+  const child = spawn(process.execPath, [BUILT_HOST], {
+    env: { PATH: process.env.PATH ?? '', ...environment, PORT: environment.PORT ?? '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      const ready = /Facade listening on (\S+)/.exec(output);
+      if (ready) {
+        resolve({
+          child,
+          baseUrl: ready[1] as string,
+          output: () => output,
+          stop: () => {
+            child.removeAllListeners('exit');
+            if (child.exitCode !== null) return Promise.resolve();
+            const exited = new Promise<void>((done) => child.once('exit', () => done()));
+            child.kill('SIGTERM');
+            return exited;
+          },
+        });
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`host exited with ${code}:\n${output}`)));
+  });
+}
