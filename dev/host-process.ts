@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { basename, join } from 'node:path';
 
 // This module runs built (dist/dev) or from source under jest (dev); the host it starts is always the built one.
@@ -23,8 +24,12 @@ export function startHostProcess(environment: Record<string, string>): Promise<H
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  // HOST_OUTPUT_DIR keeps each host's output in a file, so that a whole test run can be audited.
+  const keep = process.env.HOST_OUTPUT_DIR ? createWriteStream(join(process.env.HOST_OUTPUT_DIR, `host-${child.pid}.log`)) : undefined;
+  child.once('exit', () => keep?.end());
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
+      keep?.write(chunk);
       output += chunk.toString('utf8');
       const ready = /Facade listening on (\S+)/.exec(output);
       if (ready) {

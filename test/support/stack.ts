@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DEVELOPMENT_STORAGE } from '../../dev/azurite';
 import { startHostProcess } from '../../dev/host-process';
 import { startGraphEmulator, type GraphEmulator, type GraphEmulatorOptions } from '../../dev/graph-emulator/server';
@@ -38,6 +40,12 @@ export interface StackOptions {
   readonly idempotencyStore?: 'azurite' | 'memory';
 }
 
+/** Secrets this run handed out, for the audit of all logs at the end of the run (test/support/global-teardown.ts). */
+function recordSecrets(secrets: readonly string[]): void {
+  const runDirectory = process.env.FACADE_TEST_RUN_DIR;
+  if (runDirectory) appendFileSync(join(runDirectory, 'secrets.txt'), secrets.map((secret) => `${secret}\n`).join(''));
+}
+
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const emulator = await startGraphEmulator(options.emulator);
   const storage: Record<string, string> =
@@ -46,12 +54,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       : { IdempotencyStorage: DEVELOPMENT_STORAGE, IDEMPOTENCY_TABLE_NAME: `keys${randomBytes(6).toString('hex')}` };
   const host = await startHostProcess({ ...emulator.facadeEnvironment(), ...storage, ...options.facadeEnvironment });
   const localUrl = emulator.controlUrl;
+  // Callers hold a function key, as in Azure: sent on every call, it must never show up in a log.
+  const functionKey = randomBytes(24).toString('base64url');
   return {
     baseUrl: host.baseUrl,
     emulator,
     output: host.output,
     async call(method, path, callOptions = {}) {
-      const headers: Record<string, string> = { ...callOptions.headers };
+      const headers: Record<string, string> = { 'x-functions-key': functionKey, ...callOptions.headers };
       let body: string | Uint8Array | undefined = callOptions.rawBody;
       if (callOptions.body !== undefined) {
         body = JSON.stringify(callOptions.body);
@@ -80,6 +90,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     async stop() {
       await host.stop();
       await emulator.close();
+      recordSecrets([...emulator.issuedTokens, emulator.identityHeader, functionKey]);
     },
   };
 }
