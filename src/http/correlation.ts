@@ -1,3 +1,4 @@
+import type { HttpResponseInit } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
 
 const SAFE_CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -10,4 +11,12 @@ const SAFE_CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export function correlationIdOf(headers: Headers): string {
   const given = headers.get('client-request-id') ?? headers.get('x-ms-client-request-id');
   return given && SAFE_CORRELATION_ID.test(given) ? given : randomUUID();
+}
+
+/** The response with `client-request-id` and, when Graph answered, Graph's request id as `x-graph-request-id`. */
+export function withCorrelation(response: HttpResponseInit, clientRequestId: string, graphRequestId?: string): HttpResponseInit {
+  const headers = new Headers(response.headers as ConstructorParameters<typeof Headers>[0]);
+  headers.set('client-request-id', clientRequestId);
+  if (graphRequestId) headers.set('x-graph-request-id', graphRequestId);
+  return { ...response, headers: Object.fromEntries(headers) };
 }

@@ -4,7 +4,7 @@ import { requestFingerprint, type IdempotencyStore, type Lease, type StoredRespo
 import type { Operation } from '../operations/catalog';
 import { answerFrom, createdResponse } from './answers';
 import { readJsonObject, type JsonObject } from './body';
-import { correlationIdOf } from './correlation';
+import { correlationIdOf, withCorrelation } from './correlation';
 import { readIdempotencyKey } from './idempotency-key';
 import { fillRoute } from './links';
 import { problemResponse, validationProblem } from './problem';
@@ -50,7 +50,7 @@ export function operationHandler(operation: Operation, dependencies: PipelineDep
         failure: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
       };
     }
-    const response = withCorrelation(outcome, clientRequestId);
+    const response = withCorrelation(outcome.response, clientRequestId, outcome.graph?.answer?.requestId);
     const entry = {
       event: 'graph-facade-call',
       operation: operation.name,
@@ -228,12 +228,4 @@ export function graphCallFor(operation: Operation, request: ValidRequest, client
     ...(request.body ? { body: request.body } : {}),
     clientRequestId,
   };
-}
-
-function withCorrelation(outcome: Outcome, clientRequestId: string): HttpResponseInit {
-  const headers = new Headers(outcome.response.headers as ConstructorParameters<typeof Headers>[0]);
-  headers.set('client-request-id', clientRequestId);
-  const graphRequestId = outcome.graph?.answer?.requestId;
-  if (graphRequestId) headers.set('x-graph-request-id', graphRequestId);
-  return { ...outcome.response, headers: Object.fromEntries(headers) };
 }

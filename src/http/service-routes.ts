@@ -1,15 +1,15 @@
-import type { HttpHandler, HttpResponseInit } from '@azure/functions';
+import type { HttpHandler } from '@azure/functions';
 import type { Settings } from '../config';
 import { describeCredential } from '../graph/credential';
 import { CATALOG, type HttpMethod } from '../operations/catalog';
-import { correlationIdOf } from './correlation';
+import { correlationIdOf, withCorrelation } from './correlation';
 import type { PipelineDependencies } from './pipeline';
 import { problemResponse } from './problem';
 
 /** Liveness and a configuration summary. Identifiers only: never a token, key or header value. */
 export function healthHandler(settings: Settings, dependencies: PipelineDependencies): HttpHandler {
   return (request) =>
-    withRequestId(request.headers, {
+    withCorrelation({
       status: 200,
       headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
       body: JSON.stringify({
@@ -24,7 +24,7 @@ export function healthHandler(settings: Settings, dependencies: PipelineDependen
         operations: CATALOG.length,
         node: process.version,
       }),
-    });
+    }, correlationIdOf(request.headers));
 }
 
 /** 405 for a known route asked with a method it does not serve, naming the ones it does. */
@@ -35,17 +35,13 @@ export function methodNotAllowedHandler(route: string, allowed: readonly HttpMet
       detail: `${request.method} is not served on /${route}; use ${allowed.join(', ')}.`,
       headers: { allow: allowed.join(', ') },
     });
-    return withRequestId(request.headers, response);
+    return withCorrelation(response, correlationIdOf(request.headers));
   };
 }
 
 /** 404 as problem+json for any path under the prefix that names no route. */
 export const notFoundHandler: HttpHandler = (request) =>
-  withRequestId(
-    request.headers,
+  withCorrelation(
     problemResponse('not-found', { status: 404, detail: `No route matches ${new URL(request.url).pathname}.` }),
+    correlationIdOf(request.headers),
   );
-
-function withRequestId(headers: Headers, response: HttpResponseInit): HttpResponseInit {
-  return { ...response, headers: { ...(response.headers as Record<string, string>), 'client-request-id': correlationIdOf(headers) } };
-}
