@@ -27,9 +27,17 @@ export function routingOrder(functions: readonly RegisteredHttpFunction[]): Regi
   return [...functions].sort((a, b) => (precedence(a.route) < precedence(b.route) ? -1 : precedence(a.route) > precedence(b.route) ? 1 : 0));
 }
 
-/** Path segments decoded the way ASP.NET Core routing decodes them: everything but `%2F`. */
+/** A segment decoded the way ASP.NET Core routing decodes it: everything but `%2F`; a malformed escape stays as sent. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment.replace(/%2F/gi, '%252F'));
+  } catch {
+    return segment;
+  }
+}
+
 function decodedSegments(path: string): string[] {
-  return path.split('/').map((segment) => decodeURIComponent(segment.replace(/%2F/gi, '%252F')));
+  return path.split('/').map(decodeSegment);
 }
 
 function matchTemplate(route: string, segments: readonly string[]): Record<string, string> | undefined {
@@ -103,13 +111,7 @@ export function createLocalHost(functions: readonly RegisteredHttpFunction[]): S
         response.end(JSON.stringify(functions.map(({ name, route, methods, authLevel }) => ({ name, route, methods, authLevel }))));
         return;
       }
-      let match: RouteMatch | undefined;
-      try {
-        match = url.pathname.startsWith(prefix) ? findRoute(ordered, method, url.pathname.slice(prefix.length)) : undefined;
-      } catch {
-        response.writeHead(400).end();
-        return;
-      }
+      const match = url.pathname.startsWith(prefix) ? findRoute(ordered, method, url.pathname.slice(prefix.length)) : undefined;
       if (!match) {
         response.writeHead(404).end();
         return;

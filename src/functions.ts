@@ -15,8 +15,10 @@ export interface FunctionDefinition {
   readonly handler: HttpHandler;
 }
 
+const HEALTH_ROUTE = 'health';
+
 /** Every method a 405 function answers for on a route: all the methods callers send but the route's own. */
-const ALL_METHODS: readonly RegisteredMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'];
+const ALL_METHODS: readonly RegisteredMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
 
 /** The Functions name of the 405 function of a route, e.g. `MethodNotAllowed_mobile-apps_mobileAppId_install-summary`. */
 export function methodNotAllowedName(route: string): string {
@@ -24,9 +26,9 @@ export function methodNotAllowedName(route: string): string {
 }
 
 /**
- * The function app, derived from the catalog: one function per operation, one 405 function per
- * route for the methods it does not serve, the health route, and a catch-all that answers 404
- * as problem+json.
+ * The function app, derived from the catalog: one function per operation, the health route, one
+ * 405 function per route for the methods it does not serve, and a catch-all that answers 404 as
+ * problem+json.
  */
 export function facadeFunctions(settings: Settings, dependencies: PipelineDependencies, catalog: readonly Operation[] = CATALOG): FunctionDefinition[] {
   const operations: FunctionDefinition[] = catalog.map((operation) => ({
@@ -36,7 +38,8 @@ export function facadeFunctions(settings: Settings, dependencies: PipelineDepend
     authLevel: 'function',
     handler: operationHandler(operation, dependencies),
   }));
-  const methodNotAllowed: FunctionDefinition[] = [...catalogRoutes(catalog)].map(([route, allowed]) => ({
+  const routes: [string, HttpMethod[]][] = [...catalogRoutes(catalog), [HEALTH_ROUTE, ['GET']]];
+  const methodNotAllowed: FunctionDefinition[] = routes.map(([route, allowed]) => ({
     name: methodNotAllowedName(route),
     route,
     methods: ALL_METHODS.filter((method) => !(allowed as readonly string[]).includes(method)),
@@ -46,7 +49,7 @@ export function facadeFunctions(settings: Settings, dependencies: PipelineDepend
   return [
     ...operations,
     ...methodNotAllowed,
-    { name: 'Health', route: 'health', methods: ['GET'], authLevel: 'anonymous', handler: healthHandler(settings, dependencies) },
+    { name: 'Health', route: HEALTH_ROUTE, methods: ['GET'], authLevel: 'anonymous', handler: healthHandler(settings, dependencies) },
     { name: 'NotFound', route: '{*path}', methods: ALL_METHODS, authLevel: 'anonymous', handler: notFoundHandler },
   ];
 }

@@ -113,11 +113,16 @@ function validateBody(operation: Operation, version: GraphVersion, body: JsonObj
   const mode = operation.kind === 'create' ? 'create' : 'update';
   const parsed = v.safeParse(writeSchema(entity, version, mode), kept, { abortEarly: false });
   if (!parsed.success) {
+    const reported = new Set<string>();
     for (const issue of parsed.issues) {
       const path = (issue.path ?? []).map((item) => item.key as string | number);
+      const pointer = pointerTo(path);
+      // One error per member: a value failing two checks of one rule is one problem to the caller.
+      if (reported.has(pointer)) continue;
+      reported.add(pointer);
       const name = path.length > 0 ? String(path[0]) : '';
       const detail = issue.kind === 'schema' && issue.input === undefined ? `${name} is required` : `${name} ${issue.message}`;
-      errors.push({ pointer: pointerTo(path), detail });
+      errors.push({ pointer, detail });
     }
   }
   if (mode === 'update' && Object.keys(kept).length === 0 && errors.length === before) {

@@ -48,7 +48,8 @@ test('each route answers 405 for the methods it does not serve, and health and 4
   }
   expect(byName.get('Health')).toEqual({ name: 'Health', route: 'health', methods: ['GET'], authLevel: 'anonymous' });
   expect(byName.get('NotFound')?.route).toBe('{*path}');
-  expect(mockCore.registered).toHaveLength(CATALOG.length + catalogRoutes().size + 2);
+  expect(byName.get(methodNotAllowedName('health'))?.methods).not.toContain('GET');
+  expect(mockCore.registered).toHaveLength(CATALOG.length + catalogRoutes().size + 3);
 });
 
 test('the local host serves exactly the registered set', async () => {

@@ -172,6 +172,11 @@ describe('timestamps are ISO 8601 with Z or an offset', () => {
     ['a date only', '2016-12-31'],
     ['not a date', 'yesterday'],
     ['a number', 1483257501],
+    ['a space for T', '2016-12-31 23:58:21Z'],
+    ['an offset without a colon', '2016-12-31T23:58:21+0100'],
+    ['an hour-only offset', '2016-12-31T23:58:21+01'],
+    ['31 April', '2016-04-31T23:58:21Z'],
+    ['8 fraction digits', '2016-12-31T23:58:21.12345678Z'],
   ])('%s is refused', async (_name, value) => {
     const answer = await stack.call('PATCH', summary, { body: { lastUpdateDateTime: value } });
     expectRefused(answer, 422);
@@ -296,6 +301,12 @@ describe('routes and methods', () => {
     const answer = await stack.call('PUT', summary, { body: { pendingCount: 1 } });
     expectRefused(answer, 405);
     expect(answer.headers.get('allow')).toBe('GET, PATCH');
+  });
+
+  test('POST on health is 405 with Allow', async () => {
+    const answer = await stack.call('POST', 'health', { body: {} });
+    expectRefused(answer, 405);
+    expect(answer.headers.get('allow')).toBe('GET');
   });
 
   test('DELETE on a collection is 405 with Allow', async () => {
