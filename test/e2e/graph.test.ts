@@ -1,85 +1,78 @@
-import { SEEDED_IDS, startHostProcess, startStack, type Stack } from '../support/stack';
+import { SEEDED_IDS, SEEDED_PATHS, startHostProcess, startStack, useStack } from '../support/stack';
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(() => stack.stop());
-beforeEach(async () => {
-  await stack.control('POST', 'reset');
-});
+const running = useStack();
 
-const summary = `mobile-app-configurations/${SEEDED_IDS.mobileAppConfiguration}/user-status-summary`;
-const statuses = `mobile-app-configurations/${SEEDED_IDS.mobileAppConfiguration}/user-statuses`;
-const overview = `device-compliance-policies/${SEEDED_IDS.deviceCompliancePolicy}/user-status-overview`;
+const summary = SEEDED_PATHS.userStatusSummary;
+const statuses = SEEDED_PATHS.userStatuses;
+const overview = SEEDED_PATHS.userStatusOverview;
 const validStatus = { userPrincipalName: 'megan.bowen@contoso.example', status: 'compliant' };
 
 describe('over real sockets: host -> ManagedIdentityCredential -> identity endpoint -> HTTPS Graph', () => {
   test('the call carries a managed identity token for the Graph audience, and correlation both ways', async () => {
-    const answer = await stack.call('GET', summary, { headers: { 'client-request-id': 'logic-app-run-42' } });
+    const answer = await running().call('GET', summary, { headers: { 'client-request-id': 'logic-app-run-42' } });
 
     expect(answer.status).toBe(200);
     expect(answer.headers.get('client-request-id')).toBe('logic-app-run-42');
-    const [graphCall] = stack.emulator.requests;
+    const [graphCall] = running().emulator.requests;
     expect(graphCall).toMatchObject({ method: 'GET', version: 'v1.0', bearerToken: true, clientRequestId: 'logic-app-run-42' });
     expect(graphCall?.path).toBe(`/deviceAppManagement/mobileAppConfigurations/${SEEDED_IDS.mobileAppConfiguration}/userStatusSummary`);
-    expect(stack.emulator.tokenRequests.at(-1)).toEqual({ resource: 'https://graph.microsoft.com', clientId: undefined });
+    expect(running().emulator.tokenRequests.at(-1)).toEqual({ resource: 'https://graph.microsoft.com', clientId: undefined });
     expect(answer.headers.get('x-graph-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     expect(answer.json).not.toHaveProperty('@odata.context');
   });
 
   test('x-ms-client-request-id is accepted too; without either, one is generated', async () => {
-    const given = await stack.call('GET', summary, { headers: { 'x-ms-client-request-id': 'flow-7' } });
-    const generated = await stack.call('GET', summary);
+    const given = await running().call('GET', summary, { headers: { 'x-ms-client-request-id': 'flow-7' } });
+    const generated = await running().call('GET', summary);
     expect(given.headers.get('client-request-id')).toBe('flow-7');
     expect(generated.headers.get('client-request-id')).toMatch(/^[0-9a-f-]{36}$/);
-    expect(stack.emulator.requests[1]?.clientRequestId).toBe(generated.headers.get('client-request-id'));
+    expect(running().emulator.requests[1]?.clientRequestId).toBe(generated.headers.get('client-request-id'));
   });
 
   test('a PATCH asks Graph for the representation and answers 200 with it', async () => {
-    const answer = await stack.call('PATCH', overview, { body: { successCount: 30 } });
+    const answer = await running().call('PATCH', overview, { body: { successCount: 30 } });
     expect(answer.status).toBe(200);
     expect(answer.json).toMatchObject({ successCount: 30, failedCount: 2 });
-    expect(stack.emulator.requests[0]?.prefer).toBe('return=representation');
+    expect(running().emulator.requests[0]?.prefer).toBe('return=representation');
   });
 
   test('when Graph answers a PATCH with 204, so does the facade, and the write is applied', async () => {
-    await stack.control('PUT', 'behaviour', { honourPrefer: false });
-    const answer = await stack.call('PATCH', overview, { body: { successCount: 31 } });
+    await running().control('PUT', 'behaviour', { honourPrefer: false });
+    const answer = await running().call('PATCH', overview, { body: { successCount: 31 } });
     expect(answer.status).toBe(204);
     expect(answer.text).toBe('');
-    expect((await stack.call('GET', overview)).json.successCount).toBe(31);
+    expect((await running().call('GET', overview)).json.successCount).toBe(31);
   });
 
   test('a user status lives through create, list, get, update and delete', async () => {
-    const created = await stack.call('POST', statuses, { body: { ...validStatus, devicesCount: 2 } });
+    const created = await running().call('POST', statuses, { body: { ...validStatus, devicesCount: 2 } });
     expect(created.status).toBe(201);
     const location = created.headers.get('location') as string;
-    expect(location).toBe(`${stack.baseUrl}/${statuses}/${created.json.id as string}`);
+    expect(location).toBe(`${running().baseUrl}/${statuses}/${created.json.id as string}`);
 
-    const listed = await stack.call('GET', statuses);
+    const listed = await running().call('GET', statuses);
     expect(listed.json.value.map((status: { id: string }) => status.id)).toContain(created.json.id);
     expect(listed.json).not.toHaveProperty('nextLink');
 
     const itemPath = new URL(location).pathname.replace(/^\/api\//, '');
-    expect((await stack.call('PATCH', itemPath, { body: { status: 'error' } })).json.status).toBe('error');
-    expect((await stack.call('GET', itemPath)).json).toMatchObject({ ...validStatus, status: 'error', devicesCount: 2 });
-    const deleted = await stack.call('DELETE', itemPath);
+    expect((await running().call('PATCH', itemPath, { body: { status: 'error' } })).json.status).toBe('error');
+    expect((await running().call('GET', itemPath)).json).toMatchObject({ ...validStatus, status: 'error', devicesCount: 2 });
+    const deleted = await running().call('DELETE', itemPath);
     expect(deleted.status).toBe(204);
-    const gone = await stack.call('GET', itemPath);
+    const gone = await running().call('GET', itemPath);
     expect(gone.status).toBe(404);
     expect(gone.json.graph.code).toBe('ResourceNotFound');
   });
 
   test("a list pages with facade nextLinks that carry Graph's paging token", async () => {
     const many = Array.from({ length: 7 }, (_, index) => ({ userPrincipalName: `user${index}@contoso.example`, status: 'compliant' }));
-    await stack.control('POST', 'seed', { mobileAppConfigurations: [{ id: 'paged-configuration', userStatuses: many }] });
+    await running().control('POST', 'seed', { mobileAppConfigurations: [{ id: 'paged-configuration', userStatuses: many }] });
     const seen: string[] = [];
-    let next: string | undefined = `${stack.baseUrl}/mobile-app-configurations/paged-configuration/user-statuses?top=3`;
+    let next: string | undefined = `${running().baseUrl}/mobile-app-configurations/paged-configuration/user-statuses?top=3`;
     let pages = 0;
     while (next && pages < 10) {
-      expect(next.startsWith(`${stack.baseUrl}/mobile-app-configurations/paged-configuration/user-statuses?`)).toBe(true);
-      const page = await stack.call('GET', next.slice(stack.baseUrl.length + 1));
+      expect(next.startsWith(`${running().baseUrl}/mobile-app-configurations/paged-configuration/user-statuses?`)).toBe(true);
+      const page = await running().call('GET', next.slice(running().baseUrl.length + 1));
       expect(page.status).toBe(200);
       seen.push(...page.json.value.map((status: { userPrincipalName: string }) => status.userPrincipalName));
       next = page.json.nextLink;
@@ -92,7 +85,7 @@ describe('over real sockets: host -> ManagedIdentityCredential -> identity endpo
 
 describe("Graph's refusals are passed on, never masked", () => {
   test('an unknown parent id: 404 with Graph code and request id', async () => {
-    const answer = await stack.call('GET', 'mobile-app-configurations/00000000-0000-0000-0000-000000000000/user-status-summary');
+    const answer = await running().call('GET', 'mobile-app-configurations/00000000-0000-0000-0000-000000000000/user-status-summary');
     expect(answer.status).toBe(404);
     expect(answer.headers.get('content-type')).toBe('application/problem+json');
     expect(answer.json.graph).toMatchObject({ status: 404, code: 'ResourceNotFound', requestId: answer.headers.get('x-graph-request-id') });
@@ -100,15 +93,15 @@ describe("Graph's refusals are passed on, never masked", () => {
   });
 
   test('a Graph 400 passes through with its code and message', async () => {
-    await stack.control('POST', 'faults', { method: 'PATCH', status: 400, code: 'ModelValidationFailure', message: 'configurationVersion cannot decrease' });
-    const answer = await stack.call('PATCH', summary, { body: { configurationVersion: 1 } });
+    await running().control('POST', 'faults', { method: 'PATCH', status: 400, code: 'ModelValidationFailure', message: 'configurationVersion cannot decrease' });
+    const answer = await running().call('PATCH', summary, { body: { configurationVersion: 1 } });
     expect(answer.status).toBe(400);
     expect(answer.json.graph).toMatchObject({ status: 400, code: 'ModelValidationFailure', message: 'configurationVersion cannot decrease' });
   });
 
   test('a Graph 409 passes through', async () => {
-    await stack.control('POST', 'faults', { method: 'POST', status: 409, code: 'Conflict', message: 'exists' });
-    const answer = await stack.call('POST', statuses, { body: validStatus });
+    await running().control('POST', 'faults', { method: 'POST', status: 409, code: 'Conflict', message: 'exists' });
+    const answer = await running().call('POST', statuses, { body: validStatus });
     expect(answer.status).toBe(409);
     expect(answer.json.graph.code).toBe('Conflict');
   });
@@ -117,17 +110,17 @@ describe("Graph's refusals are passed on, never masked", () => {
     [summary, 'DeviceManagementApps.ReadWrite.All'],
     [overview, 'DeviceManagementConfiguration.ReadWrite.All'],
   ])('without the role, %s answers 502 naming %s', async (path, permission) => {
-    await stack.control('PUT', 'roles', { roles: [] });
-    const answer = await stack.call('GET', path);
+    await running().control('PUT', 'roles', { roles: [] });
+    const answer = await running().call('GET', path);
     expect(answer.status).toBe(502);
     expect(answer.json.detail).toContain(permission);
     expect(answer.json.graph).toMatchObject({ status: 403, code: 'Forbidden' });
   });
 
   test('a read-only role reads but cannot write', async () => {
-    await stack.control('PUT', 'roles', { roles: ['DeviceManagementApps.Read.All'] });
-    expect((await stack.call('GET', summary)).status).toBe(200);
-    const write = await stack.call('PATCH', summary, { body: { pendingCount: 1 } });
+    await running().control('PUT', 'roles', { roles: ['DeviceManagementApps.Read.All'] });
+    expect((await running().call('GET', summary)).status).toBe(200);
+    const write = await running().call('PATCH', summary, { body: { pendingCount: 1 } });
     expect(write.status).toBe(502);
     expect(write.json.detail).toContain('DeviceManagementApps.ReadWrite.All');
   });
@@ -135,39 +128,39 @@ describe("Graph's refusals are passed on, never masked", () => {
 
 describe('retries toward Graph', () => {
   test('a GET after a 503 is retried and succeeds', async () => {
-    await stack.control('POST', 'faults', { method: 'GET', status: 503, headers: { 'retry-after': '0' } });
-    const answer = await stack.call('GET', summary);
+    await running().control('POST', 'faults', { method: 'GET', status: 503, headers: { 'retry-after': '0' } });
+    const answer = await running().call('GET', summary);
     expect(answer.status).toBe(200);
-    expect(stack.emulator.requests).toHaveLength(2);
+    expect(running().emulator.requests).toHaveLength(2);
   });
 
   test('a POST after a 503 is never sent again blindly: the facade looks for it first', async () => {
-    await stack.control('POST', 'faults', { method: 'POST', status: 503, headers: { 'retry-after': '0' } });
-    const notApplied = await stack.call('POST', statuses, { body: validStatus });
+    await running().control('POST', 'faults', { method: 'POST', status: 503, headers: { 'retry-after': '0' } });
+    const notApplied = await running().call('POST', statuses, { body: validStatus });
     expect(notApplied.status).toBe(201);
-    expect(stack.emulator.requests.map((request) => request.method)).toEqual(['POST', 'GET', 'POST']);
+    expect(running().emulator.requests.map((request) => request.method)).toEqual(['POST', 'GET', 'POST']);
 
-    await stack.control('POST', 'reset');
-    await stack.control('POST', 'faults', { method: 'POST', applyThenStatus: 503 });
-    const applied = await stack.call('POST', statuses, { body: validStatus });
+    await running().control('POST', 'reset');
+    await running().control('POST', 'faults', { method: 'POST', applyThenStatus: 503 });
+    const applied = await running().call('POST', statuses, { body: validStatus });
     expect(applied.status).toBe(201);
-    expect(stack.emulator.requests.map((request) => request.method)).toEqual(['POST', 'GET']);
-    const upns = [...(stack.emulator.state.mobileAppConfigurations.get(SEEDED_IDS.mobileAppConfiguration)?.userStatuses.values() ?? [])].map(
+    expect(running().emulator.requests.map((request) => request.method)).toEqual(['POST', 'GET']);
+    const upns = [...(running().emulator.state.mobileAppConfigurations.get(SEEDED_IDS.mobileAppConfiguration)?.userStatuses.values() ?? [])].map(
       (entity) => entity.userPrincipalName,
     );
     expect(upns.filter((upn) => upn === validStatus.userPrincipalName)).toHaveLength(1);
   });
 
   test('a POST after a 429 is retried: a throttled request was not applied', async () => {
-    await stack.control('POST', 'faults', { method: 'POST', status: 429, headers: { 'retry-after': '0' } });
-    const answer = await stack.call('POST', statuses, { body: validStatus });
+    await running().control('POST', 'faults', { method: 'POST', status: 429, headers: { 'retry-after': '0' } });
+    const answer = await running().call('POST', statuses, { body: validStatus });
     expect(answer.status).toBe(201);
-    expect(stack.emulator.requests.filter((request) => request.method === 'POST')).toHaveLength(2);
+    expect(running().emulator.requests.filter((request) => request.method === 'POST')).toHaveLength(2);
   });
 
   test('a long Retry-After is handed to the caller as 429 instead of holding the call', async () => {
-    await stack.control('POST', 'faults', { method: 'PATCH', status: 429, headers: { 'retry-after': '120' } });
-    const answer = await stack.call('PATCH', summary, { body: { pendingCount: 1 } });
+    await running().control('POST', 'faults', { method: 'PATCH', status: 429, headers: { 'retry-after': '120' } });
+    const answer = await running().call('PATCH', summary, { body: { pendingCount: 1 } });
     expect(answer.status).toBe(429);
     expect(answer.headers.get('retry-after')).toBe('120');
     expect(answer.json.graph.code).toBe('TooManyRequests');
@@ -200,8 +193,8 @@ describe('when Graph cannot be asked', () => {
   });
 
   test('a Graph 500 is a 502 that carries what Graph said', async () => {
-    await stack.control('POST', 'faults', { method: 'GET', status: 500, code: 'InternalServerError', message: 'boom' });
-    const answer = await stack.call('GET', summary);
+    await running().control('POST', 'faults', { method: 'GET', status: 500, code: 'InternalServerError', message: 'boom' });
+    const answer = await running().call('GET', summary);
     expect(answer.status).toBe(502);
     expect(answer.json.graph).toMatchObject({ status: 500, code: 'InternalServerError' });
   });
@@ -209,9 +202,9 @@ describe('when Graph cannot be asked', () => {
 
 describe('logs', () => {
   test('one structured line per call, with operation, status, Graph request id and duration', async () => {
-    const answer = await stack.call('GET', summary, { headers: { 'client-request-id': 'log-check-1' } });
+    const answer = await running().call('GET', summary, { headers: { 'client-request-id': 'log-check-1' } });
     await new Promise((resolve) => setTimeout(resolve, 100));
-    const line = stack
+    const line = running()
       .output()
       .split('\n')
       .find((entry) => entry.includes('"clientRequestId":"log-check-1"'));
@@ -226,12 +219,12 @@ describe('logs', () => {
   });
 
   test('no token ever appears in the output of the host', async () => {
-    await stack.call('GET', summary);
-    await stack.call('PATCH', summary, { body: { pendingCount: 5 } });
-    expect(stack.emulator.issuedTokens.length).toBeGreaterThan(0);
-    const output = stack.output();
-    for (const token of stack.emulator.issuedTokens) expect(output).not.toContain(token.split('.')[2]);
-    expect(output).not.toContain(stack.emulator.identityHeader);
+    await running().call('GET', summary);
+    await running().call('PATCH', summary, { body: { pendingCount: 5 } });
+    expect(running().emulator.issuedTokens.length).toBeGreaterThan(0);
+    const output = running().output();
+    for (const token of running().emulator.issuedTokens) expect(output).not.toContain(token.split('.')[2]);
+    expect(output).not.toContain(running().emulator.identityHeader);
     expect(output).not.toMatch(/Bearer\s+ey/);
   });
 });
@@ -272,10 +265,10 @@ describe('settings', () => {
   });
 
   test('the health route shows configuration and no secret', async () => {
-    const health = await stack.call('GET', 'health');
+    const health = await running().call('GET', 'health');
     expect(health.status).toBe(200);
     expect(health.json).toMatchObject({ status: 'ok', graphCloud: 'Global', graphRootOverridden: true, credential: 'ManagedIdentityCredential (system-assigned)', operations: 11 });
     expect(health.json.node).toMatch(/^v22\./);
-    expect(health.text).not.toContain(stack.emulator.identityHeader);
+    expect(health.text).not.toContain(running().emulator.identityHeader);
   });
 });

@@ -1,29 +1,22 @@
-import { SEEDED_IDS, startStack, type Stack } from '../support/stack';
+import { SEEDED_IDS, SEEDED_PATHS, startStack, useStack } from '../support/stack';
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(() => stack.stop());
-beforeEach(async () => {
-  await stack.control('POST', 'reset');
-});
+const running = useStack();
 
-const statuses = `mobile-app-configurations/${SEEDED_IDS.mobileAppConfiguration}/user-statuses`;
-const summary = `mobile-app-configurations/${SEEDED_IDS.mobileAppConfiguration}/user-status-summary`;
+const statuses = SEEDED_PATHS.userStatuses;
+const summary = SEEDED_PATHS.userStatusSummary;
 const status = (upn: string) => ({ userPrincipalName: upn, status: 'compliant', devicesCount: 1 });
 const key = (name: string) => ({ 'idempotency-key': `${name}-${Math.random().toString(36).slice(2)}` });
-const graphPosts = () => stack.emulator.requests.filter((request) => request.method === 'POST');
+const graphPosts = () => running().emulator.requests.filter((request) => request.method === 'POST');
 const storedStatuses = (upn: string) =>
-  [...(stack.emulator.state.mobileAppConfigurations.get(SEEDED_IDS.mobileAppConfiguration)?.userStatuses.values() ?? [])].filter(
+  [...(running().emulator.state.mobileAppConfigurations.get(SEEDED_IDS.mobileAppConfiguration)?.userStatuses.values() ?? [])].filter(
     (entity) => entity.userPrincipalName === upn,
   );
 
 describe('Idempotency-Key', () => {
   test('the same key and body within 24 h replays the stored answer and sends nothing to Graph', async () => {
     const headers = key('replay');
-    const first = await stack.call('POST', statuses, { body: status('replay@contoso.example'), headers });
-    const second = await stack.call('POST', statuses, { body: { devicesCount: 1, status: 'compliant', userPrincipalName: 'replay@contoso.example' }, headers });
+    const first = await running().call('POST', statuses, { body: status('replay@contoso.example'), headers });
+    const second = await running().call('POST', statuses, { body: { devicesCount: 1, status: 'compliant', userPrincipalName: 'replay@contoso.example' }, headers });
 
     expect(first.status).toBe(201);
     expect(first.headers.get('idempotent-replayed')).toBeNull();
@@ -37,19 +30,19 @@ describe('Idempotency-Key', () => {
 
   test('the same key with a different body is refused with 422', async () => {
     const headers = key('mismatch');
-    await stack.call('POST', statuses, { body: status('one@contoso.example'), headers });
-    const second = await stack.call('POST', statuses, { body: status('two@contoso.example'), headers });
+    await running().call('POST', statuses, { body: status('one@contoso.example'), headers });
+    const second = await running().call('POST', statuses, { body: status('two@contoso.example'), headers });
     expect(second.status).toBe(422);
     expect(second.json.type).toBe('urn:intune-status-facade:problem:idempotency-key-reused');
     expect(graphPosts()).toHaveLength(1);
   });
 
   test('the same key while the first request is still running is refused with 409', async () => {
-    await stack.control('POST', 'faults', { method: 'POST', delayMs: 1500 });
+    await running().control('POST', 'faults', { method: 'POST', delayMs: 1500 });
     const headers = key('concurrent');
-    const first = stack.call('POST', statuses, { body: status('slow@contoso.example'), headers });
+    const first = running().call('POST', statuses, { body: status('slow@contoso.example'), headers });
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const second = await stack.call('POST', statuses, { body: status('slow@contoso.example'), headers });
+    const second = await running().call('POST', statuses, { body: status('slow@contoso.example'), headers });
     expect(second.status).toBe(409);
     expect(second.headers.get('retry-after')).toBeTruthy();
     expect((await first).status).toBe(201);
@@ -61,38 +54,38 @@ describe('Idempotency-Key', () => {
     ['non-ASCII', 'clé-é'],
     ['empty', ''],
   ])('a key of %s is refused with 400 before anything is sent', async (_name, value) => {
-    const answer = await stack.call('POST', statuses, { body: status('bad-key@contoso.example'), headers: { 'idempotency-key': value } });
+    const answer = await running().call('POST', statuses, { body: status('bad-key@contoso.example'), headers: { 'idempotency-key': value } });
     expect(answer.status).toBe(400);
     expect(answer.headers.get('content-type')).toBe('application/problem+json');
-    expect(stack.emulator.requests).toHaveLength(0);
+    expect(running().emulator.requests).toHaveLength(0);
   });
 
   test('a key of 255 characters is accepted', async () => {
-    const answer = await stack.call('POST', statuses, { body: status('long-key@contoso.example'), headers: { 'idempotency-key': 'k'.repeat(255) } });
+    const answer = await running().call('POST', statuses, { body: status('long-key@contoso.example'), headers: { 'idempotency-key': 'k'.repeat(255) } });
     expect(answer.status).toBe(201);
   });
 
   test('PATCH and DELETE accept keys and replay too', async () => {
     const patchKey = key('patch');
-    const patched = await stack.call('PATCH', summary, { body: { pendingCount: 9 }, headers: patchKey });
-    const replayedPatch = await stack.call('PATCH', summary, { body: { pendingCount: 9 }, headers: patchKey });
+    const patched = await running().call('PATCH', summary, { body: { pendingCount: 9 }, headers: patchKey });
+    const replayedPatch = await running().call('PATCH', summary, { body: { pendingCount: 9 }, headers: patchKey });
     expect([patched.status, replayedPatch.status]).toEqual([200, 200]);
     expect(replayedPatch.headers.get('idempotent-replayed')).toBe('true');
 
-    const created = await stack.call('POST', statuses, { body: status('delete-me@contoso.example') });
+    const created = await running().call('POST', statuses, { body: status('delete-me@contoso.example') });
     const item = `${statuses}/${created.json.id as string}`;
     const deleteKey = key('delete');
-    const deleted = await stack.call('DELETE', item, { headers: deleteKey });
-    const replayedDelete = await stack.call('DELETE', item, { headers: deleteKey });
+    const deleted = await running().call('DELETE', item, { headers: deleteKey });
+    const replayedDelete = await running().call('DELETE', item, { headers: deleteKey });
     expect([deleted.status, replayedDelete.status]).toEqual([204, 204]);
-    expect(stack.emulator.requests.filter((request) => request.method !== 'GET' && request.method !== 'POST')).toHaveLength(2);
+    expect(running().emulator.requests.filter((request) => request.method !== 'GET' && request.method !== 'POST')).toHaveLength(2);
   });
 
   test('a throttled or failed attempt frees the key, so the retry is sent afresh', async () => {
-    await stack.control('POST', 'faults', { method: 'PATCH', status: 429, headers: { 'retry-after': '60' } });
+    await running().control('POST', 'faults', { method: 'PATCH', status: 429, headers: { 'retry-after': '60' } });
     const headers = key('free');
-    const throttled = await stack.call('PATCH', summary, { body: { pendingCount: 4 }, headers });
-    const retried = await stack.call('PATCH', summary, { body: { pendingCount: 4 }, headers });
+    const throttled = await running().call('PATCH', summary, { body: { pendingCount: 4 }, headers });
+    const retried = await running().call('PATCH', summary, { body: { pendingCount: 4 }, headers });
     expect(throttled.status).toBe(429);
     expect(retried.status).toBe(200);
     expect(retried.headers.get('idempotent-replayed')).toBeNull();
@@ -101,8 +94,8 @@ describe('Idempotency-Key', () => {
 
 describe('a create whose answer was lost', () => {
   test('with a key, the facade finds the applied create instead of failing: exactly one user status', async () => {
-    await stack.control('POST', 'faults', { method: 'POST', applyThenReset: true });
-    const answer = await stack.call('POST', statuses, { body: status('lost-answer@contoso.example'), headers: key('lost') });
+    await running().control('POST', 'faults', { method: 'POST', applyThenReset: true });
+    const answer = await running().call('POST', statuses, { body: status('lost-answer@contoso.example'), headers: key('lost') });
     expect(answer.status).toBe(201);
     expect(answer.json.userPrincipalName).toBe('lost-answer@contoso.example');
     expect(graphPosts()).toHaveLength(1);
@@ -111,34 +104,34 @@ describe('a create whose answer was lost', () => {
 
   test('a retry with the same key after an attempt in doubt creates exactly one user status', async () => {
     // The create is applied but its answer lost, and Graph cannot be asked about it at once.
-    await stack.control('POST', 'faults', { method: 'POST', applyThenStatus: 504 });
-    await stack.control('POST', 'faults', { method: 'GET', status: 503, headers: { 'retry-after': '0' }, times: 5 });
+    await running().control('POST', 'faults', { method: 'POST', applyThenStatus: 504 });
+    await running().control('POST', 'faults', { method: 'GET', status: 503, headers: { 'retry-after': '0' }, times: 5 });
     const headers = key('in-doubt');
-    const first = await stack.call('POST', statuses, { body: status('in-doubt@contoso.example'), headers });
+    const first = await running().call('POST', statuses, { body: status('in-doubt@contoso.example'), headers });
     expect(first.status).toBe(504);
     expect(first.headers.get('retry-after')).toBeTruthy();
 
-    const retried = await stack.call('POST', statuses, { body: status('in-doubt@contoso.example'), headers });
+    const retried = await running().call('POST', statuses, { body: status('in-doubt@contoso.example'), headers });
     expect(retried.status).toBe(201);
     expect(retried.headers.get('idempotent-replayed')).toBe('true');
     expect(graphPosts()).toHaveLength(1);
     expect(storedStatuses('in-doubt@contoso.example')).toHaveLength(1);
 
-    const again = await stack.call('POST', statuses, { body: status('in-doubt@contoso.example'), headers });
+    const again = await running().call('POST', statuses, { body: status('in-doubt@contoso.example'), headers });
     expect(again.json).toEqual(retried.json);
   });
 
   test('a create that was never applied (the connection broke first) is sent once more, after looking for it', async () => {
-    await stack.control('POST', 'faults', { method: 'POST', reset: true });
-    const answer = await stack.call('POST', statuses, { body: status('never-applied@contoso.example'), headers: key('never-applied') });
+    await running().control('POST', 'faults', { method: 'POST', reset: true });
+    const answer = await running().call('POST', statuses, { body: status('never-applied@contoso.example'), headers: key('never-applied') });
     expect(answer.status).toBe(201);
     expect(graphPosts()).toHaveLength(2);
     expect(storedStatuses('never-applied@contoso.example')).toHaveLength(1);
   });
 
   test('without a key, a create whose answer was lost is found rather than sent again', async () => {
-    await stack.control('POST', 'faults', { method: 'POST', applyThenReset: true });
-    const answer = await stack.call('POST', statuses, { body: status('no-key@contoso.example') });
+    await running().control('POST', 'faults', { method: 'POST', applyThenReset: true });
+    const answer = await running().call('POST', statuses, { body: status('no-key@contoso.example') });
     expect(answer.status).toBe(201);
     expect(answer.json.userPrincipalName).toBe('no-key@contoso.example');
     expect(graphPosts()).toHaveLength(1);

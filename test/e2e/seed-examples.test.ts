@@ -1,16 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SEED_EXAMPLES } from '../../dev/examples';
-import { startStack, type Stack } from '../support/stack';
+import { useStack } from '../support/stack';
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(() => stack.stop());
-beforeEach(async () => {
-  await stack.control('POST', 'reset');
-});
+const running = useStack();
 
 const withoutAnnotations = (body: Record<string, unknown>) =>
   Object.fromEntries(Object.entries(body).filter(([name]) => !name.startsWith('@odata.')));
@@ -18,20 +11,20 @@ const withoutAnnotations = (body: Record<string, unknown>) =>
 describe('every request example of the Graph pages the facade was specified from', () => {
   test.each(SEED_EXAMPLES.map((example) => [example.title, example] as const))('%s succeeds end to end and reads back', async (_title, example) => {
     const query = `?graphVersion=${example.graphVersion}`;
-    const written = await stack.call(example.method, example.path + query, { body: example.body });
+    const written = await running().call(example.method, example.path + query, { body: example.body });
 
     expect(written.status).toBe(example.method === 'POST' ? 201 : 200);
     expect(written.json).toMatchObject(withoutAnnotations(example.body));
     expect(written.headers.get('x-graph-request-id')).toBeTruthy();
 
     // What Graph received: the example's properties, at the version asked for.
-    const received = stack.emulator.requests.filter((request) => request.method === example.method);
+    const received = running().emulator.requests.filter((request) => request.method === example.method);
     expect(received).toHaveLength(1);
     expect(received[0]?.version).toBe(example.graphVersion);
     expect(received[0]?.body).toEqual(withoutAnnotations(example.body));
 
     const readPath = example.method === 'POST' ? new URL(written.headers.get('location') as string).pathname.replace(/^\/api\//, '') : example.path;
-    const read = await stack.call('GET', readPath + query);
+    const read = await running().call('GET', readPath + query);
     expect(read.status).toBe(200);
     expect(read.json).toMatchObject(withoutAnnotations(example.body));
   });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DEVELOPMENT_STORAGE } from '../../dev/azurite';
 import { startHostProcess } from '../../dev/host-process';
 import { startGraphEmulator, type GraphEmulator, type GraphEmulatorOptions } from '../../dev/graph-emulator/server';
+import { SEEDED_IDS } from '../../dev/graph-emulator/state';
 
 
 /** A facade answer, read whole. */
@@ -95,6 +96,33 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 }
 
+/**
+ * One stack for the whole test file, with the emulator reset before each test; the returned
+ * function gives the running stack inside tests.
+ */
+export function useStack(options: StackOptions = {}): () => Stack {
+  let stack: Stack | undefined;
+  beforeAll(async () => {
+    stack = await startStack(options);
+  });
+  afterAll(() => stack?.stop());
+  beforeEach(async () => {
+    await stack?.control('POST', 'reset');
+  });
+  return () => {
+    if (!stack) throw new Error('the stack is not running');
+    return stack;
+  };
+}
+
+/** Facade paths of the emulator's seeded parents. */
+export const SEEDED_PATHS = {
+  userStatusSummary: `mobile-app-configurations/${SEEDED_IDS.mobileAppConfiguration}/user-status-summary`,
+  userStatuses: `mobile-app-configurations/${SEEDED_IDS.mobileAppConfiguration}/user-statuses`,
+  installSummary: `mobile-apps/${SEEDED_IDS.mobileApp}/install-summary`,
+  userStatusOverview: `device-compliance-policies/${SEEDED_IDS.deviceCompliancePolicy}/user-status-overview`,
+} as const;
+
 /** Ids the emulator seeds (DESIGN.md). */
-export { SEEDED_IDS } from '../../dev/graph-emulator/state';
+export { SEEDED_IDS };
 export { startHostProcess } from '../../dev/host-process';
