@@ -24,6 +24,7 @@ const PROBLEMS = {
   'invalid-idempotency-key': 'The Idempotency-Key header is not valid',
   'idempotency-key-reused': 'The Idempotency-Key was used for another request',
   'idempotency-key-in-progress': 'A request with this Idempotency-Key is still being processed',
+  'idempotency-store-unavailable': 'The Idempotency-Key store is unavailable',
   'not-found': 'No such route',
   'method-not-allowed': 'Method not allowed on this route',
   'graph-rejected': 'Microsoft Graph rejected the request',

@@ -154,6 +154,19 @@ describe('a create whose answer was lost', () => {
 });
 
 describe('where the records live', () => {
+  test('an unreachable store answers 503 with Retry-After and sends nothing to Graph', async () => {
+    const noStore = await startStack({ facadeEnvironment: { IdempotencyStorage__tableServiceUri: 'https://127.0.0.1:9/devstoreaccount1' } });
+    try {
+      const answer = await noStore.call('POST', statuses, { body: status('no-store@contoso.example'), headers: key('no-store') });
+      expect(answer.status).toBe(503);
+      expect(answer.json.type).toBe('urn:intune-status-facade:problem:idempotency-store-unavailable');
+      expect(answer.headers.get('retry-after')).toBeTruthy();
+      expect(noStore.emulator.requests).toHaveLength(0);
+    } finally {
+      await noStore.stop();
+    }
+  });
+
   test('in Azure Table Storage (Azurite here): a replay survives a restart of the facade', async () => {
     const table = `keys${Date.now()}`;
     const headers = key('restart');
@@ -175,6 +188,10 @@ describe('where the records live', () => {
     } finally {
       await after.stop();
     }
+  });
+
+  test('a connection string that is not one stops the app with a message naming the setting', async () => {
+    await expect(startStack({ facadeEnvironment: { IdempotencyStorage: 'AccountName=x;SharedAccessSignature=' } })).rejects.toThrow(/IdempotencyStorage is not a usable connection string/);
   });
 
   test('in memory when no storage is configured, and the health route says so', async () => {

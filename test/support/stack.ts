@@ -53,7 +53,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     options.idempotencyStore === 'memory'
       ? {}
       : { IdempotencyStorage: DEVELOPMENT_STORAGE, IDEMPOTENCY_TABLE_NAME: `keys${randomBytes(6).toString('hex')}` };
-  const host = await startHostProcess({ ...emulator.facadeEnvironment(), ...storage, ...options.facadeEnvironment });
+  const host = await startHostProcess({ ...emulator.facadeEnvironment(), ...storage, ...options.facadeEnvironment }).catch(async (error: unknown) => {
+    await emulator.close();
+    throw error;
+  });
   const localUrl = emulator.controlUrl;
   // Callers hold a function key, as in Azure: sent on every call, it must never show up in a log.
   const functionKey = randomBytes(24).toString('base64url');
