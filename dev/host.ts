@@ -1,3 +1,4 @@
+import { buffer } from 'node:stream/consumers';
 import { HttpRequest, HttpResponse, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -67,14 +68,6 @@ export function findRoute(ordered: readonly RegisteredHttpFunction[], method: st
   return undefined;
 }
 
-const readBody = (request: IncomingMessage): Promise<Buffer> =>
-  new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks)));
-    request.on('error', reject);
-  });
-
 function headersOf(request: IncomingMessage): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
@@ -117,7 +110,7 @@ export function createLocalHost(functions: readonly RegisteredHttpFunction[]): S
         return;
       }
       const invocationId = randomUUID();
-      const body = await readBody(request);
+      const body = await buffer(request);
       const httpRequest = new HttpRequest({
         method,
         url: url.toString(),

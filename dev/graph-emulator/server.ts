@@ -1,3 +1,4 @@
+import { buffer } from 'node:stream/consumers';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -134,14 +135,6 @@ class GraphError {
   ) {}
 }
 
-const readAll = (request: IncomingMessage): Promise<Buffer> =>
-  new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks)));
-    request.on('error', reject);
-  });
-
 /** A body as Graph's recorder keeps it: JSON when it parses, else the text, so that tests see what was sent. */
 function parseBody(text: string): unknown {
   if (text === '') return undefined;
@@ -224,7 +217,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
     };
 
     try {
-      const raw = await readAll(request);
+      const raw = await buffer(request);
       const url = new URL(request.url ?? '/', graphUrl);
       const [version = '', ...segments] = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
       const body = parseBody(raw.toString('utf8'));
@@ -487,7 +480,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
       response.end(body === undefined ? undefined : JSON.stringify(body));
     };
     try {
-      const raw = (await readAll(request)).toString('utf8');
+      const raw = (await buffer(request)).toString('utf8');
       const body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
       const route = `${request.method} ${url.pathname}`;
       switch (route) {
