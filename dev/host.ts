@@ -13,19 +13,13 @@ export interface RouteMatch {
   readonly params: Record<string, string>;
 }
 
-/** A template segment's rank: literals beat parameters, parameters beat catch-alls (as in ASP.NET routing). */
-const segmentRank = (segment: string) => (segment.startsWith('{*') ? 2 : segment.startsWith('{') ? 1 : 0);
-
-function precedence(route: string): string {
-  return route
-    .split('/')
-    .map((segment) => String(segmentRank(segment)))
-    .join('');
-}
-
-/** Functions ordered so that the first whose template and methods fit a request is the one the Functions host picks. */
+/**
+ * Functions in the order the Functions host tries them: by function name, first match wins (the
+ * host does not rank literal segments above parameters as ASP.NET Core does). Serving in this
+ * order means a catch-all that would shadow an operation in Azure shadows it here too.
+ */
 export function routingOrder(functions: readonly RegisteredHttpFunction[]): RegisteredHttpFunction[] {
-  return [...functions].sort((a, b) => (precedence(a.route) < precedence(b.route) ? -1 : precedence(a.route) > precedence(b.route) ? 1 : 0));
+  return [...functions].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 /** A segment decoded the way ASP.NET Core routing decodes it: everything but `%2F`; a malformed escape stays as sent. */

@@ -17,6 +17,12 @@ export interface FunctionDefinition {
 
 const HEALTH_ROUTE = 'health';
 
+/**
+ * The Functions host tries routes in the alphabetical order of function names and takes the first
+ * match, so the catch-all must sort after every other function or it would answer their requests.
+ */
+export const CATCH_ALL_NAME = 'Z_NotFound';
+
 /** Every method a 405 function answers for on a route: all the methods callers send but the route's own. */
 const ALL_METHODS: readonly RegisteredMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
 
@@ -50,6 +56,6 @@ export function facadeFunctions(settings: Settings, dependencies: PipelineDepend
     ...operations,
     ...methodNotAllowed,
     { name: 'Health', route: HEALTH_ROUTE, methods: ['GET'], authLevel: 'anonymous', handler: healthHandler(settings, dependencies) },
-    { name: 'NotFound', route: '{*path}', methods: ALL_METHODS, authLevel: 'anonymous', handler: notFoundHandler },
+    { name: CATCH_ALL_NAME, route: '{*path}', methods: ALL_METHODS, authLevel: 'anonymous', handler: notFoundHandler },
   ];
 }

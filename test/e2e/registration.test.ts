@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCoreApiStandIn } from '../../dev/functions-runtime';
 import { CATALOG, catalogRoutes } from '../../src/operations/catalog';
-import { methodNotAllowedName } from '../../src/functions';
+import { CATCH_ALL_NAME, methodNotAllowedName } from '../../src/functions';
+import { findRoute, routingOrder } from '../../dev/host';
+import { routeParameters } from '../../src/operations/catalog';
 import { startHostProcess } from '../support/stack';
 
 // `@azure/functions` registers each function through `@azure/functions-core`, which only the
@@ -47,9 +49,20 @@ test('each route answers 405 for the methods it does not serve, and health and 4
     for (const method of methods) expect(methodNotAllowed?.methods).not.toContain(method);
   }
   expect(byName.get('Health')).toEqual({ name: 'Health', route: 'health', methods: ['GET'], authLevel: 'anonymous' });
-  expect(byName.get('NotFound')?.route).toBe('{*path}');
+  expect(byName.get(CATCH_ALL_NAME)?.route).toBe('{*path}');
   expect(byName.get(methodNotAllowedName('health'))?.methods).not.toContain('GET');
   expect(mockCore.registered).toHaveLength(CATALOG.length + catalogRoutes().size + 3);
+});
+
+test('routed as the Functions host routes (by function name, first match), every operation reaches its own function', () => {
+  const ordered = routingOrder(mockCore.registered);
+  expect(ordered.at(-1)?.name).toBe(CATCH_ALL_NAME);
+  for (const operation of CATALOG) {
+    const path = routeParameters(operation.route).reduce((route, name) => route.replace(`{${name}}`, `some-${name}`), operation.route);
+    expect(findRoute(ordered, operation.method, path)?.fn.name).toBe(operation.name);
+  }
+  expect(findRoute(ordered, 'GET', 'health')?.fn.name).toBe('Health');
+  expect(findRoute(ordered, 'GET', 'no/such/route')?.fn.name).toBe(CATCH_ALL_NAME);
 });
 
 test('the local host serves exactly the registered set', async () => {
