@@ -22,7 +22,5 @@ export function createCredential(settings: Settings): TokenCredential {
 /** A one-line, secret-free description of the credential in use, for the health route. */
 export function describeCredential(settings: Settings): string {
   if (!settings.managedIdentityAvailable) return 'DefaultAzureCredential (developer credentials)';
-  return settings.managedIdentityClientId
-    ? `ManagedIdentityCredential (user-assigned, client id ${settings.managedIdentityClientId})`
-    : 'ManagedIdentityCredential (system-assigned)';
+  return settings.managedIdentityClientId ? 'ManagedIdentityCredential (user-assigned)' : 'ManagedIdentityCredential (system-assigned)';
 }

@@ -4,7 +4,7 @@ import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-grap
 import type { Settings } from '../config';
 import type { HttpMethod } from '../operations/catalog';
 import type { GraphVersion } from '../schemas/entities';
-import { nextStep, type AttemptOutcome } from './retry-policy';
+import { MIN_ATTEMPT_MS, nextStep, type AttemptOutcome } from './retry-policy';
 import { WriteLimiter } from './write-limiter';
 
 /** One call to Graph, fully resolved: the path is already built from validated ids. */
@@ -35,8 +35,10 @@ export interface GraphResult {
   /** Graph's last answer; with no failure it is the final one. */
   readonly answer: GraphAnswer | undefined;
   readonly failure: GraphFailure | undefined;
-  /** A write may have been applied although no success was seen (a POST that met a 503/504, a reset or a timeout). */
+  /** A POST may have been applied although no success was seen (it met a 503/504, a broken connection or a timeout). */
   readonly maybeApplied: boolean;
+  /** The final attempt repeated a write that an earlier attempt may already have applied (a DELETE's 404 then means done). */
+  readonly repeatedPossiblyAppliedWrite: boolean;
   /** When the caller may try again, where known. */
   readonly retryAfterSeconds: number | undefined;
   readonly attempts: number;
@@ -45,7 +47,6 @@ export interface GraphResult {
 export interface GraphGateway {
   /** Sends the call, retrying per the policy until `deadline` (epoch ms). */
   send(call: GraphCall, deadline: number): Promise<GraphResult>;
-  readonly writeLimiter: WriteLimiter;
 }
 
 const isWrite = (method: HttpMethod) => method !== 'GET';
@@ -87,8 +88,9 @@ export function createGraphGateway(settings: Settings, credential: TokenCredenti
       .option('signal', AbortSignal.timeout(Math.max(1, timeoutMs)))
       .responseType(ResponseType.RAW);
     if (call.top !== undefined) request = request.top(call.top);
-    // Graph's nextLinks spell it $skiptoken; the client's skipToken() would send $skipToken.
-    if (call.skipToken !== undefined) request = request.query({ $skiptoken: call.skipToken });
+    // Graph's nextLinks spell it $skiptoken (the client's skipToken() would send $skipToken), and
+    // the client puts query values in the URL as given, so the token is encoded here.
+    if (call.skipToken !== undefined) request = request.query({ $skiptoken: encodeURIComponent(call.skipToken) });
     if (call.skip !== undefined) request = request.skip(call.skip);
     if (call.method === 'PATCH') request = request.header('Prefer', 'return=representation');
     try {
@@ -111,23 +113,44 @@ export function createGraphGateway(settings: Settings, credential: TokenCredenti
     }
   }
 
+  /** One attempt, bounded by the deadline as a whole: getting the token counts too. */
+  async function attemptWithin(call: GraphCall, deadline: number): Promise<{ outcome: AttemptOutcome; answer?: GraphAnswer }> {
+    let timer: NodeJS.Timeout | undefined;
+    const expiry = new Promise<{ outcome: AttemptOutcome }>((resolve) => {
+      timer = setTimeout(() => resolve({ outcome: { kind: 'timeout' } }), Math.max(1, deadline - Date.now()));
+    });
+    try {
+      return await Promise.race([attempt(call, deadline - Date.now()), expiry]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   return {
-    writeLimiter,
     async send(call: GraphCall, deadline: number): Promise<GraphResult> {
       let lastAnswer: GraphAnswer | undefined;
+      let earlierWriteMayHaveApplied = false;
       for (let attemptNumber = 1; ; attemptNumber++) {
         if (isWrite(call.method)) {
-          const waitMs = writeLimiter.reserve(deadline - Date.now());
+          const waitMs = writeLimiter.reserve(Math.max(0, deadline - Date.now() - MIN_ATTEMPT_MS));
           if (waitMs === undefined) {
             const retryAfterSeconds = Math.max(1, Math.ceil(writeLimiter.waitForNextTurnMs() / 1000));
-            return { answer: lastAnswer, failure: 'throttled-locally', maybeApplied: false, retryAfterSeconds, attempts: attemptNumber - 1 };
+            return {
+              answer: lastAnswer,
+              failure: 'throttled-locally',
+              maybeApplied: false,
+              repeatedPossiblyAppliedWrite: earlierWriteMayHaveApplied,
+              retryAfterSeconds,
+              attempts: attemptNumber - 1,
+            };
           }
           if (waitMs > 0) await sleep(waitMs);
         }
-        const { outcome, answer } = await attempt(call, deadline - Date.now());
+        const { outcome, answer } = await attemptWithin(call, deadline);
         lastAnswer = answer ?? lastAnswer;
         const step = nextStep(call.method, outcome, attemptNumber, deadline - Date.now());
         if (step.retry) {
+          earlierWriteMayHaveApplied ||= isWrite(call.method) && mayHaveApplied(outcome);
           await sleep(step.delayMs);
           continue;
         }
@@ -135,12 +158,18 @@ export function createGraphGateway(settings: Settings, credential: TokenCredenti
           answer: outcome.kind === 'answer' ? answer : lastAnswer,
           failure: outcome.kind === 'answer' ? undefined : outcome.kind,
           maybeApplied: step.maybeApplied,
+          repeatedPossiblyAppliedWrite: earlierWriteMayHaveApplied,
           retryAfterSeconds: step.retryAfterMs === undefined ? undefined : Math.max(1, Math.ceil(step.retryAfterMs / 1000)),
           attempts: attemptNumber,
         };
       }
     },
   };
+}
+
+/** Whether an attempt that failed this way may still have been carried out by Graph. */
+function mayHaveApplied(outcome: AttemptOutcome): boolean {
+  return outcome.kind === 'network' || outcome.kind === 'timeout' || (outcome.kind === 'answer' && (outcome.status === 503 || outcome.status === 504));
 }
 
 async function readBody(response: Response): Promise<unknown> {

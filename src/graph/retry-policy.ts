@@ -12,6 +12,8 @@ export type RetryStep =
   | { readonly retry: false; readonly retryAfterMs?: number; readonly maybeApplied: boolean };
 
 export const MAX_ATTEMPTS = 5;
+/** An attempt is only started with at least this much of the budget left: a shorter one could only time out. */
+export const MIN_ATTEMPT_MS = 2000;
 const BASE_BACKOFF_MS = 400;
 const MAX_BACKOFF_MS = 8000;
 
@@ -46,7 +48,7 @@ export function nextStep(
 ): RetryStep {
   const isPost = method === 'POST';
   const retryWithin = (delayMs: number, maybeApplied: boolean): RetryStep =>
-    attempt < MAX_ATTEMPTS && delayMs < remainingMs ? { retry: true, delayMs } : { retry: false, retryAfterMs: delayMs, maybeApplied };
+    attempt < MAX_ATTEMPTS && delayMs + MIN_ATTEMPT_MS <= remainingMs ? { retry: true, delayMs } : { retry: false, retryAfterMs: delayMs, maybeApplied };
 
   switch (outcome.kind) {
     case 'answer': {

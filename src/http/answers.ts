@@ -5,14 +5,13 @@ import { facadeUrl } from './links';
 import { problemResponse, type GraphErrorSummary } from './problem';
 import type { ValidRequest } from './validation';
 
-type JsonObject = Record<string, unknown>;
-
-const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
+import { isJsonObject as isObject, type JsonObject } from './body';
+import { nextPageOf } from './paging';
 
 /** An entity as the facade returns it: Graph's OData annotations removed. */
 export function withoutAnnotations(entity: unknown): unknown {
   if (!isObject(entity)) return entity;
-  return Object.fromEntries(Object.entries(entity).filter(([name]) => !name.startsWith('@odata.') && !name.includes('@odata.')));
+  return Object.fromEntries(Object.entries(entity).filter(([name]) => !name.includes('@odata.')));
 }
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}): HttpResponseInit => ({
@@ -52,16 +51,13 @@ export function createdResponse(operation: Operation, request: ValidRequest, req
 function listPage(operation: Operation, body: unknown, request: ValidRequest, requestUrl: string): JsonObject {
   const graphPage = isObject(body) ? body : {};
   const value = Array.isArray(graphPage.value) ? graphPage.value.map(withoutAnnotations) : [];
-  const graphNext = typeof graphPage['@odata.nextLink'] === 'string' ? graphPage['@odata.nextLink'] : undefined;
+  const graphNext = nextPageOf(graphPage);
   if (!graphNext) return { value };
-  const graphQuery = new URL(graphNext).searchParams;
   const next = new URLSearchParams({ graphVersion: request.version });
-  const top = graphQuery.get('$top') ?? (request.paging.top === undefined ? null : String(request.paging.top));
-  if (top !== null) next.set('top', top);
-  const skipToken = graphQuery.get('$skiptoken') ?? graphQuery.get('$skipToken');
-  if (skipToken !== null) next.set('skipToken', skipToken);
-  const skip = graphQuery.get('$skip');
-  if (skip !== null) next.set('skip', skip);
+  const top = graphNext.top ?? request.paging.top;
+  if (top !== undefined) next.set('top', String(top));
+  if (graphNext.skipToken !== undefined) next.set('skipToken', graphNext.skipToken);
+  if (graphNext.skip !== undefined) next.set('skip', String(graphNext.skip));
   return { value, nextLink: facadeUrl(requestUrl, operation.route, request.params, next) };
 }
 

@@ -6,6 +6,9 @@ export const MAX_BODY_BYTES = 64 * 1024;
 
 export type JsonObject = Record<string, unknown>;
 
+/** True for a JSON object (not null, not an array). */
+export const isJsonObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
+
 export type BodyReading = { readonly ok: true; readonly value: JsonObject } | { readonly ok: false; readonly response: HttpResponseInit };
 
 /** True for `application/json` and `application/*+json`, with no charset other than UTF-8. */

@@ -24,6 +24,8 @@ export interface Outcome {
   readonly graph?: GraphResult;
   /** How the Idempotency-Key was used, for the log line. */
   readonly idempotency?: 'new' | 'replayed' | 'found-earlier-write' | 'refused';
+  /** Set when the key must stay in doubt whatever the answer says (an earlier write could not be looked for). */
+  readonly keepKeyInDoubt?: boolean;
   readonly failure?: string;
 }
 
@@ -46,6 +48,10 @@ export function send(plan: CallPlan): Promise<Outcome> {
 
 async function forward(plan: CallPlan): Promise<Outcome> {
   const result = await plan.graph.send(plan.call, plan.deadline);
+  if (plan.operation.kind === 'delete' && result.answer?.status === 404 && result.repeatedPossiblyAppliedWrite) {
+    // An earlier attempt of this DELETE may have been carried out: gone is what was asked for.
+    return { response: { status: 204 }, graph: result };
+  }
   return { response: answerFrom(plan.operation, result, plan.request, plan.requestUrl), graph: result };
 }
 

@@ -12,10 +12,10 @@ const LEASE_MARGIN_MS = 15_000;
  * A call under an Idempotency-Key: the stored answer is replayed, a key reused for another
  * request or still in use is refused, and otherwise the call runs and its outcome is recorded.
  */
-export async function sendIdempotently(plan: CallPlan, key: string, fingerprint: string, store: IdempotencyStore, timeBudgetMs: number): Promise<Outcome> {
+export async function sendIdempotently(plan: CallPlan, key: string, fingerprint: string, store: IdempotencyStore): Promise<Outcome> {
   let claim;
   try {
-    claim = await store.claim(key, fingerprint, timeBudgetMs + LEASE_MARGIN_MS);
+    claim = await store.claim(key, fingerprint, plan.deadline - Date.now() + LEASE_MARGIN_MS);
   } catch (error) {
     // Without the record, the key cannot be honoured: nothing is sent, and the caller retries.
     return {
@@ -73,10 +73,10 @@ async function sendClaimed(plan: CallPlan, previousAttemptInDoubt: boolean): Pro
     if (earlier.kind === 'found') {
       return { response: replayHeaders(createdResponse(operation, plan.request, plan.requestUrl, earlier.entity)), idempotency: 'found-earlier-write' };
     }
-    if (earlier.kind === 'unknown') return { response: earlier.response, graph: earlier.result, idempotency: 'new' };
+    if (earlier.kind === 'unknown') return { response: earlier.response, ...(earlier.result ? { graph: earlier.result } : {}), idempotency: 'new', keepKeyInDoubt: true };
   }
   const outcome = await send(plan);
-  if (previousAttemptInDoubt && operation.kind === 'delete' && outcome.graph?.answer?.status === 404) {
+  if (previousAttemptInDoubt && operation.kind === 'delete' && outcome.graph?.answer?.status === 404 && outcome.response.status === 404) {
     // The earlier attempt deleted it.
     return { response: { status: 204 }, graph: outcome.graph, idempotency: 'found-earlier-write' };
   }
@@ -92,7 +92,9 @@ async function settle(store: IdempotencyStore, lease: Lease, outcome: Outcome): 
   const status = outcome.response.status ?? 200;
   const graphStatus = outcome.graph?.answer?.status;
   const definitiveGraphRefusal = graphStatus !== undefined && graphStatus >= 400 && graphStatus < 500 && ![401, 403, 408, 429].includes(graphStatus);
-  if (status < 300 || (outcome.graph?.failure === undefined && definitiveGraphRefusal)) {
+  if (outcome.keepKeyInDoubt) {
+    await store.markInDoubt(lease);
+  } else if (status < 300 || (outcome.graph?.failure === undefined && definitiveGraphRefusal)) {
     await store.complete(lease, stored(outcome.response));
   } else if (outcome.graph?.maybeApplied) {
     await store.markInDoubt(lease);

@@ -81,7 +81,8 @@ async function run(operation: Operation, request: HttpRequest, clientRequestId: 
     deadline,
     graph: dependencies.graph,
   };
-  if (keyReading.key === undefined) return send(plan);
-  const fingerprint = requestFingerprint(request.method, new URL(request.url).pathname, valid.version, body ?? null);
-  return sendIdempotently(plan, keyReading.key, fingerprint, dependencies.idempotency, dependencies.timeBudgetMs);
+  // A read is idempotent by nature: a key on GET is accepted and changes nothing.
+  if (keyReading.key === undefined || operation.method === 'GET') return send(plan);
+  const fingerprint = requestFingerprint(operation.name, valid.params, valid.version, body ?? null);
+  return sendIdempotently(plan, keyReading.key, fingerprint, dependencies.idempotency);
 }

@@ -75,7 +75,7 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-/** What makes two requests "the same": method, path with the Graph version, and body. */
-export function requestFingerprint(method: string, path: string, graphVersion: string, body: unknown): string {
-  return createHash('sha256').update(`${method} ${path} ${graphVersion}\n${canonicalJson(body ?? null)}`, 'utf8').digest('hex');
+/** What makes two requests "the same": the operation, its validated path ids, the Graph version and the body. */
+export function requestFingerprint(operationName: string, params: Readonly<Record<string, string>>, graphVersion: string, body: unknown): string {
+  return createHash('sha256').update(canonicalJson({ operationName, params, graphVersion, body: body ?? null }), 'utf8').digest('hex');
 }

@@ -15,6 +15,11 @@ interface RecordEntity {
 
 const statusOf = (error: unknown) => (error as { statusCode?: number })?.statusCode;
 
+// A call's time budget is seconds, not minutes: few, short retries, and no operation may hang.
+const CLIENT_OPTIONS = { retryOptions: { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1000 } };
+const OPERATION_TIMEOUT_MS = 5000;
+const bounded = () => ({ abortSignal: AbortSignal.timeout(OPERATION_TIMEOUT_MS) });
+
 function toRecord(entity: RecordEntity): IdempotencyRecord {
   const response: StoredResponse | undefined =
     entity.responseStatus === undefined
@@ -38,12 +43,12 @@ export class TableIdempotencyStore implements IdempotencyStore {
 
   /** For Azure: the table service URI and the function app's managed identity. */
   static withIdentity(tableServiceUri: string, tableName: string, credential: TokenCredential): TableIdempotencyStore {
-    return new TableIdempotencyStore(new TableClient(tableServiceUri, tableName, credential), `table storage (${tableServiceUri}, table ${tableName})`);
+    return new TableIdempotencyStore(new TableClient(tableServiceUri, tableName, credential, CLIENT_OPTIONS), `table storage (${tableServiceUri}, table ${tableName})`);
   }
 
   /** For a local emulator such as Azurite. */
   static withConnectionString(connectionString: string, tableName: string): TableIdempotencyStore {
-    const table = TableClient.fromConnectionString(connectionString, tableName, { allowInsecureConnection: true });
+    const table = TableClient.fromConnectionString(connectionString, tableName, { ...CLIENT_OPTIONS, allowInsecureConnection: true });
     return new TableIdempotencyStore(table, `table storage (${new URL(table.url).origin}, table ${tableName})`);
   }
 
@@ -67,9 +72,10 @@ export class TableIdempotencyStore implements IdempotencyStore {
       };
       try {
         const written = existing
-          ? await this.table.updateEntity(entity, 'Replace', { etag: existing.etag })
-          : await this.table.createEntity(entity);
-        return { kind: 'claimed', previousAttemptInDoubt: decision === 'take-over', lease: { key, version: written.etag ?? '*' } };
+          ? await this.table.updateEntity(entity, 'Replace', { etag: existing.etag, ...bounded() })
+          : await this.table.createEntity(entity, bounded());
+        if (!written.etag) throw new Error('Table Storage returned no ETag; the key cannot be held safely');
+        return { kind: 'claimed', previousAttemptInDoubt: decision === 'take-over', lease: { key, version: written.etag } };
       } catch (error) {
         if (statusOf(error) !== 409 && statusOf(error) !== 412) throw error;
       }
@@ -88,7 +94,7 @@ export class TableIdempotencyStore implements IdempotencyStore {
   async release(lease: Lease): Promise<void> {
     const hash = keyHash(lease.key);
     try {
-      await this.table.deleteEntity(hash.slice(0, 2), hash, { etag: lease.version });
+      await this.table.deleteEntity(hash.slice(0, 2), hash, { etag: lease.version, ...bounded() });
     } catch (error) {
       if (statusOf(error) !== 404 && statusOf(error) !== 412) throw error;
     }
@@ -98,7 +104,7 @@ export class TableIdempotencyStore implements IdempotencyStore {
   private async change(lease: Lease, properties: Partial<RecordEntity>): Promise<void> {
     const hash = keyHash(lease.key);
     try {
-      await this.table.updateEntity({ partitionKey: hash.slice(0, 2), rowKey: hash, ...properties }, 'Merge', { etag: lease.version });
+      await this.table.updateEntity({ partitionKey: hash.slice(0, 2), rowKey: hash, ...properties }, 'Merge', { etag: lease.version, ...bounded() });
     } catch (error) {
       if (statusOf(error) !== 404 && statusOf(error) !== 412) throw error;
     }
@@ -106,7 +112,7 @@ export class TableIdempotencyStore implements IdempotencyStore {
 
   private async read(address: { partitionKey: string; rowKey: string }) {
     try {
-      const entity = await this.table.getEntity<RecordEntity>(address.partitionKey, address.rowKey);
+      const entity = await this.table.getEntity<RecordEntity>(address.partitionKey, address.rowKey, bounded());
       return { entity, etag: entity.etag };
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
@@ -115,7 +121,7 @@ export class TableIdempotencyStore implements IdempotencyStore {
   }
 
   private ensureTable(): Promise<void> {
-    this.tableReady ??= this.table.createTable().catch((error: unknown) => {
+    this.tableReady ??= this.table.createTable(bounded()).catch((error: unknown) => {
       this.tableReady = undefined;
       throw error;
     });

@@ -27,13 +27,6 @@ export const nullableText = v.nullable(
   v.pipe(v.string('must be a string or null'), v.maxLength(1024, 'must be at most 1024 characters')),
 );
 
-/** Text that must be present and not null. */
-export const requiredText = v.pipe(
-  v.string('must be a string'),
-  v.minLength(1, 'must not be empty'),
-  v.maxLength(1024, 'must be at most 1024 characters'),
-);
-
 export const COMPLIANCE_STATUSES = [
   'unknown',
   'notApplicable',

@@ -83,6 +83,28 @@ describe('over real sockets: host -> ManagedIdentityCredential -> identity endpo
   });
 });
 
+describe('paging tokens', () => {
+  test("a skipToken reaches Graph exactly as Graph issued it, whatever characters it holds", async () => {
+    const token = "a+b=c&d,'e'/f%20";
+    const answer = await running().call('GET', `${statuses}?skipToken=${encodeURIComponent(token)}`);
+    expect(answer.status).toBe(200);
+    const [request] = running().emulator.requests;
+    expect(new URL(`https://graph.example${request?.url}`).searchParams.get('$skiptoken')).toBe(token);
+  });
+});
+
+describe('a DELETE repeated after an attempt that may have been applied', () => {
+  test('answers 204 when the repeat finds the item already gone', async () => {
+    const created = await running().call('POST', statuses, { body: validStatus });
+    const item = `${statuses}/${created.json.id as string}`;
+    await running().control('POST', 'faults', { method: 'DELETE', applyThenStatus: 503 });
+    const deleted = await running().call('DELETE', item);
+    expect(deleted.status).toBe(204);
+    expect(running().emulator.requests.filter((request) => request.method === 'DELETE')).toHaveLength(2);
+    expect((await running().call('GET', item)).status).toBe(404);
+  });
+});
+
 describe("Graph's refusals are passed on, never masked", () => {
   test('an unknown parent id: 404 with Graph code and request id', async () => {
     const answer = await running().call('GET', 'mobile-app-configurations/00000000-0000-0000-0000-000000000000/user-status-summary');

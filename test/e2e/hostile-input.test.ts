@@ -149,11 +149,12 @@ describe('hostile input never reaches Graph and is always answered with problem+
       top: [fc.integer({ min: 1, max: 999 }).map(String), fc.oneof(fc.constantFrom('0', '1000', '-1', '1.5', 'abc', '', ' 5', '0x10', '½'), fc.integer({ min: 1000, max: 1e12 }).map(String), fc.integer({ min: -1e12, max: -1 }).map(String))],
       skip: [fc.integer({ min: 0, max: 999999999 }).map(String), fc.oneof(fc.constantFrom('-1', '1.5', 'abc', '', '1000000000'), fc.integer({ min: 1e9, max: 1e15 }).map(String))],
       skipToken: [
-        fc.stringMatching(/^[A-Za-z0-9._~+/=!*'()-]{1,60}$/),
+        // Graph's paging tokens are opaque printable ASCII (the facade encodes them again for Graph).
+        fc.stringMatching(/^[\x21-\x7e]{1,60}$/),
         fc.oneof(
           fc.constantFrom('', 'a'.repeat(2049)),
           fc
-            .tuple(fc.stringMatching(/^[A-Za-z0-9]{0,8}$/), fc.constantFrom(' ', '%', '&', '#', '?', '<', '>', '"', '`', '{', '}', '|', '\\', '^', '[', ']', '@', ':', ';', ',', '$', '\n', 'é', '😀'))
+            .tuple(fc.stringMatching(/^[A-Za-z0-9]{0,8}$/), fc.constantFrom(' ', '\t', '\n', '\u007f', 'é', '😀'))
             .map(([prefix, bad]) => `${prefix}${bad}`),
         ),
       ],

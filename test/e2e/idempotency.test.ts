@@ -121,6 +121,29 @@ describe('a create whose answer was lost', () => {
     expect(again.json).toEqual(retried.json);
   });
 
+  test('while the earlier attempt cannot be looked for, the key stays in doubt: no second create', async () => {
+    await running().control('POST', 'faults', { method: 'POST', applyThenStatus: 504 });
+    await running().control('POST', 'faults', { method: 'GET', status: 503, retryAfter: '0', times: 5 });
+    const headers = key('still-in-doubt');
+    expect((await running().call('POST', statuses, { body: status('still-in-doubt@contoso.example'), headers })).status).toBe(504);
+    await running().control('POST', 'faults', { method: 'GET', status: 429, retryAfter: '0', times: 5 });
+    const second = await running().call('POST', statuses, { body: status('still-in-doubt@contoso.example'), headers });
+    expect(second.status).toBeGreaterThanOrEqual(429);
+    const third = await running().call('POST', statuses, { body: status('still-in-doubt@contoso.example'), headers });
+    expect(third.status).toBe(201);
+    expect(graphPosts()).toHaveLength(1);
+    expect(storedStatuses('still-in-doubt@contoso.example')).toHaveLength(1);
+  });
+
+  test('a key on a GET changes nothing: reads are sent every time', async () => {
+    const headers = key('read');
+    const first = await running().call('GET', summary, { headers });
+    const second = await running().call('GET', summary, { headers });
+    expect([first.status, second.status]).toEqual([200, 200]);
+    expect(second.headers.get('idempotent-replayed')).toBeNull();
+    expect(running().emulator.requests).toHaveLength(2);
+  });
+
   test('a create that was never applied (the connection broke first) is sent once more, after looking for it', async () => {
     await running().control('POST', 'faults', { method: 'POST', reset: true });
     const answer = await running().call('POST', statuses, { body: status('never-applied@contoso.example'), headers: key('never-applied') });
