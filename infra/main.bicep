@@ -33,7 +33,7 @@ param graphCloud string = 'Global'
 
 // Granting application permissions writes to Entra ID: the deployer needs Privileged Role
 // Administrator (or Global Administrator). Set to false when you lack it and have an admin
-// grant the two permissions afterwards (see infra/README-deploy.md).
+// grant the two permissions afterwards (see "Deploying without the Entra role" in README.md).
 @description('Grant the identity the Graph application permissions DeviceManagementApps.ReadWrite.All and DeviceManagementConfiguration.ReadWrite.All with the Microsoft Graph Bicep extension.')
 param grantGraphPermissions bool = true
 
@@ -44,6 +44,12 @@ param resourceGroupName string = ''
 @minValue(1)
 @maxValue(1000)
 param maximumInstanceCount int = 40
+
+// Intune allows 100 writes per 20 s per app per tenant, shared by every instance; each instance
+// holds its writes to this rate (GRAPH_WRITES_PER_20S). Lower it if the app really scales out.
+@minValue(1)
+@maxValue(200)
+param graphWritesPer20Seconds int = 90
 
 @description('Memory of each Flex Consumption instance, in MB.')
 @allowed([
@@ -134,6 +140,7 @@ module api 'app/function-app.bicep' = {
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     graphCloud: graphCloud
     maximumInstanceCount: maximumInstanceCount
+    graphWritesPer20Seconds: graphWritesPer20Seconds
     instanceMemoryMB: instanceMemoryMB
   }
   // The host starts as soon as the site exists: let it find its storage and telemetry

@@ -27,6 +27,9 @@ param applicationInsightsName string
 param graphCloud string
 
 param maximumInstanceCount int
+
+@description('Writes each instance sends to Graph per 20 seconds at most.')
+param graphWritesPer20Seconds int
 param instanceMemoryMB int
 
 resource storageAccount 'Microsoft.Storage/storageAccounts@2024-01-01' existing = {
@@ -116,6 +119,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       // Read by the app (src/config.ts): which Graph cloud, and which identity to use.
       GRAPH_CLOUD: graphCloud
       AZURE_CLIENT_ID: identityClientId
+      GRAPH_WRITES_PER_20S: string(graphWritesPer20Seconds)
 
       // Idempotency-key table: its name and an identity-based table connection named
       // `IdempotencyStorage`, in the same form the Functions host uses for its own storage.
