@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { DEVELOPMENT_STORAGE, startAzuriteTables } from './azurite';
+import { startAzuriteTables } from './azurite';
 import { curlFor, SEED_EXAMPLES } from './examples';
 import { startGraphEmulator } from './graph-emulator/server';
 import { SEEDED_IDS } from './graph-emulator/state';
@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const emulator = await startGraphEmulator({ certPath: join(projectRoot, '.emulator', 'graph-emulator.pem') });
   const port = process.env.PORT ?? '7071';
   const host = spawn(process.execPath, [join(__dirname, 'host.js')], {
-    env: { ...process.env, ...emulator.facadeEnvironment(), IdempotencyStorage: DEVELOPMENT_STORAGE, PORT: port },
+    env: { ...process.env, ...emulator.facadeEnvironment(), IdempotencyStorage: azurite.connectionString, PORT: port },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { DEVELOPMENT_STORAGE, startAzuriteTables } from '../azurite';
+import { startPrivateAzuriteTables } from '../azurite';
 import type { ChaosRequest, ThrottlingRequest } from '../graph-emulator/server';
 import { startGraphEmulator } from '../graph-emulator/server';
 import { SEEDED_IDS } from '../graph-emulator/state';
@@ -98,11 +98,11 @@ function percentile(values: number[], p: number): number {
  */
 export async function runReliabilitySuite(profile: ReliabilityProfile, log: (line: string) => void = () => undefined): Promise<Figures> {
   const started = Date.now();
-  const azurite = await startAzuriteTables();
+  const azurite = await startPrivateAzuriteTables();
   const emulator = await startGraphEmulator();
   const host = await startHostProcess({
     ...emulator.facadeEnvironment(),
-    IdempotencyStorage: DEVELOPMENT_STORAGE,
+    IdempotencyStorage: azurite.connectionString,
     IDEMPOTENCY_TABLE_NAME: `reliability${randomBytes(4).toString('hex')}`,
     ...profile.facade,
   });

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEVELOPMENT_STORAGE } from '../../dev/azurite';
 import { startHostProcess } from '../../dev/host-process';
 import { startGraphEmulator, type GraphEmulator, type GraphEmulatorOptions } from '../../dev/graph-emulator/server';
 import { SEEDED_IDS } from '../../dev/graph-emulator/state';
@@ -47,12 +46,19 @@ function recordSecrets(secrets: readonly string[]): void {
   if (runDirectory) appendFileSync(join(runDirectory, 'secrets.txt'), secrets.map((secret) => `${secret}\n`).join(''));
 }
 
+/** The run's own Azurite (test/support/global-setup.ts). */
+function testTableStorage(): string {
+  const connectionString = process.env.FACADE_TEST_TABLE_STORAGE;
+  if (!connectionString) throw new Error('no Azurite for this run: jest globalSetup did not run');
+  return connectionString;
+}
+
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const emulator = await startGraphEmulator(options.emulator);
   const storage: Record<string, string> =
     options.idempotencyStore === 'memory'
       ? {}
-      : { IdempotencyStorage: DEVELOPMENT_STORAGE, IDEMPOTENCY_TABLE_NAME: `keys${randomBytes(6).toString('hex')}` };
+      : { IdempotencyStorage: testTableStorage(), IDEMPOTENCY_TABLE_NAME: `keys${randomBytes(6).toString('hex')}` };
   const host = await startHostProcess({ ...emulator.facadeEnvironment(), ...storage, ...options.facadeEnvironment }).catch(async (error: unknown) => {
     await emulator.close();
     throw error;
