@@ -1,4 +1,3 @@
-import { buffer } from 'node:stream/consumers';
 import { HttpRequest, HttpResponse, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -85,12 +84,56 @@ async function writeResponse(result: HttpResponseInit | HttpResponse | undefined
   response.end(method === 'HEAD' ? undefined : body);
 }
 
+/**
+ * The request body as a web stream. Cancelled by a handler that has read enough, it drains the
+ * rest unread instead of destroying the socket, so that the client still reads the answer.
+ */
+function bodyStream(request: IncomingMessage): ReadableStream<Uint8Array> {
+  let open = true;
+  const finish = (settle: () => void) => {
+    if (!open) return;
+    open = false;
+    settle();
+  };
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      request.on('data', (chunk: Buffer) => {
+        if (!open) return;
+        controller.enqueue(new Uint8Array(chunk));
+        if ((controller.desiredSize ?? 1) <= 0) request.pause();
+      });
+      request.on('end', () => finish(() => controller.close()));
+      request.on('error', (error) => finish(() => controller.error(error)));
+      request.on('close', () => {
+        if (!request.complete) finish(() => controller.error(new Error('the client closed the connection before the body ended')));
+      });
+    },
+    pull() {
+      request.resume();
+    },
+    cancel() {
+      open = false;
+      request.resume();
+    },
+  });
+}
+
 /** Serves registered functions over node:http under `/api`, the way `func start` does. */
 export function createLocalHost(functions: readonly RegisteredHttpFunction[]): Server {
   const ordered = routingOrder(functions);
   const prefix = `/${ROUTE_PREFIX}/`;
   return createServer((request, response) => {
-    void (async () => {
+    void serve(request, response).catch((error: unknown) => {
+      // Whatever went wrong belongs to this one connection (a client gone mid-body, a header the
+      // fetch API refuses): it is answered or closed, and the host goes on serving the others.
+      console.error(`request failed: ${(error as Error).message}`);
+      if (!response.headersSent) response.writeHead(400, { connection: 'close' }).end();
+      else response.destroy();
+    });
+  });
+
+  async function serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    {
       const method = (request.method ?? 'GET').toUpperCase();
       const url = new URL(request.url ?? '/', `http://${request.headers.host ?? 'localhost'}`);
       if (url.pathname === '/admin/functions' && method === 'GET') {
@@ -104,15 +147,21 @@ export function createLocalHost(functions: readonly RegisteredHttpFunction[]): S
         return;
       }
       const invocationId = randomUUID();
-      const body = await buffer(request);
+      // The body is handed over as a stream, as the Functions host does with HTTP streams: the
+      // handler reads what it accepts and no more, so an oversized body is never buffered here.
+      const hasBody = method !== 'GET' && method !== 'HEAD';
+      const nativeRequest = new Request(url, {
+        method,
+        headers: headersOf(request),
+        ...(hasBody ? { body: bodyStream(request), duplex: 'half' } : {}),
+      } as RequestInit);
       const httpRequest = new HttpRequest({
         method,
         url: url.toString(),
-        headers: headersOf(request),
         query: Object.fromEntries(url.searchParams),
         params: match.params,
-        ...(body.byteLength > 0 ? { body: { bytes: body } } : {}),
-      });
+        nativeRequest,
+      } as ConstructorParameters<typeof HttpRequest>[0]);
       const context = new InvocationContext({ invocationId, functionName: match.fn.name, logHandler: log(match.fn.name, invocationId) });
       try {
         await writeResponse(await match.fn.handler(httpRequest, context), response, method);
@@ -121,8 +170,8 @@ export function createLocalHost(functions: readonly RegisteredHttpFunction[]): S
         if (!response.headersSent) response.writeHead(500);
         response.end();
       }
-    })();
-  });
+    }
+  }
 }
 
 /** The entry file package.json names, as the Functions host resolves it. */

@@ -13,6 +13,8 @@ export interface Settings {
   readonly managedIdentityAvailable: boolean;
   /** How long one facade call may spend on Graph, retries and waits included. */
   readonly timeBudgetMs: number;
+  /** How long after it was sent a write with no certain answer may still be under way in Graph. */
+  readonly inDoubtWindowMs: number;
   /** Writes this instance sends to Graph per 20 seconds at most, and how many may go at once. */
   readonly writesPer20Seconds: number;
   readonly writeBurst: number;
@@ -45,6 +47,7 @@ const EnvironmentSchema = v.object({
   IDENTITY_ENDPOINT: v.optional(v.string()),
   IDENTITY_HEADER: v.optional(v.string()),
   GRAPH_TIME_BUDGET_SECONDS: v.optional(wholeNumber('GRAPH_TIME_BUDGET_SECONDS', 1, 110), '30'),
+  GRAPH_IN_DOUBT_WINDOW_SECONDS: v.optional(wholeNumber('GRAPH_IN_DOUBT_WINDOW_SECONDS', 1, 600), '100'),
   GRAPH_WRITES_PER_20S: v.optional(wholeNumber('GRAPH_WRITES_PER_20S', 1, 200), '90'),
   GRAPH_WRITE_BURST: v.optional(wholeNumber('GRAPH_WRITE_BURST', 1, 200), '10'),
   IDEMPOTENCY_TABLE_NAME: v.optional(
@@ -89,6 +92,7 @@ export function loadSettings(environment: Readonly<Record<string, string | undef
     managedIdentityClientId: env.AZURE_CLIENT_ID,
     managedIdentityAvailable: Boolean(env.IDENTITY_ENDPOINT && env.IDENTITY_HEADER),
     timeBudgetMs: env.GRAPH_TIME_BUDGET_SECONDS * 1000,
+    inDoubtWindowMs: env.GRAPH_IN_DOUBT_WINDOW_SECONDS * 1000,
     writesPer20Seconds: env.GRAPH_WRITES_PER_20S,
     writeBurst: env.GRAPH_WRITE_BURST,
     idempotency: idempotencyStorage(env.IDEMPOTENCY_TABLE_NAME, env),

@@ -1,6 +1,7 @@
 import type { HttpHandler } from '@azure/functions';
 import type { Settings } from './config';
-import { operationHandler, type PipelineDependencies } from './http/pipeline';
+import type { OperationDependencies } from './facade/run-operation';
+import { operationHandler } from './http/operation-handler';
 import { healthHandler, methodNotAllowedHandler, notFoundHandler } from './http/service-routes';
 import { CATALOG, catalogRoutes, type HttpMethod, type Operation } from './operations/catalog';
 
@@ -36,7 +37,7 @@ export function methodNotAllowedName(route: string): string {
  * 405 function per route for the methods it does not serve, and a catch-all that answers 404 as
  * problem+json.
  */
-export function facadeFunctions(settings: Settings, dependencies: PipelineDependencies, catalog: readonly Operation[] = CATALOG): FunctionDefinition[] {
+export function facadeFunctions(settings: Settings, dependencies: OperationDependencies, catalog: readonly Operation[] = CATALOG): FunctionDefinition[] {
   const operations: FunctionDefinition[] = catalog.map((operation) => ({
     name: operation.name,
     route: operation.route,

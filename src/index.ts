@@ -13,6 +13,7 @@ const dependencies = {
   graph: createGraphGateway(settings, credential),
   idempotency: createIdempotencyStore(settings.idempotency, credential),
   timeBudgetMs: settings.timeBudgetMs,
+  inDoubtWindowMs: settings.inDoubtWindowMs,
 };
 
 for (const fn of facadeFunctions(settings, dependencies)) {

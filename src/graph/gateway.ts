@@ -4,7 +4,8 @@ import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-grap
 import type { Settings } from '../config';
 import type { HttpMethod } from '../operations/catalog';
 import type { GraphVersion } from '../schemas/entities';
-import { MIN_ATTEMPT_MS, nextStep, type AttemptOutcome } from './retry-policy';
+import type { AttemptEnding } from './attempt';
+import { MIN_ATTEMPT_MS, nextStep } from './retry-policy';
 import { WriteLimiter } from './write-limiter';
 
 /** One call to Graph, fully resolved: the path is already built from validated ids. */
@@ -27,29 +28,40 @@ export interface GraphAnswer {
   readonly body: unknown;
 }
 
-/** Why a call ended without a usable answer. */
-export type GraphFailure = 'token' | 'network' | 'timeout' | 'throttled-locally';
-
-/** How a call ended after the retry policy had its say. */
-export interface GraphResult {
-  /** Graph's last answer; with no failure it is the final one. */
+/** One attempt: how it ended, Graph's answer if one came, and when it was sent (epoch ms). */
+export interface Attempt {
+  readonly ending: AttemptEnding;
   readonly answer: GraphAnswer | undefined;
-  readonly failure: GraphFailure | undefined;
-  /** A POST may have been applied although no success was seen (it met a 503/504, a broken connection or a timeout). */
-  readonly maybeApplied: boolean;
-  /** The final attempt repeated a write that an earlier attempt may already have applied (a DELETE's 404 then means done). */
-  readonly repeatedPossiblyAppliedWrite: boolean;
-  /** When the caller may try again, where known. */
-  readonly retryAfterSeconds: number | undefined;
-  readonly attempts: number;
+  readonly sentAtMs: number;
+}
+
+/**
+ * What happened on the way to Graph, as facts: every attempt in order, and when the caller may
+ * try again where that is known. `heldLocally` is set when the write limiter kept the call from
+ * being sent at all. It judges nothing: what the facts mean for a write is decided by the
+ * write rules (src/facade/in-doubt.ts).
+ */
+export interface GraphExchange {
+  readonly attempts: readonly Attempt[];
+  readonly heldLocally: boolean;
+  readonly retryAfterMs: number | undefined;
+}
+
+export interface SendOptions {
+  /** When the time budget runs out (epoch ms). */
+  readonly deadlineMs: number;
+  /** Whether the call may be sent again after an attempt ended this way (the write rules decide). */
+  readonly mayRepeat: (ending: AttemptEnding) => boolean;
 }
 
 export interface GraphGateway {
-  /** Sends the call, retrying per the policy until `deadline` (epoch ms). */
-  send(call: GraphCall, deadline: number): Promise<GraphResult>;
+  /** Sends the call, retrying per the policy until the deadline. */
+  send(call: GraphCall, options: SendOptions): Promise<GraphExchange>;
 }
 
-const isWrite = (method: HttpMethod) => method !== 'GET';
+/** The last attempt of an exchange, if any was made. */
+export const lastAttempt = (exchange: GraphExchange): Attempt | undefined => exchange.attempts.at(-1);
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const TOKEN_ERRORS = new Set(['CredentialUnavailableError', 'AuthenticationError', 'AggregateAuthenticationError', 'AuthenticationRequiredError']);
 const TIMEOUT_ERRORS = new Set(['TimeoutError', 'AbortError']);
@@ -80,7 +92,7 @@ export function createGraphGateway(settings: Settings, credential: TokenCredenti
     return client;
   };
 
-  async function attempt(call: GraphCall, timeoutMs: number): Promise<{ outcome: AttemptOutcome; answer?: GraphAnswer }> {
+  async function attempt(call: GraphCall, timeoutMs: number): Promise<{ ending: AttemptEnding; answer?: GraphAnswer }> {
     let request = clientFor(call.version)
       .api(call.path)
       .version(call.version)
@@ -107,69 +119,46 @@ export function createGraphGateway(settings: Settings, credential: TokenCredenti
         retryAfter: response.headers.get('retry-after') ?? undefined,
         body: await readBody(response),
       };
-      return { outcome: { kind: 'answer', status: answer.status, retryAfter: answer.retryAfter }, answer };
+      return { ending: { kind: 'answer', status: answer.status, retryAfter: answer.retryAfter }, answer };
     } catch (error) {
-      return { outcome: { kind: failureKind(error) } };
+      return { ending: { kind: failureKind(error) } };
     }
   }
 
   /** One attempt, bounded by the deadline as a whole: getting the token counts too. */
-  async function attemptWithin(call: GraphCall, deadline: number): Promise<{ outcome: AttemptOutcome; answer?: GraphAnswer }> {
+  async function attemptWithin(call: GraphCall, deadlineMs: number): Promise<{ ending: AttemptEnding; answer?: GraphAnswer }> {
     let timer: NodeJS.Timeout | undefined;
-    const expiry = new Promise<{ outcome: AttemptOutcome }>((resolve) => {
-      timer = setTimeout(() => resolve({ outcome: { kind: 'timeout' } }), Math.max(1, deadline - Date.now()));
+    const expiry = new Promise<{ ending: AttemptEnding }>((resolve) => {
+      timer = setTimeout(() => resolve({ ending: { kind: 'timeout' } }), Math.max(1, deadlineMs - Date.now()));
     });
     try {
-      return await Promise.race([attempt(call, deadline - Date.now()), expiry]);
+      return await Promise.race([attempt(call, deadlineMs - Date.now()), expiry]);
     } finally {
       clearTimeout(timer);
     }
   }
 
   return {
-    async send(call: GraphCall, deadline: number): Promise<GraphResult> {
-      let lastAnswer: GraphAnswer | undefined;
-      let earlierWriteMayHaveApplied = false;
+    async send(call: GraphCall, options: SendOptions): Promise<GraphExchange> {
+      const { deadlineMs } = options;
+      const attempts: Attempt[] = [];
       for (let attemptNumber = 1; ; attemptNumber++) {
-        if (isWrite(call.method)) {
-          const waitMs = writeLimiter.reserve(Math.max(0, deadline - Date.now() - MIN_ATTEMPT_MS));
+        if (call.method !== 'GET') {
+          const waitMs = writeLimiter.reserve(Math.max(0, deadlineMs - Date.now() - MIN_ATTEMPT_MS));
           if (waitMs === undefined) {
-            const retryAfterSeconds = Math.max(1, Math.ceil(writeLimiter.waitForNextTurnMs() / 1000));
-            return {
-              answer: lastAnswer,
-              failure: 'throttled-locally',
-              maybeApplied: false,
-              repeatedPossiblyAppliedWrite: earlierWriteMayHaveApplied,
-              retryAfterSeconds,
-              attempts: attemptNumber - 1,
-            };
+            return { attempts, heldLocally: true, retryAfterMs: writeLimiter.waitForNextTurnMs() };
           }
           if (waitMs > 0) await sleep(waitMs);
         }
-        const { outcome, answer } = await attemptWithin(call, deadline);
-        lastAnswer = answer ?? lastAnswer;
-        const step = nextStep(call.method, outcome, attemptNumber, deadline - Date.now());
-        if (step.retry) {
-          earlierWriteMayHaveApplied ||= isWrite(call.method) && mayHaveApplied(outcome);
-          await sleep(step.delayMs);
-          continue;
-        }
-        return {
-          answer: outcome.kind === 'answer' ? answer : lastAnswer,
-          failure: outcome.kind === 'answer' ? undefined : outcome.kind,
-          maybeApplied: step.maybeApplied,
-          repeatedPossiblyAppliedWrite: earlierWriteMayHaveApplied,
-          retryAfterSeconds: step.retryAfterMs === undefined ? undefined : Math.max(1, Math.ceil(step.retryAfterMs / 1000)),
-          attempts: attemptNumber,
-        };
+        const sentAtMs = Date.now();
+        const { ending, answer } = await attemptWithin(call, deadlineMs);
+        attempts.push({ ending, answer, sentAtMs });
+        const step = nextStep(ending, attemptNumber, deadlineMs - Date.now(), options.mayRepeat(ending));
+        if (!step.retry) return { attempts, heldLocally: false, retryAfterMs: step.retryAfterMs };
+        await sleep(step.delayMs);
       }
     },
   };
-}
-
-/** Whether an attempt that failed this way may still have been carried out by Graph. */
-function mayHaveApplied(outcome: AttemptOutcome): boolean {
-  return outcome.kind === 'network' || outcome.kind === 'timeout' || (outcome.kind === 'answer' && (outcome.status === 503 || outcome.status === 504));
 }
 
 async function readBody(response: Response): Promise<unknown> {

@@ -1,29 +1,26 @@
-import type { HttpMethod } from '../operations/catalog';
+import type { AttemptEnding } from './attempt';
 
-/** How one attempt to reach Graph ended. */
-export type AttemptOutcome =
-  | { readonly kind: 'answer'; readonly status: number; readonly retryAfter?: string }
-  | { readonly kind: 'network' }
-  | { readonly kind: 'timeout' }
-  | { readonly kind: 'token' };
-
-export type RetryStep =
-  | { readonly retry: true; readonly delayMs: number }
-  | { readonly retry: false; readonly retryAfterMs?: number; readonly maybeApplied: boolean };
+export type RetryStep = { readonly retry: true; readonly delayMs: number } | { readonly retry: false; readonly retryAfterMs?: number };
 
 export const MAX_ATTEMPTS = 5;
 /** An attempt is only started with at least this much of the budget left: a shorter one could only time out. */
 export const MIN_ATTEMPT_MS = 2000;
+/**
+ * The longest wait the facade takes from Graph's Retry-After, or passes on. Intune counts in
+ * windows of 20 s; a value far beyond a few windows is a clock or parsing accident (an HTTP date
+ * in another year), and a caller told to wait hours would give up on a write that would succeed.
+ */
+export const MAX_RETRY_AFTER_MS = 120_000;
 const BASE_BACKOFF_MS = 400;
 const MAX_BACKOFF_MS = 8000;
 
-/** Retry-After in milliseconds: seconds (fractional allowed, as Graph sends `2.128`) or an HTTP date. */
+/** Retry-After in milliseconds: seconds (fractional allowed, as Graph sends `2.128`) or an HTTP date, bounded by MAX_RETRY_AFTER_MS. */
 export function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | undefined {
   if (value === undefined || value.trim() === '') return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+  const trimmed = value.trim();
+  // Delay-seconds, or an HTTP date (IMF-fixdate starts with the day name); nothing else is guessed at.
+  const ms = /^\d+(\.\d+)?$/.test(trimmed) ? Number(trimmed) * 1000 : /^[A-Za-z]{3}, /.test(trimmed) ? Date.parse(trimmed) - now : Number.NaN;
+  return Number.isNaN(ms) ? undefined : Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms));
 }
 
 /** Exponential backoff with jitter (half to full of the exponential step), for answers without Retry-After. */
@@ -32,39 +29,30 @@ export function backoffMs(attempt: number, random: () => number = Math.random): 
   return Math.round(exponential * (0.5 + random() / 2));
 }
 
+/** Whether Graph may simply be asked again after this ending (a transient refusal or failure). */
+function isTransient(ending: AttemptEnding): boolean {
+  if (ending.kind === 'network') return true;
+  return ending.kind === 'answer' && (ending.status === 429 || ending.status === 503 || ending.status === 504);
+}
+
 /**
- * The one retry policy toward Graph. A 429 is retried for every method: Graph refused it before
- * doing anything. A 503, a 504 or a broken connection is retried only where repeating cannot
- * duplicate a change (GET, PATCH, DELETE); after a POST it may mean the create was applied, so
- * it is reported as such and never sent again here. Nothing is retried past the time budget:
- * the wait is handed to the caller instead.
+ * The one retry policy toward Graph: transient endings (429, 503, 504, a broken connection) are
+ * retried with Graph's Retry-After or exponential backoff, while the time budget allows. Whether
+ * a write may be sent again at all after a given ending is not decided here: `mayRepeat` comes
+ * from the write rules (src/facade/in-doubt.ts), so a create that may have been applied is never
+ * repeated by this loop. Nothing is retried past the budget: the wait goes to the caller instead.
  */
 export function nextStep(
-  method: HttpMethod,
-  outcome: AttemptOutcome,
+  ending: AttemptEnding,
   attempt: number,
   remainingMs: number,
+  mayRepeat: boolean,
   random: () => number = Math.random,
 ): RetryStep {
-  const isPost = method === 'POST';
-  const retryWithin = (delayMs: number, maybeApplied: boolean): RetryStep =>
-    attempt < MAX_ATTEMPTS && delayMs + MIN_ATTEMPT_MS <= remainingMs ? { retry: true, delayMs } : { retry: false, retryAfterMs: delayMs, maybeApplied };
-
-  switch (outcome.kind) {
-    case 'answer': {
-      const { status } = outcome;
-      const delay = parseRetryAfter(outcome.retryAfter) ?? backoffMs(attempt, random);
-      if (status === 429) return retryWithin(delay, false);
-      if (status === 503 || status === 504) {
-        return isPost ? { retry: false, retryAfterMs: delay, maybeApplied: true } : retryWithin(delay, false);
-      }
-      return { retry: false, maybeApplied: false };
-    }
-    case 'network':
-      return isPost ? { retry: false, retryAfterMs: backoffMs(attempt, random), maybeApplied: true } : retryWithin(backoffMs(attempt, random), false);
-    case 'timeout':
-      return { retry: false, retryAfterMs: backoffMs(attempt, random), maybeApplied: isPost };
-    case 'token':
-      return { retry: false, retryAfterMs: 5000, maybeApplied: false };
-  }
+  if (ending.kind === 'token') return { retry: false, retryAfterMs: 5000 };
+  if (ending.kind === 'timeout') return { retry: false, retryAfterMs: backoffMs(attempt, random) };
+  const delayMs = (ending.kind === 'answer' ? parseRetryAfter(ending.retryAfter) : undefined) ?? backoffMs(attempt, random);
+  if (!isTransient(ending)) return { retry: false };
+  const retry = mayRepeat && attempt < MAX_ATTEMPTS && delayMs + MIN_ATTEMPT_MS <= remainingMs;
+  return retry ? { retry: true, delayMs } : { retry: false, retryAfterMs: delayMs };
 }

@@ -1,15 +1,16 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { stopWith, succeed, type Result } from '../facade/result';
+import { isJsonObject, type JsonObject } from '../json';
 import { problemResponse } from './problem';
 
 /** Bodies of these entities are a few hundred bytes; anything near this limit is not one of them. */
 export const MAX_BODY_BYTES = 64 * 1024;
+/** The entities are flat objects: a body nested deeper than this is not one of them. */
+export const MAX_BODY_DEPTH = 32;
+/** Members and array items, all levels together: an entity has about a dozen. */
+export const MAX_BODY_VALUES = 1000;
 
-export type JsonObject = Record<string, unknown>;
-
-/** True for a JSON object (not null, not an array). */
-export const isJsonObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
-
-export type BodyReading = { readonly ok: true; readonly value: JsonObject } | { readonly ok: false; readonly response: HttpResponseInit };
+export { isJsonObject, type JsonObject };
 
 /** True for `application/json` and `application/*+json`, with no charset other than UTF-8. */
 export function isJsonContentType(contentType: string | null): boolean {
@@ -20,47 +21,100 @@ export function isJsonContentType(contentType: string | null): boolean {
   return json && (charset === undefined || charset.replace(/"/g, '') === 'utf-8');
 }
 
-/** Reads a JSON object body: 415 for another media type, 413 when too large, 400 when not a JSON object. */
-export async function readJsonObject(request: HttpRequest): Promise<BodyReading> {
+const tooLarge = (): HttpResponseInit =>
+  problemResponse('body-too-large', { status: 413, detail: `The body must be at most ${MAX_BODY_BYTES} bytes.` });
+
+/**
+ * Reads a JSON object body: 415 for another media type, 413 when too large (at once when
+ * Content-Length says so, otherwise as soon as the limit is passed: the body is never read
+ * whole first), 400 when not a JSON object or nested beyond the limits.
+ */
+export async function readJsonObject(request: HttpRequest): Promise<Result<JsonObject>> {
   const contentType = request.headers.get('content-type');
   if (!isJsonContentType(contentType)) {
-    return failure(
+    return stopWith(
       problemResponse('unsupported-media-type', {
         status: 415,
         detail: `Send the body as application/json (got ${contentType ? JSON.stringify(contentType) : 'no Content-Type'}).`,
       }),
     );
   }
-  const bytes = new Uint8Array(await request.arrayBuffer());
-  if (bytes.byteLength > MAX_BODY_BYTES) {
-    return failure(
-      problemResponse('body-too-large', { status: 413, detail: `The body must be at most ${MAX_BODY_BYTES} bytes.` }),
-    );
+  const declared = Number(request.headers.get('content-length') ?? Number.NaN);
+  if (declared > MAX_BODY_BYTES) return stopWith(tooLarge());
+  let bytes: Uint8Array | undefined;
+  try {
+    bytes = await readCapped(request.body, MAX_BODY_BYTES);
+  } catch {
+    return stopWith(invalidBody('The body could not be read to its end (the connection broke).'));
   }
+  if (!bytes) return stopWith(tooLarge());
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    return failure(invalidBody('The body is not valid UTF-8.'));
+    return stopWith(invalidBody('The body is not valid UTF-8.'));
   }
-  if (text.trim() === '') return failure(invalidBody('The body is empty; send a JSON object.'));
+  if (text.trim() === '') return stopWith(invalidBody('The body is empty; send a JSON object.'));
+  const shapeProblem = jsonShapeProblem(text);
+  if (shapeProblem) return stopWith(invalidBody(shapeProblem));
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    return failure(invalidBody(`The body is not valid JSON: ${(error as Error).message}`));
+    return stopWith(invalidBody(`The body is not valid JSON: ${(error as Error).message}`));
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+  if (!isJsonObject(value)) {
     const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
-    return failure(invalidBody(`The body must be a JSON object, not ${kind}.`));
+    return stopWith(invalidBody(`The body must be a JSON object, not ${kind}.`));
   }
-  return { ok: true, value: value as JsonObject };
+  return succeed(value);
+}
+
+/** The body's bytes, or undefined as soon as more than `limit` arrive (the rest is not read). */
+async function readCapped(stream: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array | undefined> {
+  if (!stream) return new Uint8Array(0);
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+/**
+ * Depth and value count of JSON text, measured in one pass without recursion, before anything
+ * recursive (the parser, a walk) touches it. Undefined when within the limits.
+ */
+export function jsonShapeProblem(text: string): string | undefined {
+  let depth = 0;
+  let values = 0;
+  let inString = false;
+  for (let index = 0; index < text.length; index++) {
+    const char = text.charCodeAt(index);
+    if (inString) {
+      if (char === 0x5c) index++; // backslash: skip the escaped character
+      else if (char === 0x22) inString = false;
+      continue;
+    }
+    if (char === 0x22) inString = true;
+    else if (char === 0x7b || char === 0x5b) {
+      if (++depth > MAX_BODY_DEPTH) return `The body nests deeper than ${MAX_BODY_DEPTH} levels.`;
+    } else if (char === 0x7d || char === 0x5d) depth--;
+    else if (char === 0x2c || char === 0x3a) {
+      if (++values > MAX_BODY_VALUES) return `The body holds more than ${MAX_BODY_VALUES} members and items.`;
+    }
+  }
+  return undefined;
 }
 
 function invalidBody(detail: string): HttpResponseInit {
   return problemResponse('invalid-body', { status: 400, detail });
-}
-
-function failure(response: HttpResponseInit): BodyReading {
-  return { ok: false, response };
 }

@@ -33,6 +33,7 @@ const PROBLEMS = {
   'graph-failed': 'Microsoft Graph failed to answer',
   'graph-unreachable': 'Microsoft Graph could not be reached',
   'graph-timeout': 'Microsoft Graph did not answer in time',
+  'create-in-doubt': 'An earlier attempt of this create may still be under way in Microsoft Graph',
   'token-unavailable': 'No token for Microsoft Graph could be obtained',
   'internal-error': 'The facade failed unexpectedly',
 } as const;
@@ -43,6 +44,10 @@ export interface ProblemDetails {
   readonly status: number;
   readonly detail: string;
   readonly errors?: readonly FieldError[];
+  /** Errors past the cap, counted rather than listed. */
+  readonly moreErrors?: number;
+  /** The body properties the operation accepts, listed once. */
+  readonly acceptedProperties?: readonly string[];
   readonly graph?: GraphErrorSummary;
   readonly headers?: Readonly<Record<string, string>>;
 }
@@ -55,6 +60,8 @@ export function problemResponse(kind: ProblemKind, details: ProblemDetails): Htt
     status: details.status,
     detail: details.detail,
     ...(details.errors ? { errors: details.errors } : {}),
+    ...(details.moreErrors ? { moreErrors: details.moreErrors } : {}),
+    ...(details.acceptedProperties ? { acceptedProperties: details.acceptedProperties } : {}),
     ...(details.graph ? { graph: details.graph } : {}),
   };
   return {
@@ -64,12 +71,19 @@ export function problemResponse(kind: ProblemKind, details: ProblemDetails): Htt
   };
 }
 
-/** 422 listing every field error found. */
-export function validationProblem(errors: readonly FieldError[]): HttpResponseInit {
+/** A 422 lists this many errors at most, and counts the rest, so that a hostile body cannot make a large answer. */
+export const MAX_LISTED_ERRORS = 50;
+
+/** 422 listing the field errors found (up to MAX_LISTED_ERRORS) and, for a body, the properties accepted. */
+export function validationProblem(errors: readonly FieldError[], acceptedProperties?: readonly string[]): HttpResponseInit {
   const count = errors.length === 1 ? 'one problem' : `${errors.length} problems`;
+  const listed = errors.slice(0, MAX_LISTED_ERRORS);
+  const moreErrors = errors.length - listed.length;
   return problemResponse('validation-failed', {
     status: 422,
-    detail: `The request has ${count}; see errors.`,
-    errors,
+    detail: `The request has ${count}; see errors${moreErrors > 0 ? ` (the first ${listed.length} are listed)` : ''}.`,
+    errors: listed,
+    ...(moreErrors > 0 ? { moreErrors } : {}),
+    ...(acceptedProperties ? { acceptedProperties } : {}),
   });
 }

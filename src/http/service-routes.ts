@@ -3,11 +3,11 @@ import type { Settings } from '../config';
 import { describeCredential } from '../graph/credential';
 import { CATALOG, type HttpMethod } from '../operations/catalog';
 import { correlationIdOf, withCorrelation } from './correlation';
-import type { PipelineDependencies } from './pipeline';
+import type { OperationDependencies } from '../facade/run-operation';
 import { problemResponse } from './problem';
 
 /** Liveness and a configuration summary. Identifiers only: never a token, key or header value. */
-export function healthHandler(settings: Settings, dependencies: PipelineDependencies): HttpHandler {
+export function healthHandler(settings: Settings, dependencies: OperationDependencies): HttpHandler {
   return (request) =>
     withCorrelation({
       status: 200,
@@ -15,16 +15,27 @@ export function healthHandler(settings: Settings, dependencies: PipelineDependen
       body: JSON.stringify({
         status: 'ok',
         graphCloud: settings.cloud,
-        graphRoot: settings.endpoints.graphRoot,
+        // Origins only: a path, query or credential put into a setting by mistake is never shown.
+        graphRoot: originOf(settings.endpoints.graphRoot),
         graphRootOverridden: settings.graphBaseUrlOverride !== undefined,
         credential: describeCredential(settings),
         idempotencyStore: dependencies.idempotency.description,
         timeBudgetSeconds: settings.timeBudgetMs / 1000,
+        inDoubtWindowSeconds: settings.inDoubtWindowMs / 1000,
         writeLimit: { writesPer20Seconds: settings.writesPer20Seconds, burst: settings.writeBurst },
         operations: CATALOG.length,
         node: process.version,
       }),
     }, correlationIdOf(request.headers));
+}
+
+/** The scheme, host and port of a URL, nothing else. */
+export function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return '(not a URL)';
+  }
 }
 
 /** 405 for a known route asked with a method it does not serve, naming the ones it does. */

@@ -21,13 +21,14 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
       case 'replay':
         return { kind: 'replay', response: held?.record.response as StoredResponse };
       case 'in-progress':
+        return { kind: 'in-progress', leaseUntil: held?.record.leaseUntil ?? now };
       case 'mismatch':
-        return { kind: decision };
+        return { kind: 'mismatch' };
       default: {
         const version = randomUUID();
         const createdAt = decision === 'take-over' ? (held?.record.createdAt ?? now) : now;
         this.records.set(key, { version, record: { fingerprint, state: 'in-progress', createdAt, leaseUntil: now + leaseMs } });
-        return { kind: 'claimed', previousAttemptInDoubt: decision === 'take-over', lease: { key, version } };
+        return { kind: 'claimed', lease: { key, version }, takenOver: decision === 'take-over' ? held?.record : undefined };
       }
     }
   }
@@ -36,8 +37,8 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     this.update(lease, (record) => ({ ...record, state: 'completed', response }));
   }
 
-  async markInDoubt(lease: Lease): Promise<void> {
-    this.update(lease, (record) => ({ ...record, state: 'in-doubt' }));
+  async markInDoubt(lease: Lease, lookFromMs: number): Promise<void> {
+    this.update(lease, (record) => ({ ...record, state: 'in-doubt', lookFromMs }));
   }
 
   async release(lease: Lease): Promise<void> {

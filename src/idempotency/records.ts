@@ -19,6 +19,8 @@ export interface IdempotencyRecord {
   readonly state: 'in-progress' | 'in-doubt' | 'completed';
   readonly createdAt: number;
   readonly leaseUntil: number;
+  /** In doubt: when the write may be looked for (epoch ms); before then it may still be under way in Graph. */
+  readonly lookFromMs?: number;
   readonly response?: StoredResponse;
 }
 
@@ -38,11 +40,15 @@ export function decideClaim(existing: IdempotencyRecord | undefined, fingerprint
   return 'take-over';
 }
 
-/** A key's claim as the pipeline sees it. */
+/**
+ * A key's claim. `claimed` with `takenOver`: the record of an earlier attempt that ended in doubt
+ * or whose lease ran out, so that the write may have been applied. `in-progress` says until when
+ * the earlier attempt holds the key.
+ */
 export type Claim =
-  | { readonly kind: 'claimed'; readonly previousAttemptInDoubt: boolean; readonly lease: Lease }
+  | { readonly kind: 'claimed'; readonly lease: Lease; readonly takenOver: IdempotencyRecord | undefined }
   | { readonly kind: 'replay'; readonly response: StoredResponse }
-  | { readonly kind: 'in-progress' }
+  | { readonly kind: 'in-progress'; readonly leaseUntil: number }
   | { readonly kind: 'mismatch' };
 
 /** Proof of holding a key, so that an attempt whose lease was taken over cannot overwrite the new one. */
@@ -56,7 +62,7 @@ export interface IdempotencyStore {
   readonly description: string;
   claim(key: string, fingerprint: string, leaseMs: number): Promise<Claim>;
   complete(lease: Lease, response: StoredResponse): Promise<void>;
-  markInDoubt(lease: Lease): Promise<void>;
+  markInDoubt(lease: Lease, lookFromMs: number): Promise<void>;
   release(lease: Lease): Promise<void>;
 }
 
@@ -75,7 +81,11 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-/** What makes two requests "the same": the operation, its validated path ids, the Graph version and the body. */
+/**
+ * What makes two requests "the same": the operation, its validated path ids, the Graph version and
+ * the validated body, exactly what Graph would receive (members accepted and dropped, such as
+ * `id` and `@odata.*`, are not in it; its values are scalars, so the walk is shallow).
+ */
 export function requestFingerprint(operationName: string, params: Readonly<Record<string, string>>, graphVersion: string, body: unknown): string {
   return createHash('sha256').update(canonicalJson({ operationName, params, graphVersion, body: body ?? null }), 'utf8').digest('hex');
 }

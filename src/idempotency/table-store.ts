@@ -8,6 +8,7 @@ interface RecordEntity {
   state: IdempotencyRecord['state'];
   createdAt: number;
   leaseUntil: number;
+  lookFromMs?: number;
   responseStatus?: number;
   responseHeaders?: string;
   responseBody?: string;
@@ -25,7 +26,14 @@ function toRecord(entity: RecordEntity): IdempotencyRecord {
     entity.responseStatus === undefined
       ? undefined
       : { status: entity.responseStatus, headers: JSON.parse(entity.responseHeaders ?? '{}') as Record<string, string>, body: entity.responseBody };
-  return { fingerprint: entity.fingerprint, state: entity.state, createdAt: entity.createdAt, leaseUntil: entity.leaseUntil, ...(response ? { response } : {}) };
+  return {
+    fingerprint: entity.fingerprint,
+    state: entity.state,
+    createdAt: entity.createdAt,
+    leaseUntil: entity.leaseUntil,
+    ...(typeof entity.lookFromMs === 'number' ? { lookFromMs: entity.lookFromMs } : {}),
+    ...(response ? { response } : {}),
+  };
 }
 
 /**
@@ -43,7 +51,7 @@ export class TableIdempotencyStore implements IdempotencyStore {
 
   /** For Azure: the table service URI and the function app's managed identity. */
   static withIdentity(tableServiceUri: string, tableName: string, credential: TokenCredential): TableIdempotencyStore {
-    return new TableIdempotencyStore(new TableClient(tableServiceUri, tableName, credential, CLIENT_OPTIONS), `table storage (${tableServiceUri}, table ${tableName})`);
+    return new TableIdempotencyStore(new TableClient(tableServiceUri, tableName, credential, CLIENT_OPTIONS), `table storage (${new URL(tableServiceUri).origin}, table ${tableName})`);
   }
 
   /** For a local emulator such as Azurite. */
@@ -62,7 +70,8 @@ export class TableIdempotencyStore implements IdempotencyStore {
       const existing = await this.read(address);
       const decision = decideClaim(existing && toRecord(existing.entity), fingerprint, now);
       if (decision === 'replay') return { kind: 'replay', response: toRecord(existing!.entity).response as StoredResponse };
-      if (decision === 'in-progress' || decision === 'mismatch') return { kind: decision };
+      if (decision === 'in-progress') return { kind: 'in-progress', leaseUntil: existing!.entity.leaseUntil };
+      if (decision === 'mismatch') return { kind: 'mismatch' };
       const entity: TableEntity<RecordEntity> = {
         ...address,
         fingerprint,
@@ -75,20 +84,20 @@ export class TableIdempotencyStore implements IdempotencyStore {
           ? await this.table.updateEntity(entity, 'Replace', { etag: existing.etag, ...bounded() })
           : await this.table.createEntity(entity, bounded());
         if (!written.etag) throw new Error('Table Storage returned no ETag; the key cannot be held safely');
-        return { kind: 'claimed', previousAttemptInDoubt: decision === 'take-over', lease: { key, version: written.etag } };
+        return { kind: 'claimed', lease: { key, version: written.etag }, takenOver: decision === 'take-over' ? toRecord(existing!.entity) : undefined };
       } catch (error) {
         if (statusOf(error) !== 409 && statusOf(error) !== 412) throw error;
       }
     }
-    return { kind: 'in-progress' };
+    return { kind: 'in-progress', leaseUntil: this.now() + 1000 };
   }
 
   async complete(lease: Lease, response: StoredResponse): Promise<void> {
     await this.change(lease, { state: 'completed', responseStatus: response.status, responseHeaders: JSON.stringify(response.headers), responseBody: response.body });
   }
 
-  async markInDoubt(lease: Lease): Promise<void> {
-    await this.change(lease, { state: 'in-doubt' });
+  async markInDoubt(lease: Lease, lookFromMs: number): Promise<void> {
+    await this.change(lease, { state: 'in-doubt', lookFromMs });
   }
 
   async release(lease: Lease): Promise<void> {

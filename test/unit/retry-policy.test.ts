@@ -1,35 +1,43 @@
-import { backoffMs, MAX_ATTEMPTS, nextStep, parseRetryAfter } from '../../src/graph/retry-policy';
+import { backoffMs, MAX_ATTEMPTS, MAX_RETRY_AFTER_MS, nextStep, parseRetryAfter } from '../../src/graph/retry-policy';
 import { WriteLimiter } from '../../src/graph/write-limiter';
 
 const plenty = 60_000;
 const half = () => 0.5;
 
 describe('the retry policy toward Graph', () => {
-  test.each(['GET', 'PATCH', 'DELETE', 'POST'] as const)('%s is retried on 429, honouring Retry-After', (method) => {
-    expect(nextStep(method, { kind: 'answer', status: 429, retryAfter: '2.128' }, 1, plenty)).toEqual({ retry: true, delayMs: 2128 });
+  test('429 is retried, honouring Retry-After', () => {
+    expect(nextStep({ kind: 'answer', status: 429, retryAfter: '2.128' }, 1, plenty, true)).toEqual({ retry: true, delayMs: 2128 });
   });
 
-  test.each(['GET', 'PATCH', 'DELETE'] as const)('%s is retried on 503, 504 and broken connections', (method) => {
-    expect(nextStep(method, { kind: 'answer', status: 503 }, 1, plenty, half).retry).toBe(true);
-    expect(nextStep(method, { kind: 'answer', status: 504, retryAfter: '1' }, 1, plenty)).toEqual({ retry: true, delayMs: 1000 });
-    expect(nextStep(method, { kind: 'network' }, 1, plenty, half).retry).toBe(true);
+  test('503, 504 and broken connections are retried when the write rules allow a repeat', () => {
+    expect(nextStep({ kind: 'answer', status: 503 }, 1, plenty, true, half).retry).toBe(true);
+    expect(nextStep({ kind: 'answer', status: 504, retryAfter: '1' }, 1, plenty, true)).toEqual({ retry: true, delayMs: 1000 });
+    expect(nextStep({ kind: 'network' }, 1, plenty, true, half).retry).toBe(true);
   });
 
-  test('a POST is never sent again after a 503, a 504, a broken connection or a timeout: it may have been applied', () => {
-    for (const outcome of [{ kind: 'answer', status: 503 }, { kind: 'answer', status: 504 }, { kind: 'network' }, { kind: 'timeout' }] as const) {
-      expect(nextStep('POST', outcome, 1, plenty, half)).toMatchObject({ retry: false, maybeApplied: true });
+  test('nothing is repeated when the write rules forbid it: the wait goes to the caller', () => {
+    for (const ending of [{ kind: 'answer', status: 503 }, { kind: 'answer', status: 504 }, { kind: 'network' }] as const) {
+      expect(nextStep(ending, 1, plenty, false, half)).toMatchObject({ retry: false });
     }
   });
 
-  test('final answers are not retried', () => {
-    for (const status of [200, 201, 204, 400, 401, 403, 404, 409, 500]) {
-      expect(nextStep('GET', { kind: 'answer', status }, 1, plenty)).toEqual({ retry: false, maybeApplied: false });
+  test('final answers and timeouts are not retried', () => {
+    for (const status of [200, 201, 204, 400, 401, 403, 404, 408, 409, 500, 502]) {
+      expect(nextStep({ kind: 'answer', status }, 1, plenty, true)).toEqual({ retry: false });
     }
+    expect(nextStep({ kind: 'timeout' }, 1, plenty, true).retry).toBe(false);
   });
 
   test('no retry past the budget or the attempt limit: the wait goes to the caller', () => {
-    expect(nextStep('GET', { kind: 'answer', status: 429, retryAfter: '30' }, 1, 10_000)).toEqual({ retry: false, retryAfterMs: 30_000, maybeApplied: false });
-    expect(nextStep('GET', { kind: 'answer', status: 429, retryAfter: '1' }, MAX_ATTEMPTS, plenty)).toMatchObject({ retry: false, retryAfterMs: 1000 });
+    expect(nextStep({ kind: 'answer', status: 429, retryAfter: '30' }, 1, 10_000, true)).toEqual({ retry: false, retryAfterMs: 30_000 });
+    expect(nextStep({ kind: 'answer', status: 429, retryAfter: '1' }, MAX_ATTEMPTS, plenty, true)).toMatchObject({ retry: false, retryAfterMs: 1000 });
+  });
+
+  test('a Retry-After from Graph is bounded, whatever it says', () => {
+    const now = Date.parse('2026-11-25T12:00:00Z');
+    expect(parseRetryAfter('Thu, 01 Jan 2099 00:00:00 GMT', now)).toBe(MAX_RETRY_AFTER_MS);
+    expect(parseRetryAfter('99999999', now)).toBe(MAX_RETRY_AFTER_MS);
+    expect(parseRetryAfter('-5', now)).toBeUndefined();
   });
 
   test('Retry-After in seconds, fractional seconds or an HTTP date', () => {

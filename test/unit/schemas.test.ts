@@ -1,6 +1,6 @@
 import { toJsonSchema } from '@valibot/to-json-schema';
 import { isJsonContentType } from '../../src/http/body';
-import { pointerTo } from '../../src/http/validation';
+import { pointerTo } from '../../src/facade/validate';
 import { CATALOG } from '../../src/operations/catalog';
 import { writeSchema } from '../../src/schemas/entities';
 

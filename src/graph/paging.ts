@@ -1,4 +1,4 @@
-import { isJsonObject } from './body';
+import { isJsonObject } from '../json';
 
 /** Where the next page of a Graph list starts. */
 export interface NextPage {

@@ -2,8 +2,9 @@ import * as v from 'valibot';
 import { routeParameters, type Operation } from '../operations/catalog';
 import { GRAPH_VERSIONS, writeSchema, type GraphVersion } from '../schemas/entities';
 import { pathId } from '../schemas/primitives';
-import type { JsonObject } from './body';
-import type { FieldError } from './problem';
+import { validationProblem, type FieldError } from '../http/problem';
+import type { JsonObject } from '../json';
+import { stopWith, succeed, type Result } from './result';
 
 /** A request that passed validation, ready to be sent to Graph. */
 export interface ValidRequest {
@@ -19,8 +20,6 @@ export interface Paging {
   readonly skip?: number;
 }
 
-export type Validation = { readonly ok: true; readonly value: ValidRequest } | { readonly ok: false; readonly errors: FieldError[] };
-
 const pageSize = v.pipe(v.string(), v.regex(/^[1-9][0-9]{0,2}$/, 'must be a whole number from 1 to 999'), v.transform(Number));
 const skipCount = v.pipe(v.string(), v.regex(/^[0-9]{1,9}$/, 'must be a whole number from 0 to 999999999'), v.transform(Number));
 const skipToken = v.pipe(
@@ -29,8 +28,8 @@ const skipToken = v.pipe(
   v.regex(/^[\x21-\x7e]{1,2048}$/, 'must be the skipToken of a nextLink returned by this API'),
 );
 
-/** Checks path parameters, the query and the body together, so that a caller sees every problem at once. */
-export function validateRequest(operation: Operation, params: Readonly<Record<string, string>>, query: URLSearchParams, body: JsonObject | undefined): Validation {
+/** Checks path parameters, the query and the body together, so that a caller sees every problem at once (422). */
+export function validateRequest(operation: Operation, params: Readonly<Record<string, string>>, query: URLSearchParams, body: JsonObject | undefined): Result<ValidRequest> {
   const errors: FieldError[] = [];
   const validParams: Record<string, string> = {};
   for (const name of routeParameters(operation.route)) {
@@ -44,8 +43,8 @@ export function validateRequest(operation: Operation, params: Readonly<Record<st
   const paging = operation.kind === 'list' ? readPaging(query, errors) : {};
   const validBody = body && version ? validateBody(operation, version, body, errors) : undefined;
 
-  if (errors.length > 0 || !version) return { ok: false, errors };
-  return { ok: true, value: { params: validParams, version, paging, body: validBody } };
+  if (errors.length > 0 || !version) return stopWith(validationProblem(errors, acceptedProperties(operation, version)));
+  return succeed({ params: validParams, version, paging, body: validBody });
 }
 
 function resolveVersion(operation: Operation, requested: string | null, errors: FieldError[]): GraphVersion | undefined {
@@ -137,6 +136,12 @@ function unknownPropertyDetail(operation: Operation, version: GraphVersion, name
   if (elsewhere.length > 0) {
     return `${name} exists only in Graph ${elsewhere.join(', ')}; send it with graphVersion=${elsewhere[0]}.`;
   }
-  const accepted = Object.keys(operation.entity.properties[version] ?? {}).join(', ');
-  return `${name} is not a property of ${operation.entity.name}; accepted: ${accepted}.`;
+  // The accepted names are listed once, in the problem, not in every error.
+  return `${name} is not a property of ${operation.entity.name}.`;
+}
+
+/** The body properties the operation accepts in this version, named once in a 422. */
+function acceptedProperties(operation: Operation, version: GraphVersion | undefined): readonly string[] | undefined {
+  if (!version || (operation.kind !== 'update' && operation.kind !== 'create')) return undefined;
+  return Object.keys(operation.entity.properties[version] ?? {});
 }

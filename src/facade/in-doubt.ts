@@ -1,0 +1,60 @@
+import type { AttemptEnding } from '../graph/attempt';
+
+/** The write methods; a GET changes nothing and is never in doubt. */
+export type WriteMethod = 'POST' | 'PATCH' | 'DELETE';
+
+/**
+ * What an ending proves about a write:
+ * - `final`: Graph's answer is the outcome (applied, or refused for a reason a retry meets again);
+ * - `freed`: refused before anything was done (throttled, no permission, no token); a retry is sent afresh;
+ * - `in-doubt`: it may have been applied, and Graph is done with it: it can be looked for now;
+ * - `in-doubt-under-way`: it may have been applied and may still be running in Graph (no answer,
+ *   or a gateway gave up on it): it is looked for only once the in-doubt window has passed.
+ */
+export type WriteFate = 'final' | 'freed' | 'in-doubt' | 'in-doubt-under-way';
+
+/**
+ * The rule, as a table: the fate of a write after each kind of ending. The same for POST, PATCH
+ * and DELETE; what differs is what the next attempt does with a write in doubt (`nextAttempt`).
+ * 401, 403 and 429 are refusals Graph makes before it does anything. 408, 500, 501 and 503 are
+ * answers from Graph that come after it may have started: in doubt. 502 and 504 come from a
+ * gateway that stopped waiting for the service, which may still be working on the request.
+ */
+export function fateOf(ending: AttemptEnding): WriteFate {
+  switch (ending.kind) {
+    case 'token':
+      return 'freed';
+    case 'network':
+    case 'timeout':
+      return 'in-doubt-under-way';
+    case 'answer': {
+      const { status } = ending;
+      if (status < 400) return 'final';
+      if (status === 401 || status === 403 || status === 429) return 'freed';
+      if (status === 502 || status === 504) return 'in-doubt-under-way';
+      if (status === 408 || status >= 500) return 'in-doubt';
+      return 'final';
+    }
+  }
+}
+
+/** What the next attempt with the same Idempotency-Key does after a write was left in doubt. */
+export const NEXT_ATTEMPT: Readonly<Record<WriteMethod, string>> = {
+  POST: 'looks for the create in the collection (after the in-doubt window when it may still be under way): found, it is the answer; absent, it is sent once more',
+  PATCH: 'sends it again: setting the same values twice changes nothing',
+  DELETE: 'sends it again: a 404 then means the earlier attempt deleted it, and the answer is 204',
+};
+
+/**
+ * Whether a write may be sent again, unlooked, after this ending within the same call. A PATCH
+ * or DELETE always may (repeating it changes nothing); a create only when it certainly was not
+ * applied.
+ */
+export function mayRepeat(method: WriteMethod | 'GET', ending: AttemptEnding): boolean {
+  if (method !== 'POST') return true;
+  const fate = fateOf(ending);
+  return fate === 'freed';
+}
+
+/** True for the fates in which the write may have been applied. */
+export const isInDoubt = (fate: WriteFate): boolean => fate === 'in-doubt' || fate === 'in-doubt-under-way';

@@ -1,0 +1,136 @@
+import type { HttpResponseInit } from '@azure/functions';
+import { problemResponse } from '../http/problem';
+import type { IdempotencyRecord, IdempotencyStore, Lease, StoredResponse } from '../idempotency';
+import { MIN_ATTEMPT_MS } from '../graph/retry-policy';
+import { retryAfterSeconds } from './respond';
+import type { EarlierInDoubt, Execution, Settlement } from './writes';
+
+/** A key's lease outlives the time budget a little, so that a live attempt is never taken over. */
+export const LEASE_MARGIN_MS = 15_000;
+/** How often a request waiting for an earlier attempt with its key looks again. */
+const POLL_MS = 250;
+/** What a request that waited must still have of its budget to do its own work. */
+const WORK_RESERVE_MS = 2 * MIN_ATTEMPT_MS;
+
+/** How the Idempotency-Key was used, for the log line. */
+export type KeyUse = 'new' | 'replayed' | 'took-over-in-doubt' | 'refused';
+
+export interface KeyedExecution extends Execution {
+  readonly keyUse: KeyUse;
+  /** Set when the key's record could not be read or written. */
+  readonly storeFailure?: string;
+}
+
+export interface KeyStep {
+  readonly store: IdempotencyStore;
+  readonly key: string;
+  readonly fingerprint: string;
+  readonly deadlineMs: number;
+  readonly inDoubtWindowMs: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A write under an Idempotency-Key: claims the key, runs the write (told of an earlier attempt in
+ * doubt), and settles the key by what the write rules decided. It decides nothing about Graph
+ * itself: a stored answer is replayed, a key reused for another request is refused, and a request
+ * that arrives while an earlier one with its key is running waits for it (callers do not retry
+ * a 409, so refusing would fail their run).
+ */
+export async function underKey(step: KeyStep, run: (earlier: EarlierInDoubt | undefined) => Promise<Execution>): Promise<KeyedExecution> {
+  let claim;
+  try {
+    claim = await claimWaiting(step);
+  } catch (error) {
+    // Without the record the key cannot be honoured: nothing is sent, and the caller retries.
+    return refused(
+      problemResponse('idempotency-store-unavailable', {
+        status: 503,
+        detail: 'The store of Idempotency-Key records could not be reached, so nothing was sent to Graph; send the request again after Retry-After seconds.',
+        headers: { 'retry-after': '5' },
+      }),
+      `idempotency store: ${(error as Error).message}`,
+    );
+  }
+  switch (claim.kind) {
+    case 'replay':
+      return { response: replay(claim.response), settlement: { kind: 'final' }, exchange: undefined, keyUse: 'replayed' };
+    case 'in-progress':
+      return refused(
+        problemResponse('idempotency-key-in-progress', {
+          status: 503,
+          detail: 'A request with this Idempotency-Key is still being processed; send it again after Retry-After seconds to get its answer.',
+          headers: { 'retry-after': retryAfterSeconds(claim.leaseUntil - Date.now()) },
+        }),
+      );
+    case 'mismatch':
+      return refused(
+        problemResponse('idempotency-key-reused', {
+          status: 422,
+          detail: 'This Idempotency-Key was used within the last 24 hours for a different request (method, path, Graph version or body); use a new key.',
+        }),
+      );
+  }
+  const earlier = claim.takenOver && earlierInDoubt(claim.takenOver, step.inDoubtWindowMs);
+  // Should `run` throw, the key is left to its lease: its expiry makes the next attempt treat the write as in doubt.
+  const execution = await run(earlier);
+  try {
+    await settle(step.store, claim.lease, execution.settlement, execution.response);
+  } catch (error) {
+    // Graph's answer stands; the record stays in progress until its lease ends, and the next
+    // attempt then treats the write as in doubt.
+    return { ...execution, keyUse: earlier ? 'took-over-in-doubt' : 'new', storeFailure: `idempotency store: ${(error as Error).message}` };
+  }
+  return { ...execution, keyUse: earlier ? 'took-over-in-doubt' : 'new' };
+}
+
+/** Claims the key, waiting while an earlier attempt holds it, as long as the budget leaves room for this one's work. */
+async function claimWaiting(step: KeyStep) {
+  for (;;) {
+    const leaseMs = step.deadlineMs - Date.now() + LEASE_MARGIN_MS;
+    const claim = await step.store.claim(step.key, step.fingerprint, leaseMs);
+    if (claim.kind !== 'in-progress' || Date.now() + POLL_MS + WORK_RESERVE_MS > step.deadlineMs) return claim;
+    await sleep(POLL_MS);
+  }
+}
+
+/**
+ * What an earlier attempt left: in doubt with the time it may be looked for, or, when its
+ * holder vanished without settling, in doubt from the end of its lease plus the window.
+ */
+function earlierInDoubt(record: IdempotencyRecord, windowMs: number): EarlierInDoubt {
+  if (record.state === 'in-doubt') return { lookFromMs: record.lookFromMs ?? record.leaseUntil };
+  return { lookFromMs: record.leaseUntil + windowMs };
+}
+
+async function settle(store: IdempotencyStore, lease: Lease, settlement: Settlement, response: HttpResponseInit): Promise<void> {
+  switch (settlement.kind) {
+    case 'final':
+      return store.complete(lease, stored(response));
+    case 'freed':
+      return store.release(lease);
+    case 'in-doubt':
+      return store.markInDoubt(lease, settlement.lookFromMs);
+  }
+}
+
+function refused(response: HttpResponseInit, storeFailure?: string): KeyedExecution {
+  return { response, settlement: { kind: 'freed' }, exchange: undefined, keyUse: 'refused', ...(storeFailure ? { storeFailure } : {}) };
+}
+
+const KEPT_HEADERS = ['content-type', 'location'];
+
+function stored(response: HttpResponseInit): StoredResponse {
+  const headers = new Headers(response.headers as ConstructorParameters<typeof Headers>[0]);
+  const kept = Object.fromEntries(KEPT_HEADERS.flatMap((name) => (headers.has(name) ? [[name, headers.get(name) as string]] : [])));
+  return { status: response.status ?? 200, headers: kept, body: typeof response.body === 'string' ? response.body : undefined };
+}
+
+function replay(response: StoredResponse): HttpResponseInit {
+  return {
+    status: response.status,
+    headers: { ...response.headers, 'idempotent-replayed': 'true' },
+    ...(response.body === undefined ? {} : { body: response.body }),
+  };
+}

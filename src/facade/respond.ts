@@ -1,0 +1,137 @@
+import type { HttpResponseInit } from '@azure/functions';
+import { lastAttempt, type GraphAnswer, type GraphExchange } from '../graph/gateway';
+import { nextPageOf } from '../graph/paging';
+import { facadeUrl } from '../http/links';
+import { problemResponse, type GraphErrorSummary } from '../http/problem';
+import { isJsonObject, type JsonObject } from '../json';
+import type { Operation } from '../operations/catalog';
+import type { ValidRequest } from './validate';
+
+/** An entity as the facade returns it: Graph's OData annotations removed. */
+export function withoutAnnotations(entity: unknown): unknown {
+  if (!isJsonObject(entity)) return entity;
+  return Object.fromEntries(Object.entries(entity).filter(([name]) => !name.includes('@odata.')));
+}
+
+const json = (status: number, body: unknown, headers: Record<string, string> = {}): HttpResponseInit => ({
+  status,
+  headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+  body: JSON.stringify(body),
+});
+
+/** Whole seconds for a Retry-After header, at least 1. */
+export const retryAfterSeconds = (ms: number): string => String(Math.max(1, Math.ceil(ms / 1000)));
+
+/** Graph's success answer in the facade's shape for the operation's kind. */
+export function successResponse(operation: Operation, answer: GraphAnswer, request: ValidRequest, requestUrl: string): HttpResponseInit {
+  switch (operation.kind) {
+    case 'read':
+      return json(200, withoutAnnotations(answer.body));
+    case 'update':
+      return answer.body === undefined ? { status: 204 } : json(200, withoutAnnotations(answer.body));
+    case 'delete':
+      return { status: 204 };
+    case 'create':
+      return createdResponse(operation, request, requestUrl, answer.body);
+    case 'list':
+      return json(200, listPage(operation, answer.body, request, requestUrl));
+  }
+}
+
+/** 201 with the created entity and a Location naming its facade URL. */
+export function createdResponse(operation: Operation, request: ValidRequest, requestUrl: string, entity: unknown): HttpResponseInit {
+  const created = withoutAnnotations(entity);
+  const id = isJsonObject(created) && typeof created.id === 'string' ? created.id : undefined;
+  const location = id ? facadeUrl(requestUrl, `${operation.route}/{newId}`, { ...request.params, newId: id }) : undefined;
+  return json(201, created, location ? { location } : {});
+}
+
+/** A page of a list; Graph's nextLink becomes a facade URL carrying Graph's paging token. */
+function listPage(operation: Operation, body: unknown, request: ValidRequest, requestUrl: string): JsonObject {
+  const graphPage = isJsonObject(body) ? body : {};
+  const value = Array.isArray(graphPage.value) ? graphPage.value.map(withoutAnnotations) : [];
+  const graphNext = nextPageOf(graphPage);
+  if (!graphNext) return { value };
+  const next = new URLSearchParams({ graphVersion: request.version });
+  const top = graphNext.top ?? request.paging.top;
+  if (top !== undefined) next.set('top', String(top));
+  if (graphNext.skipToken !== undefined) next.set('skipToken', graphNext.skipToken);
+  if (graphNext.skip !== undefined) next.set('skip', String(graphNext.skip));
+  return { value, nextLink: facadeUrl(requestUrl, operation.route, request.params, next) };
+}
+
+/** Graph's error fields, read defensively: Graph errors nest `innerError` and vary in spelling. */
+export function graphErrorSummary(answer: GraphAnswer): GraphErrorSummary {
+  const error = isJsonObject(answer.body) && isJsonObject(answer.body.error) ? answer.body.error : {};
+  const inner = isJsonObject(error.innerError) ? error.innerError : isJsonObject(error.innererror) ? error.innererror : {};
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  return {
+    status: answer.status,
+    code: text(error.code),
+    message: text(error.message) ?? (typeof answer.body === 'string' ? answer.body.slice(0, 500) : undefined),
+    requestId: answer.requestId ?? text(inner['request-id']),
+    date: text(inner.date),
+  };
+}
+
+/** How a failed exchange is explained: when to come back, and what is known of a write that may have been applied. */
+export interface FailureContext {
+  readonly retryAfterMs: number | undefined;
+  /** Said when a write may have been applied, for the detail. */
+  readonly inDoubtNote?: string;
+}
+
+/** A problem for an exchange that did not end in success: Graph's refusal, throttling, an outage or a timeout. */
+export function failureResponse(operation: Operation, exchange: GraphExchange, context: FailureContext): HttpResponseInit {
+  const note = context.inDoubtNote ? ` ${context.inDoubtNote}` : '';
+  const headers: Record<string, string> = context.retryAfterMs === undefined ? {} : { 'retry-after': retryAfterSeconds(context.retryAfterMs) };
+  if (exchange.heldLocally) {
+    return problemResponse('graph-throttled', {
+      status: 429,
+      detail: "This instance holds writes to stay under Intune's write limit and could not send this one within its time budget; send it again after Retry-After seconds.",
+      headers: { 'retry-after': retryAfterSeconds(context.retryAfterMs ?? 1000) },
+    });
+  }
+  const attempt = lastAttempt(exchange);
+  const ending = attempt?.ending;
+  if (ending?.kind === 'answer' && attempt?.answer) return graphProblem(operation, attempt.answer, headers, note, context.retryAfterMs);
+  switch (ending?.kind) {
+    case 'token':
+      return problemResponse('token-unavailable', {
+        status: 503,
+        detail: "The function app's managed identity could not get a token for Microsoft Graph; see the function logs.",
+        headers,
+      });
+    case 'timeout':
+      return problemResponse('graph-timeout', { status: 504, detail: `Graph did not answer ${operation.name} within the time budget.${note}`, headers });
+    default:
+      return problemResponse('graph-unreachable', { status: 502, detail: `Microsoft Graph could not be reached or broke the connection.${note}`, headers });
+  }
+}
+
+function graphProblem(operation: Operation, answer: GraphAnswer, headers: Record<string, string>, note: string, retryAfterMs: number | undefined): HttpResponseInit {
+  const graph = graphErrorSummary(answer);
+  const said = graph.code ? `${graph.code}: ${graph.message ?? ''}`.trim() : `status ${answer.status}`;
+  if (answer.status === 401 || answer.status === 403) {
+    return problemResponse('graph-permission-missing', {
+      status: 502,
+      detail: `Graph refused the facade's identity (${answer.status}). ${operation.name} needs the Microsoft Graph application permission ${operation.permission} granted to the function app's managed identity.`,
+      graph,
+    });
+  }
+  if (answer.status === 429) {
+    return problemResponse('graph-throttled', {
+      status: 429,
+      detail: 'Graph is throttling this tenant or app; send the request again after Retry-After seconds.',
+      graph,
+      headers: { 'retry-after': retryAfterSeconds(retryAfterMs ?? 10_000) },
+    });
+  }
+  if (answer.status >= 500) {
+    const status = answer.status === 503 ? 503 : answer.status === 504 ? 504 : 502;
+    return problemResponse('graph-failed', { status, detail: `Graph failed (${said}).${note}`, graph, headers });
+  }
+  // A 408 is Graph giving up on the request, which callers retry: it says when, and what may have happened.
+  const retryable = answer.status === 408 ? { headers } : {};
+  return problemResponse('graph-rejected', { status: answer.status, detail: `Graph answered ${answer.status} (${said}).${answer.status === 408 ? note : ''}`, graph, ...retryable });
+}

@@ -1,0 +1,225 @@
+import type { HttpResponseInit } from '@azure/functions';
+import type { Attempt, GraphCall, GraphExchange, GraphGateway } from '../graph/gateway';
+import { lastAttempt } from '../graph/gateway';
+import { findCreated, type LookupResult } from '../graph/lookup';
+import { MIN_ATTEMPT_MS } from '../graph/retry-policy';
+import { problemResponse } from '../http/problem';
+import type { Operation } from '../operations/catalog';
+import { fateOf, isInDoubt, mayRepeat, type WriteFate } from './in-doubt';
+import { createdResponse, failureResponse, retryAfterSeconds, successResponse } from './respond';
+import type { ValidRequest } from './validate';
+
+/** Everything needed to carry one validated request to Graph. */
+export interface CallPlan {
+  readonly operation: Operation;
+  readonly request: ValidRequest;
+  readonly call: GraphCall;
+  /** The facade URL being answered, for Location and nextLink. */
+  readonly requestUrl: string;
+  readonly deadlineMs: number;
+  readonly graph: GraphGateway;
+  /** How long after it was sent a write with no certain answer may still be under way in Graph. */
+  readonly inDoubtWindowMs: number;
+  /** Whether the caller sent an Idempotency-Key, so that a retry can be recognised. */
+  readonly keyed: boolean;
+}
+
+/** An earlier attempt under the same Idempotency-Key left this write in doubt; it may be looked for from `lookFromMs`. */
+export interface EarlierInDoubt {
+  readonly lookFromMs: number;
+}
+
+/** What the key's record becomes: the final answer, freed for a fresh attempt, or in doubt until looked for. */
+export type Settlement = { readonly kind: 'final' } | { readonly kind: 'freed' } | { readonly kind: 'in-doubt'; readonly lookFromMs: number };
+
+/** How one operation was carried out: the response, what it means for the key, and what Graph said (for logs). */
+export interface Execution {
+  readonly response: HttpResponseInit;
+  readonly settlement: Settlement;
+  readonly exchange: GraphExchange | undefined;
+  /** Set when the answer is a write an earlier attempt had already made. */
+  readonly foundEarlierWrite?: boolean;
+}
+
+/** Before looking for a create Graph answered in doubt, give Graph a moment to finish storing it. */
+const SETTLE_MS = 500;
+/** A look-up is only started with this much of the budget left: a page read and, if absent, the create. */
+const LOOKUP_RESERVE_MS = 2 * MIN_ATTEMPT_MS;
+/** Sends of one create within one call, at most: the first, and one more after a look-up proved it absent. */
+const MAX_SENDS = 2;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Carries out an operation, owning what a write means when Graph's answer is uncertain:
+ * the decision that a write is in doubt (by the table in in-doubt.ts), the look-up of a create
+ * that may have been applied, and a DELETE that finds nothing after an attempt in doubt.
+ * `earlier` is set when a previous attempt under the same Idempotency-Key left the write in doubt.
+ */
+export function execute(plan: CallPlan, earlier?: EarlierInDoubt): Promise<Execution> {
+  switch (plan.operation.kind) {
+    case 'create':
+      return createOnce(plan, earlier);
+    case 'delete':
+      return deleteOnce(plan, earlier);
+    default:
+      return forward(plan, earlier);
+  }
+}
+
+function send(plan: CallPlan): Promise<GraphExchange> {
+  const method = plan.call.method;
+  return plan.graph.send(plan.call, { deadlineMs: plan.deadlineMs, mayRepeat: (ending) => mayRepeat(method, ending) });
+}
+
+/** The fate of a write over all the attempts of one exchange. */
+function exchangeFate(exchange: GraphExchange): WriteFate {
+  const fates = exchange.attempts.map((attempt) => fateOf(attempt.ending));
+  const last = fates.at(-1) ?? 'freed';
+  if (last === 'final') return 'final';
+  if (fates.includes('in-doubt-under-way')) return 'in-doubt-under-way';
+  return fates.includes('in-doubt') ? 'in-doubt' : 'freed';
+}
+
+/** When a write left in doubt by these attempts may be looked for: at once, or once the window after its sending has passed. */
+function lookFromOf(attempts: readonly Attempt[], windowMs: number, now = Date.now()): number {
+  return attempts.reduce((latest, attempt) => {
+    const fate = fateOf(attempt.ending);
+    if (fate === 'in-doubt-under-way') return Math.max(latest, attempt.sentAtMs + windowMs);
+    return fate === 'in-doubt' ? Math.max(latest, now + SETTLE_MS) : latest;
+  }, now);
+}
+
+/** The settlement of an exchange, keeping an earlier doubt that this call did not resolve. */
+function settlementOf(plan: CallPlan, exchange: GraphExchange, earlier: EarlierInDoubt | undefined): Settlement {
+  const fate = exchangeFate(exchange);
+  if (fate === 'final') return { kind: 'final' };
+  if (isInDoubt(fate)) return { kind: 'in-doubt', lookFromMs: Math.max(earlier?.lookFromMs ?? 0, lookFromOf(exchange.attempts, plan.inDoubtWindowMs)) };
+  return earlier ? { kind: 'in-doubt', lookFromMs: earlier.lookFromMs } : { kind: 'freed' };
+}
+
+function responseOf(plan: CallPlan, exchange: GraphExchange): HttpResponseInit {
+  const answer = lastAttempt(exchange)?.answer;
+  if (!exchange.heldLocally && answer && answer.status >= 200 && answer.status < 300) {
+    return successResponse(plan.operation, answer, plan.request, plan.requestUrl);
+  }
+  return failureResponse(plan.operation, exchange, { retryAfterMs: exchange.retryAfterMs });
+}
+
+/** A read, a list or an update: sent, retried by the policy, mapped. Repeating an update changes nothing. */
+async function forward(plan: CallPlan, earlier: EarlierInDoubt | undefined): Promise<Execution> {
+  const exchange = await send(plan);
+  const settlement = settlementOf(plan, exchange, earlier);
+  return { response: responseOf(plan, exchange), settlement, exchange };
+}
+
+/** A DELETE: a 404 after an attempt that may have deleted the item means it is gone, as asked. */
+async function deleteOnce(plan: CallPlan, earlier: EarlierInDoubt | undefined): Promise<Execution> {
+  const exchange = await send(plan);
+  const attempts = exchange.attempts;
+  const final = attempts.at(-1);
+  const doubtBefore = earlier !== undefined || attempts.slice(0, -1).some((attempt) => isInDoubt(fateOf(attempt.ending)));
+  if (doubtBefore && final?.ending.kind === 'answer' && final.ending.status === 404) {
+    return { response: { status: 204 }, settlement: { kind: 'final' }, exchange, foundEarlierWrite: true };
+  }
+  const settlement = settlementOf(plan, exchange, earlier);
+  return { response: responseOf(plan, exchange), settlement, exchange };
+}
+
+/**
+ * A create that cannot happen twice. Sent once; when Graph's answer leaves it in doubt, it is
+ * looked for in the collection (at once when Graph is done with it, after the in-doubt window
+ * when it may still be under way): found, that item is the answer; absent, it was not applied
+ * and is sent once more. When the look-up cannot happen within this call, the key stays in
+ * doubt and the caller is told when to come back.
+ */
+async function createOnce(plan: CallPlan, earlier: EarlierInDoubt | undefined): Promise<Execution> {
+  let lookFromMs = earlier?.lookFromMs;
+  let exchange: GraphExchange | undefined;
+  for (let sends = 0; ; ) {
+    if (lookFromMs !== undefined) {
+      const waitMs = lookFromMs - Date.now();
+      if (waitMs + LOOKUP_RESERVE_MS > plan.deadlineMs - Date.now()) return stillInDoubt(plan, exchange, lookFromMs);
+      if (waitMs > 0) await sleep(waitMs);
+      const lookup = await findCreated(plan.call, plan.request.body ?? {}, plan.deadlineMs, plan.graph);
+      if (lookup.kind === 'found') {
+        const response = createdResponse(plan.operation, plan.request, plan.requestUrl, lookup.entity);
+        return { response: earlier ? replayed(response) : response, settlement: { kind: 'final' }, exchange, foundEarlierWrite: true };
+      }
+      if (lookup.kind === 'unfinished') return lookupUnfinished(lookup, lookFromMs, exchange);
+      // Absent: every attempt so far was refused, and the create may be sent afresh.
+      lookFromMs = undefined;
+      if (sends >= MAX_SENDS || plan.deadlineMs - Date.now() < MIN_ATTEMPT_MS) return notSentYet(exchange);
+    }
+    exchange = await send(plan);
+    sends += 1;
+    const fate = exchangeFate(exchange);
+    if (!isInDoubt(fate)) {
+      const settlement: Settlement = fate === 'final' ? { kind: 'final' } : { kind: 'freed' };
+      return { response: responseOf(plan, exchange), settlement, exchange };
+    }
+    lookFromMs = lookFromOf(exchange.attempts, plan.inDoubtWindowMs);
+  }
+}
+
+const LOOK_AGAIN = 'send it again with the same Idempotency-Key, and the facade looks for it before creating anything.';
+
+/** The create may have been applied and cannot be looked for within this call. */
+function stillInDoubt(plan: CallPlan, exchange: GraphExchange | undefined, lookFromMs: number): Execution {
+  const retryAfterMs = Math.max(1000, lookFromMs - Date.now());
+  const settlement: Settlement = { kind: 'in-doubt', lookFromMs };
+  if (exchange) {
+    const inDoubtNote = plan.keyed
+      ? `The create may have been applied: ${LOOK_AGAIN}`
+      : 'The create may have been applied; without an Idempotency-Key a retry cannot be told from a new create, so look before sending it again.';
+    return { response: failureResponse(plan.operation, exchange, { retryAfterMs, inDoubtNote }), settlement, exchange };
+  }
+  const at = new Date(lookFromMs).toISOString();
+  return {
+    response: problemResponse('create-in-doubt', {
+      status: 503,
+      detail: `An earlier attempt of this create may still be under way in Graph, so it is looked for from ${at} on; ${LOOK_AGAIN.replace('send it', 'send the request')}`,
+      headers: { 'retry-after': retryAfterSeconds(retryAfterMs) },
+    }),
+    settlement,
+    exchange,
+  };
+}
+
+/** The look-up could not finish: the key stays in doubt, and the caller learns why (throttled or unreachable). */
+function lookupUnfinished(lookup: Extract<LookupResult, { kind: 'unfinished' }>, lookFromMs: number, sent: GraphExchange | undefined): Execution {
+  const settlement: Settlement = { kind: 'in-doubt', lookFromMs };
+  const ending = lookup.exchange && lastAttempt(lookup.exchange)?.ending;
+  const retryAfterMs = lookup.exchange?.retryAfterMs ?? 5000;
+  const cause = 'An attempt of this create may have been applied, and Graph could not be asked whether it was';
+  const response =
+    ending?.kind === 'answer' && ending.status === 429
+      ? problemResponse('graph-throttled', {
+          status: 429,
+          detail: `${cause}: Graph is throttling. Send the request again with the same Idempotency-Key after Retry-After seconds.`,
+          headers: { 'retry-after': retryAfterSeconds(retryAfterMs) },
+        })
+      : problemResponse('graph-unreachable', {
+          status: 503,
+          detail: `${cause}. Send the request again with the same Idempotency-Key after Retry-After seconds.`,
+          headers: { 'retry-after': retryAfterSeconds(retryAfterMs) },
+        });
+  return { response, settlement, exchange: lookup.exchange ?? sent };
+}
+
+/** A look-up proved the create absent, and no time is left to send it: nothing was applied, so the key is freed. */
+function notSentYet(exchange: GraphExchange | undefined): Execution {
+  return {
+    response: problemResponse('graph-unreachable', {
+      status: 503,
+      detail: 'Graph did not create the item, and no time was left to send it again; send the request again.',
+      headers: { 'retry-after': '1' },
+    }),
+    settlement: { kind: 'freed' },
+    exchange,
+  };
+}
+
+function replayed(response: HttpResponseInit): HttpResponseInit {
+  return { ...response, headers: { ...(response.headers as Record<string, string>), 'idempotent-replayed': 'true' } };
+}
