@@ -165,6 +165,12 @@ export function createLocalHost(functions: readonly RegisteredHttpFunction[]): S
       const context = new InvocationContext({ invocationId, functionName: match.fn.name, logHandler: log(match.fn.name, invocationId) });
       try {
         await writeResponse(await match.fn.handler(httpRequest, context), response, method);
+        // A body the handler did not read (refused early) is drained unread, so that the
+        // client, still sending it, reads the answer instead of a reset connection.
+        if (!request.complete) {
+          request.removeAllListeners('data');
+          request.resume();
+        }
       } catch (error) {
         context.error(`Unhandled error: ${(error as Error).stack ?? String(error)}`);
         if (!response.headersSent) response.writeHead(500);

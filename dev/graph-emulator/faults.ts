@@ -154,6 +154,8 @@ export function takeFault(queue: QueuedFault[], method: string, path: string): F
 
 const ChaosOutcomeSchema = v.strictObject({
   weight: v.pipe(v.number(), v.gtValue(0)),
+  /** Only requests with this method draw this outcome (all methods when absent). */
+  method: v.optional(v.string()),
   ...effectFields,
 });
 
@@ -203,6 +205,7 @@ export function seededRandom(seed: number): () => number {
 
 /** The outcome a roll in [0, 1) lands on, each outcome taking a share of the range by weight. */
 export function pickWeighted<T extends { readonly weight: number }>(outcomes: readonly T[], roll: number): T | undefined {
+  if (outcomes.length === 0) return undefined;
   const total = outcomes.reduce((sum, outcome) => sum + outcome.weight, 0);
   let threshold = roll * total;
   for (const outcome of outcomes) {
@@ -231,11 +234,12 @@ export class Chaos {
     this.random = seededRandom(settings.seed);
   }
 
-  /** The fault for the next request, if chaos hits it. */
-  draw(): FaultEffect | undefined {
+  /** The fault for the next request with this method, if chaos hits it. */
+  draw(method: string): FaultEffect | undefined {
     if (this.settings.probability <= 0) return undefined;
     if (this.random() >= this.settings.probability) return undefined;
-    const outcome = pickWeighted(this.settings.outcomes, this.random());
+    const eligible = this.settings.outcomes.filter((outcome) => !outcome.method || outcome.method.toUpperCase() === method.toUpperCase());
+    const outcome = pickWeighted(eligible, this.random());
     return outcome && effectOf(outcome, 'chaos');
   }
 }

@@ -255,7 +255,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
       }
 
       // A queued fault is a test's explicit intent, so it goes before chaos (which then does not draw).
-      const fault = takeFault(faults, method, url.pathname) ?? chaos.draw();
+      const fault = takeFault(faults, method, url.pathname) ?? chaos.draw(method);
       if (fault) {
         countFault(stats, faultKindsOf(fault));
         record.delayedMs = fault.delayMs;

@@ -4,6 +4,7 @@ import type { ChaosRequest, ThrottlingRequest } from '../graph-emulator/server';
 import { startGraphEmulator } from '../graph-emulator/server';
 import { SEEDED_IDS } from '../graph-emulator/state';
 import { startHostProcess } from '../host-process';
+import { callWithRetries, HONOURS_EVERY_RETRY_AFTER, LOGIC_APPS_DEFAULT, scaled, type RetryPolicy, type Seen } from './callers';
 
 /** How hard to push: the short profile runs inside `npm test`, the full one at Intune's real windows. */
 export interface ReliabilityProfile {
@@ -13,22 +14,31 @@ export interface ReliabilityProfile {
   /** The emulator's throttling: Intune's limits, or the same rates over a shorter window. */
   readonly throttling: ThrottlingRequest;
   readonly chaos: ChaosRequest;
-  /** Facade settings: time budget and write limiter. */
+  /** Facade settings: time budget, in-doubt window and write limiter. */
   readonly facade: Record<string, string>;
-  /** The callers' own retry policy (Logic Apps: 4 retries, exponential), scaled by this base interval. */
-  readonly callerRetryBaseMs: number;
+  /** The callers' retry schedules (Logic Apps' default, and a caller that honours every Retry-After), times scaled by this factor. */
+  readonly callerTimeScale: number;
 }
 
-const FAULTS: ChaosRequest['outcomes'] = [
-  { weight: 3, status: 503, retryAfter: '1' },
-  { weight: 2, status: 503 },
-  { weight: 2, status: 504 },
-  { weight: 1, status: 429, retryAfter: '1' },
-  { weight: 2, reset: true },
-  { weight: 2, applyThenReset: true },
-  { weight: 1, applyThenStatus: 504 },
-  { weight: 2, delayMs: 300 },
-];
+/** Faults of every kind the write rules sort: refused, applied then failed, and slower than the time budget. */
+function faults(budgetSeconds: number): ChaosRequest['outcomes'] {
+  return [
+    { weight: 3, status: 503, retryAfter: '1' },
+    { weight: 2, status: 503 },
+    { weight: 2, status: 504 },
+    { weight: 1, status: 500 },
+    { weight: 1, status: 429, retryAfter: '1' },
+    { weight: 2, reset: true },
+    { weight: 2, applyThenReset: true },
+    { weight: 1, applyThenStatus: 500 },
+    { weight: 1, applyThenStatus: 502 },
+    { weight: 1, applyThenStatus: 504 },
+    { weight: 1, applyThenStatus: 408 },
+    { weight: 2, delayMs: 300 },
+    // Graph applying a create after the facade stopped waiting for it.
+    { weight: 2, method: 'POST', delayMs: (budgetSeconds + 1) * 1000 },
+  ];
+}
 
 export const SHORT_PROFILE: ReliabilityProfile = {
   name: 'short',
@@ -36,9 +46,9 @@ export const SHORT_PROFILE: ReliabilityProfile = {
   operationsPerCaller: 6,
   // Intune's rates (100 writes and 1000 requests per 20 s per app) over a 2 s window.
   throttling: { enabled: true, windowSeconds: 2, writesPerApp: 10, requestsPerApp: 100, writesPerTenant: 20, requestsPerTenant: 200 },
-  chaos: { probability: 0.25, seed: 20261125, outcomes: FAULTS },
-  facade: { GRAPH_TIME_BUDGET_SECONDS: '20', GRAPH_WRITES_PER_20S: '90', GRAPH_WRITE_BURST: '5' },
-  callerRetryBaseMs: 300,
+  chaos: { probability: 0.25, seed: 20261125, outcomes: faults(3) },
+  facade: { GRAPH_TIME_BUDGET_SECONDS: '3', GRAPH_IN_DOUBT_WINDOW_SECONDS: '6', GRAPH_WRITES_PER_20S: '90', GRAPH_WRITE_BURST: '5' },
+  callerTimeScale: 0.2,
 };
 
 export const FULL_PROFILE: ReliabilityProfile = {
@@ -46,9 +56,9 @@ export const FULL_PROFILE: ReliabilityProfile = {
   callers: 30,
   operationsPerCaller: 12,
   throttling: { enabled: true },
-  chaos: { probability: 0.25, seed: 20261125, outcomes: FAULTS },
-  facade: { GRAPH_TIME_BUDGET_SECONDS: '30', GRAPH_WRITES_PER_20S: '90', GRAPH_WRITE_BURST: '10' },
-  callerRetryBaseMs: 1000,
+  chaos: { probability: 0.25, seed: 20261125, outcomes: faults(30) },
+  facade: { GRAPH_TIME_BUDGET_SECONDS: '30', GRAPH_IN_DOUBT_WINDOW_SECONDS: '100', GRAPH_WRITES_PER_20S: '90', GRAPH_WRITE_BURST: '10' },
+  callerTimeScale: 1,
 };
 
 export interface Figures {
@@ -59,9 +69,13 @@ export interface Figures {
   readonly writesApplied: number;
   readonly writesLost: number;
   readonly duplicateCreates: number;
-  readonly answers5xx: number;
-  readonly throttledWithRetryAfter: number;
-  readonly throttledWithoutRetryAfter: number;
+  /** Operations whose last answer was not the write's success (201 with the status, 200 with the entity). */
+  readonly wrongFinalAnswers: number;
+  /** Answers the callers retried (408, 429, 5xx, no answer) before their final one. */
+  readonly interimAnswers: number;
+  readonly interimWithoutRetryAfter: number;
+  readonly interim5xx: number;
+  readonly interim409: number;
   readonly graphThrottled: number;
   readonly faultsInjected: number;
   readonly idempotentReplays: number;
@@ -81,8 +95,6 @@ interface Intent {
   readonly resource: string;
 }
 
-const RETRIABLE = (status: number) => status === 408 || status === 429 || status >= 500;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function percentile(values: number[], p: number): number {
   if (values.length === 0) return 0;
@@ -92,9 +104,10 @@ function percentile(values: number[], p: number): number {
 
 /**
  * Concurrent callers against the built facade host, with the emulator throttling at Intune's
- * rates and injecting faults, each caller retrying the way Logic Apps does (up to 4 retries on
- * timeouts, 408, 429 and 5xx, honouring Retry-After on 429). Then Graph's final state is
- * compared with what the callers meant to write.
+ * rates and injecting faults, half retrying as Logic Apps does by default (4 retries on
+ * timeouts, 408, 429 and 5xx, Retry-After honoured on 429 only) and half honouring every
+ * Retry-After. Then Graph's final state is compared with what the callers meant to write, and
+ * every caller's last answer with the write's success.
  */
 export async function runReliabilitySuite(profile: ReliabilityProfile, log: (line: string) => void = () => undefined): Promise<Figures> {
   const started = Date.now();
@@ -118,8 +131,11 @@ export async function runReliabilitySuite(profile: ReliabilityProfile, log: (lin
 
     const latencies: number[] = [];
     const operationLatencies: number[] = [];
-    const counters = { requestsSent: 0, answers5xx: 0, throttledWithRetryAfter: 0, throttledWithoutRetryAfter: 0, idempotentReplays: 0 };
-    const outcomes: { intent: Intent; succeeded: boolean }[] = [];
+    const counters = { requestsSent: 0, interimAnswers: 0, interimWithoutRetryAfter: 0, interim5xx: 0, interim409: 0, idempotentReplays: 0 };
+    const outcomes: { intent: Intent; final: Seen }[] = [];
+    // Half the callers retry as Logic Apps does by default; half wait for every Retry-After,
+    // which proves each one the facade gave was honest.
+    const policies: RetryPolicy[] = [LOGIC_APPS_DEFAULT, HONOURS_EVERY_RETRY_AFTER].map((policy) => scaled(policy, profile.callerTimeScale));
 
     const intentsOf = (caller: number): Intent[] =>
       Array.from({ length: profile.operationsPerCaller }, (_, step): Intent => {
@@ -142,49 +158,34 @@ export async function runReliabilitySuite(profile: ReliabilityProfile, log: (lin
         }
       });
 
-    /** One Logic Apps style action: the request, then up to 4 retries. */
-    const perform = async (intent: Intent): Promise<boolean> => {
+    /** One caller action: the request and its retries, on the caller's schedule, with the same key. */
+    const perform = async (intent: Intent, policy: RetryPolicy): Promise<Seen> => {
       const operationStarted = performance.now();
-      for (let attempt = 0; attempt <= 4; attempt++) {
-        const requestStarted = performance.now();
-        counters.requestsSent += 1;
-        let status = 0;
-        let retryAfter: string | null = null;
-        try {
-          const response = await fetch(`${host.baseUrl}/${intent.path}`, {
-            method: intent.method,
-            headers: { 'content-type': 'application/json', 'idempotency-key': intent.key },
-            body: JSON.stringify(intent.body),
-            signal: AbortSignal.timeout(120_000),
-          });
-          await response.arrayBuffer();
-          status = response.status;
-          retryAfter = response.headers.get('retry-after');
-          if (response.headers.get('idempotent-replayed') === 'true') counters.idempotentReplays += 1;
-        } catch {
-          status = 0;
-        }
-        latencies.push(performance.now() - requestStarted);
-        if (status >= 500) counters.answers5xx += 1;
-        if (status === 429) {
-          if (retryAfter) counters.throttledWithRetryAfter += 1;
-          else counters.throttledWithoutRetryAfter += 1;
-        }
-        if (status >= 200 && status < 300) {
-          operationLatencies.push(performance.now() - operationStarted);
-          return true;
-        }
-        if (status !== 0 && !RETRIABLE(status)) break;
-        const honoured = status === 429 && retryAfter ? Number(retryAfter) * 1000 : 0;
-        await sleep(Math.max(honoured, profile.callerRetryBaseMs * 2 ** attempt * (0.8 + Math.random() * 0.4)));
-      }
+      const seen = await callWithRetries(policy, () =>
+        fetch(`${host.baseUrl}/${intent.path}`, {
+          method: intent.method,
+          headers: { 'content-type': 'application/json', 'idempotency-key': intent.key },
+          body: JSON.stringify(intent.body),
+        }),
+      );
       operationLatencies.push(performance.now() - operationStarted);
-      return false;
+      counters.requestsSent += seen.length;
+      for (const answer of seen) latencies.push(answer.ms);
+      const final = seen.at(-1) as Seen;
+      if (final.replayed) counters.idempotentReplays += 1;
+      for (const interim of seen.slice(0, -1)) {
+        counters.interimAnswers += 1;
+        if (!interim.retryAfter) counters.interimWithoutRetryAfter += 1;
+        if (interim.status >= 500) counters.interim5xx += 1;
+        if (interim.status === 409) counters.interim409 += 1;
+      }
+      return final;
     };
 
     await Promise.all(
       callerIds.map(async (caller) => {
-        for (const intent of intentsOf(caller)) outcomes.push({ intent, succeeded: await perform(intent) });
+        const policy = policies[caller % policies.length] as RetryPolicy;
+        for (const intent of intentsOf(caller)) outcomes.push({ intent, final: await perform(intent, policy) });
       }),
     );
 
@@ -200,11 +201,19 @@ export async function runReliabilitySuite(profile: ReliabilityProfile, log: (lin
     };
     const lastIntent = new Map<string, Intent>();
     for (const { intent } of outcomes) if (intent.method === 'PATCH') lastIntent.set(intent.resource, intent);
-    let writesLost = outcomes.filter((outcome) => !outcome.succeeded).length;
-    for (const { intent, succeeded } of outcomes) {
-      if (!succeeded) continue;
-      if (intent.method === 'POST' && !countByUpn.has(String(intent.body.userPrincipalName))) writesLost += 1;
-      if (intent.method === 'PATCH' && lastIntent.get(intent.resource) === intent && finalValue(intent.resource) !== Object.values(intent.body)[0]) writesLost += 1;
+    // A write is lost when Graph does not hold it; an answer is wrong when it is not the write's success showing what was written.
+    let writesLost = 0;
+    let wrongFinalAnswers = 0;
+    for (const { intent, final } of outcomes) {
+      const [name, value] = Object.entries(intent.body)[0] as [string, unknown];
+      const answered = final.status >= 200 && final.status < 300 ? (JSON.parse(final.text || '{}') as Record<string, unknown>) : undefined;
+      if (intent.method === 'POST') {
+        if (!countByUpn.has(String(intent.body.userPrincipalName))) writesLost += 1;
+        if (final.status !== 201 || answered?.userPrincipalName !== intent.body.userPrincipalName) wrongFinalAnswers += 1;
+      } else {
+        if (lastIntent.get(intent.resource) === intent && finalValue(intent.resource) !== value) writesLost += 1;
+        if (final.status !== 200 || answered?.[name] !== value) wrongFinalAnswers += 1;
+      }
     }
     const duplicateCreates = [...countByUpn.values()].reduce((sum, count) => sum + Math.max(0, count - 1), 0);
     const stats = emulator.stats();
@@ -217,9 +226,11 @@ export async function runReliabilitySuite(profile: ReliabilityProfile, log: (lin
       writesApplied: stats.applied.POST + stats.applied.PATCH + stats.applied.DELETE,
       writesLost,
       duplicateCreates,
-      answers5xx: counters.answers5xx,
-      throttledWithRetryAfter: counters.throttledWithRetryAfter,
-      throttledWithoutRetryAfter: counters.throttledWithoutRetryAfter,
+      wrongFinalAnswers,
+      interimAnswers: counters.interimAnswers,
+      interimWithoutRetryAfter: counters.interimWithoutRetryAfter,
+      interim5xx: counters.interim5xx,
+      interim409: counters.interim409,
       graphThrottled: stats.throttled,
       faultsInjected: Object.values(stats.faults).reduce((sum, count) => sum + count, 0),
       idempotentReplays: counters.idempotentReplays,
@@ -247,9 +258,10 @@ export function formatFigures(figures: Figures): string {
     ['writes Graph applied', figures.writesApplied],
     ['writes lost (must be 0)', figures.writesLost],
     ['duplicate creates (must be 0)', figures.duplicateCreates],
-    ['5xx answers (must be 0)', figures.answers5xx],
-    ['429 passed on with Retry-After', figures.throttledWithRetryAfter],
-    ['429 without Retry-After (must be 0)', figures.throttledWithoutRetryAfter],
+    ['operations not ending in their right answer (must be 0)', figures.wrongFinalAnswers],
+    ['interim answers callers retried (408, 429, 5xx)', figures.interimAnswers],
+    ['  of them 5xx / 409', `${figures.interim5xx} / ${figures.interim409}`],
+    ['  of them without Retry-After (must be 0)', figures.interimWithoutRetryAfter],
     ['429s Graph sent (absorbed or passed on)', figures.graphThrottled],
     ['faults Graph injected', figures.faultsInjected],
     ['answers replayed from Idempotency-Key', figures.idempotentReplays],

@@ -9,8 +9,8 @@ import type { EarlierInDoubt, Execution, Settlement } from './writes';
 export const LEASE_MARGIN_MS = 15_000;
 /** How often a request waiting for an earlier attempt with its key looks again. */
 const POLL_MS = 250;
-/** What a request that waited must still have of its budget to do its own work. */
-const WORK_RESERVE_MS = 2 * MIN_ATTEMPT_MS;
+/** What a request that waited must still have of its budget to do its own work: one attempt. */
+const WORK_RESERVE_MS = MIN_ATTEMPT_MS;
 
 /** How the Idempotency-Key was used, for the log line. */
 export type KeyUse = 'new' | 'replayed' | 'took-over-in-doubt' | 'refused';

@@ -43,8 +43,8 @@ export interface Execution {
 
 /** Before looking for a create Graph answered in doubt, give Graph a moment to finish storing it. */
 const SETTLE_MS = 500;
-/** A look-up is only started with this much of the budget left: a page read and, if absent, the create. */
-const LOOKUP_RESERVE_MS = 2 * MIN_ATTEMPT_MS;
+/** A look-up is only started with this much of the budget left: one attempt to read the collection. */
+const LOOKUP_RESERVE_MS = MIN_ATTEMPT_MS;
 /** Sends of one create within one call, at most: the first, and one more after a look-up proved it absent. */
 const MAX_SENDS = 2;
 

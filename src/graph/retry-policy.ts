@@ -52,7 +52,11 @@ export function nextStep(
   if (ending.kind === 'token') return { retry: false, retryAfterMs: 5000 };
   if (ending.kind === 'timeout') return { retry: false, retryAfterMs: backoffMs(attempt, random) };
   const delayMs = (ending.kind === 'answer' ? parseRetryAfter(ending.retryAfter) : undefined) ?? backoffMs(attempt, random);
-  if (!isTransient(ending)) return { retry: false };
+  if (!isTransient(ending)) {
+    // A failure the caller may still retry (a 5xx or a 408) is told when; a refusal is final.
+    const failed = ending.kind === 'network' || ending.status === 408 || ending.status >= 500;
+    return failed ? { retry: false, retryAfterMs: delayMs } : { retry: false };
+  }
   const retry = mayRepeat && attempt < MAX_ATTEMPTS && delayMs + MIN_ATTEMPT_MS <= remainingMs;
   return retry ? { retry: true, delayMs } : { retry: false, retryAfterMs: delayMs };
 }

@@ -94,21 +94,24 @@ async function readCapped(stream: ReadableStream<Uint8Array> | null, limit: numb
  * recursive (the parser, a walk) touches it. Undefined when within the limits.
  */
 export function jsonShapeProblem(text: string): string | undefined {
-  let depth = 0;
+  // Which open containers are arrays, innermost last; never deeper than MAX_BODY_DEPTH.
+  const inArray: boolean[] = [];
   let values = 0;
   let inString = false;
   for (let index = 0; index < text.length; index++) {
-    const char = text.charCodeAt(index);
+    const char = text[index];
     if (inString) {
-      if (char === 0x5c) index++; // backslash: skip the escaped character
-      else if (char === 0x22) inString = false;
+      if (char === '\\') index++; // skip the escaped character
+      else if (char === '"') inString = false;
       continue;
     }
-    if (char === 0x22) inString = true;
-    else if (char === 0x7b || char === 0x5b) {
-      if (++depth > MAX_BODY_DEPTH) return `The body nests deeper than ${MAX_BODY_DEPTH} levels.`;
-    } else if (char === 0x7d || char === 0x5d) depth--;
-    else if (char === 0x2c || char === 0x3a) {
+    if (char === '"') inString = true;
+    else if (char === '{' || char === '[') {
+      inArray.push(char === '[');
+      if (inArray.length > MAX_BODY_DEPTH) return `The body nests deeper than ${MAX_BODY_DEPTH} levels.`;
+    } else if (char === '}' || char === ']') inArray.pop();
+    // A member is counted at its colon, an array item at the comma after it.
+    else if (char === ':' || (char === ',' && inArray.at(-1) === true)) {
       if (++values > MAX_BODY_VALUES) return `The body holds more than ${MAX_BODY_VALUES} members and items.`;
     }
   }

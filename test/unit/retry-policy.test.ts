@@ -22,8 +22,12 @@ describe('the retry policy toward Graph', () => {
   });
 
   test('final answers and timeouts are not retried', () => {
-    for (const status of [200, 201, 204, 400, 401, 403, 404, 408, 409, 500, 502]) {
+    for (const status of [200, 201, 204, 400, 401, 403, 404, 409]) {
       expect(nextStep({ kind: 'answer', status }, 1, plenty, true)).toEqual({ retry: false });
+    }
+    // Failures the caller may retry are not retried here, but the caller is told when to.
+    for (const status of [408, 500, 502]) {
+      expect(nextStep({ kind: 'answer', status }, 1, plenty, true, half)).toEqual({ retry: false, retryAfterMs: backoffMs(1, half) });
     }
     expect(nextStep({ kind: 'timeout' }, 1, plenty, true).retry).toBe(false);
   });

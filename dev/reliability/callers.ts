@@ -1,0 +1,86 @@
+/**
+ * Callers as the facade meets them: the default retry policies of Logic Apps and of a careful
+ * webhook, each sending the same Idempotency-Key on every retry. Shared by the reliability
+ * suite and the end-to-end tests, so that both drive the facade on the same schedule.
+ */
+
+/** How a caller retries. Times can be scaled down together for quick runs. */
+export interface RetryPolicy {
+  readonly name: string;
+  readonly retries: number;
+  /** Exponential interval: retry n waits about intervalMs × 2^(n−1), with ±20% jitter, clamped to [minMs, maxMs]. */
+  readonly intervalMs: number;
+  readonly minMs: number;
+  readonly maxMs: number;
+  /** Statuses whose Retry-After the caller waits for (Logic Apps: 429 only; it polls a 202 on its own). */
+  readonly honoursRetryAfterOn: (status: number) => boolean;
+}
+
+/** Logic Apps' default: 4 retries on timeouts, 408, 429 and 5xx, exponential by 7.5 s, between 5 and 45 s; Retry-After honoured on 429. */
+export const LOGIC_APPS_DEFAULT: RetryPolicy = {
+  name: 'Logic Apps default',
+  retries: 4,
+  intervalMs: 7500,
+  minMs: 5000,
+  maxMs: 45_000,
+  honoursRetryAfterOn: (status) => status === 429,
+};
+
+/** A caller that waits for every Retry-After it is given: it proves each one was honest. */
+export const HONOURS_EVERY_RETRY_AFTER: RetryPolicy = { ...LOGIC_APPS_DEFAULT, name: 'honours every Retry-After', honoursRetryAfterOn: () => true };
+
+/** The same policy with every time multiplied by `factor`. */
+export function scaled(policy: RetryPolicy, factor: number): RetryPolicy {
+  return { ...policy, intervalMs: policy.intervalMs * factor, minMs: policy.minMs * factor, maxMs: policy.maxMs * factor };
+}
+
+/** Statuses the callers retry; neither Logic Apps nor Power Automate retries a 409 or another 4xx. */
+export const isRetried = (status: number): boolean => status === 0 || status === 408 || status === 429 || status >= 500;
+
+/** The wait before retry `retry` (1-based) after an answer with this status and Retry-After. */
+export function retryDelayMs(policy: RetryPolicy, retry: number, status: number, retryAfter: string | null, random: () => number = Math.random): number {
+  const exponential = policy.intervalMs * 2 ** (retry - 1) * (0.8 + 0.4 * random());
+  const scheduled = Math.min(policy.maxMs, Math.max(policy.minMs, exponential));
+  const told = retryAfter !== null && policy.honoursRetryAfterOn(status) ? Number(retryAfter) * 1000 : Number.NaN;
+  return Number.isFinite(told) ? told : scheduled;
+}
+
+/** One answer a caller saw. */
+export interface Seen {
+  readonly status: number;
+  readonly retryAfter: string | null;
+  readonly replayed: boolean;
+  readonly text: string;
+  readonly ms: number;
+}
+
+/**
+ * One action as the caller runs it: the request, then retries on its schedule until an answer
+ * it does not retry, or its retries run out. Returns every answer seen, the last one final.
+ */
+export async function callWithRetries(policy: RetryPolicy, send: () => Promise<Response>, options: { timeoutMs?: number } = {}): Promise<Seen[]> {
+  const seen: Seen[] = [];
+  for (let retry = 0; ; retry++) {
+    const started = performance.now();
+    let answer: Seen;
+    try {
+      const response = await Promise.race([
+        send(),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('caller timeout')), options.timeoutMs ?? 120_000).unref()),
+      ]);
+      const text = await response.text();
+      answer = {
+        status: response.status,
+        retryAfter: response.headers.get('retry-after'),
+        replayed: response.headers.get('idempotent-replayed') === 'true',
+        text,
+        ms: performance.now() - started,
+      };
+    } catch {
+      answer = { status: 0, retryAfter: null, replayed: false, text: '', ms: performance.now() - started };
+    }
+    seen.push(answer);
+    if (!isRetried(answer.status) || retry >= policy.retries) return seen;
+    await new Promise((resolve) => setTimeout(resolve, retryDelayMs(policy, retry + 1, answer.status, answer.retryAfter)));
+  }
+}
