@@ -1,6 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess,spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { type AddressInfo,connect, createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 
 /** Azurite's default Table endpoint, which the `UseDevelopmentStorage=true` connection string names. */

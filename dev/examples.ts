@@ -1,4 +1,4 @@
-import { SEEDED_IDS } from './graph-emulator/state';
+import { examplePath, operationNamed } from '../src/catalog/operations';
 
 /** A request a caller can send, from the Graph API pages the facade was specified from. */
 export interface Example {
@@ -12,14 +12,15 @@ export interface Example {
   readonly body: Record<string, unknown>;
 }
 
-const configurationId = SEEDED_IDS.mobileAppConfiguration;
+/** The path of an operation on the parents the emulator seeds, from the catalog. */
+const pathOf = (operation: string) => examplePath(operationNamed(operation));
 
 export const SEED_EXAMPLES: readonly Example[] = [
   {
     title: "Update a mobile app configuration's user status summary (v1.0)",
     operation: 'UpdateMobileAppConfigurationUserStatusSummary',
     method: 'PATCH',
-    path: `mobile-app-configurations/${configurationId}/user-status-summary`,
+    path: pathOf('UpdateMobileAppConfigurationUserStatusSummary'),
     graphVersion: 'v1.0',
     body: {
       '@odata.type': '#microsoft.graph.managedDeviceMobileAppConfigurationUserSummary',
@@ -36,7 +37,7 @@ export const SEED_EXAMPLES: readonly Example[] = [
     title: "Update a mobile app configuration's user status summary (beta, with conflictCount)",
     operation: 'UpdateMobileAppConfigurationUserStatusSummary',
     method: 'PATCH',
-    path: `mobile-app-configurations/${configurationId}/user-status-summary`,
+    path: pathOf('UpdateMobileAppConfigurationUserStatusSummary'),
     graphVersion: 'beta',
     body: {
       '@odata.type': '#microsoft.graph.managedDeviceMobileAppConfigurationUserSummary',
@@ -54,7 +55,7 @@ export const SEED_EXAMPLES: readonly Example[] = [
     title: "Update a mobile app's install summary (beta only)",
     operation: 'UpdateMobileAppInstallSummary',
     method: 'PATCH',
-    path: `mobile-apps/${SEEDED_IDS.mobileApp}/install-summary`,
+    path: pathOf('UpdateMobileAppInstallSummary'),
     graphVersion: 'beta',
     body: {
       installedDeviceCount: 4,
@@ -73,7 +74,7 @@ export const SEED_EXAMPLES: readonly Example[] = [
     title: "Update a device compliance policy's user status overview (v1.0)",
     operation: 'UpdateDeviceCompliancePolicyUserStatusOverview',
     method: 'PATCH',
-    path: `device-compliance-policies/${SEEDED_IDS.deviceCompliancePolicy}/user-status-overview`,
+    path: pathOf('UpdateDeviceCompliancePolicyUserStatusOverview'),
     graphVersion: 'v1.0',
     body: {
       '@odata.type': '#microsoft.graph.deviceComplianceUserOverview',
@@ -90,7 +91,7 @@ export const SEED_EXAMPLES: readonly Example[] = [
     title: 'Create a user status under a mobile app configuration (v1.0)',
     operation: 'CreateMobileAppConfigurationUserStatus',
     method: 'POST',
-    path: `mobile-app-configurations/${configurationId}/user-statuses`,
+    path: pathOf('CreateMobileAppConfigurationUserStatus'),
     graphVersion: 'v1.0',
     body: {
       '@odata.type': '#microsoft.graph.managedDeviceMobileAppConfigurationUserStatus',

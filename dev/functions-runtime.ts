@@ -1,5 +1,6 @@
-import type { HttpHandler } from '@azure/functions';
 import Module from 'node:module';
+
+import type { HttpHandler } from '@azure/functions';
 
 /** An HTTP function as the Functions host sees it after the app's entry file has run. */
 export interface RegisteredHttpFunction {
@@ -65,6 +66,7 @@ export function loadFunctionApp(entryFile: string): RegisteredHttpFunction[] {
     return request === '@azure/functions-core' ? coreApi : originalLoad.call(this, request, ...rest);
   };
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the entry is loaded as the worker loads it, by path, at run time
     require(entryFile);
   } finally {
     loader._load = originalLoad;

@@ -1,65 +1,16 @@
-import { HttpRequest, HttpResponse, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+
+import { HttpRequest, HttpResponse, type HttpResponseInit,InvocationContext } from '@azure/functions';
+
 import { ROUTE_PREFIX } from '../src/http/links';
 import { loadFunctionApp, type RegisteredHttpFunction } from './functions-runtime';
+import { findRoute, pathUnderPrefix, registrationConflicts, routingOrder } from './local-host/routing';
 
-export interface RouteMatch {
-  readonly fn: RegisteredHttpFunction;
-  readonly params: Record<string, string>;
-}
-
-/**
- * Functions in the order the Functions host tries them: by function name, first match wins (the
- * host does not rank literal segments above parameters as ASP.NET Core does). Serving in this
- * order means a catch-all that would shadow an operation in Azure shadows it here too.
- */
-export function routingOrder(functions: readonly RegisteredHttpFunction[]): RegisteredHttpFunction[] {
-  return [...functions].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-}
-
-/** A segment decoded the way ASP.NET Core routing decodes it: everything but `%2F`; a malformed escape stays as sent. */
-function decodeSegment(segment: string): string {
-  try {
-    return decodeURIComponent(segment.replace(/%2F/gi, '%252F'));
-  } catch {
-    return segment;
-  }
-}
-
-function decodedSegments(path: string): string[] {
-  return path.split('/').map(decodeSegment);
-}
-
-function matchTemplate(route: string, segments: readonly string[]): Record<string, string> | undefined {
-  const template = route.split('/');
-  const params: Record<string, string> = {};
-  for (const [index, part] of template.entries()) {
-    if (part.startsWith('{*')) {
-      params[part.slice(2, -1)] = segments.slice(index).join('/');
-      return params;
-    }
-    const segment = segments[index];
-    if (segment === undefined || segment === '') return undefined;
-    if (part.startsWith('{')) params[part.slice(1, -1)] = segment;
-    else if (part.toLowerCase() !== segment.toLowerCase()) return undefined;
-  }
-  return segments.length === template.length ? params : undefined;
-}
-
-/** The function serving `method` on `path` (the part after the route prefix), if any. */
-export function findRoute(ordered: readonly RegisteredHttpFunction[], method: string, path: string): RouteMatch | undefined {
-  const segments = decodedSegments(path);
-  for (const fn of ordered) {
-    if (!fn.methods.includes(method)) continue;
-    const params = matchTemplate(fn.route, segments);
-    if (params) return { fn, params };
-  }
-  return undefined;
-}
+export { findRoute, routingOrder };
 
 function headersOf(request: IncomingMessage): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -118,11 +69,26 @@ function bodyStream(request: IncomingMessage): ReadableStream<Uint8Array> {
   });
 }
 
+export interface LocalHostOptions {
+  /**
+   * The origin the app is reached at, for the URLs its answers carry (Location, nextLink). By
+   * default the host's own address; never the request's Host header, which the caller controls.
+   */
+  readonly publicBaseUrl?: string;
+}
+
+/** Raised when the app's registrations are ones the Functions host would not serve as written. */
+export class RegistrationError extends Error {
+  override readonly name = 'RegistrationError';
+}
+
 /** Serves registered functions over node:http under `/api`, the way `func start` does. */
-export function createLocalHost(functions: readonly RegisteredHttpFunction[]): Server {
+export function createLocalHost(functions: readonly RegisteredHttpFunction[], options: LocalHostOptions = {}): Server {
+  const conflicts = registrationConflicts(functions);
+  if (conflicts.length > 0) throw new RegistrationError(`Functions overlap in route and method: ${conflicts.join('; ')}`);
   const ordered = routingOrder(functions);
-  const prefix = `/${ROUTE_PREFIX}/`;
-  return createServer((request, response) => {
+  const origin = () => options.publicBaseUrl ?? `http://localhost:${(server.address() as AddressInfo).port}`;
+  const server = createServer((request, response) => {
     void serve(request, response).catch((error: unknown) => {
       // Whatever went wrong belongs to this one connection (a client gone mid-body, a header the
       // fetch API refuses): it is answered or closed, and the host goes on serving the others.
@@ -131,17 +97,21 @@ export function createLocalHost(functions: readonly RegisteredHttpFunction[]): S
       else response.destroy();
     });
   });
+  return server;
 
   async function serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
     {
       const method = (request.method ?? 'GET').toUpperCase();
-      const url = new URL(request.url ?? '/', `http://${request.headers.host ?? 'localhost'}`);
+      // The request target is a path; a full URL in it (absolute-form) must not pick the origin either.
+      const target = new URL(request.url ?? '/', 'http://placeholder');
+      const url = new URL(`${target.pathname}${target.search}`, origin());
       if (url.pathname === '/admin/functions' && method === 'GET') {
         response.writeHead(200, { 'content-type': 'application/json' });
         response.end(JSON.stringify(functions.map(({ name, route, methods, authLevel }) => ({ name, route, methods, authLevel }))));
         return;
       }
-      const match = url.pathname.startsWith(prefix) ? findRoute(ordered, method, url.pathname.slice(prefix.length)) : undefined;
+      const path = pathUnderPrefix(url.pathname, ROUTE_PREFIX);
+      const match = path === undefined ? undefined : findRoute(ordered, method, path);
       if (!match) {
         response.writeHead(404).end();
         return;
@@ -154,7 +124,7 @@ export function createLocalHost(functions: readonly RegisteredHttpFunction[]): S
         method,
         headers: headersOf(request),
         ...(hasBody ? { body: bodyStream(request), duplex: 'half' } : {}),
-      } as RequestInit);
+      });
       const httpRequest = new HttpRequest({
         method,
         url: url.toString(),
@@ -190,7 +160,8 @@ async function main(): Promise<void> {
   const projectRoot = join(__dirname, '..', '..');
   const functions = loadFunctionApp(entryFile(projectRoot));
   const port = Number(process.env.PORT ?? 7071);
-  const server = createLocalHost(functions);
+  const publicBaseUrl = process.env.FACADE_PUBLIC_BASE_URL?.replace(/\/+$/, '');
+  const server = createLocalHost(functions, publicBaseUrl ? { publicBaseUrl } : {});
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const actualPort = (server.address() as AddressInfo).port;
   console.log(`Functions registered: ${functions.map((fn) => fn.name).join(', ')}`);

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+
 import { startAzuriteTables } from './azurite';
 import { curlFor, SEED_EXAMPLES } from './examples';
 import { startGraphEmulator } from './graph-emulator/server';

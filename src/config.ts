@@ -1,5 +1,6 @@
 import * as v from 'valibot';
-import { GRAPH_CLOUD_NAMES, graphEndpoints, type GraphCloudEndpoints, type GraphCloudName } from './graph/clouds';
+
+import { GRAPH_CLOUD_NAMES, type GraphCloudEndpoints, type GraphCloudName,graphEndpoints } from './graph/clouds';
 
 /** Settings read from app settings (Azure) or the environment (local runs). */
 export interface Settings {

@@ -1,9 +1,10 @@
 import type { HttpHandler } from '@azure/functions';
+
+import { CATALOG, catalogRoutes, type HttpMethod, type Operation } from './catalog/operations';
 import type { Settings } from './config';
 import type { OperationDependencies } from './facade/run-operation';
 import { operationHandler } from './http/operation-handler';
 import { healthHandler, methodNotAllowedHandler, notFoundHandler } from './http/service-routes';
-import { CATALOG, catalogRoutes, type HttpMethod, type Operation } from './operations/catalog';
 
 export type RegisteredMethod = HttpMethod | 'PUT' | 'HEAD' | 'OPTIONS';
 

@@ -1,4 +1,5 @@
 import { app } from '@azure/functions';
+
 import { loadSettings } from './config';
 import { facadeFunctions } from './functions';
 import { createCredential } from './graph/credential';

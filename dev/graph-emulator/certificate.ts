@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+
 import { generate } from 'selfsigned';
 
 export interface EmulatorCertificate {

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+
 import { startGraphEmulator } from './server';
 
 // `npm run emulator`: the Graph emulator alone, on fixed ports, for a facade started by `func start`.

@@ -92,6 +92,6 @@ export function valueProblem(property: PropertyDefinition, name: string, value: 
     case 'complianceStatus':
       return typeof value === 'string' && COMPLIANCE_STATUS.includes(value)
         ? undefined
-        : `The value '${String(value)}' is not a valid member of 'microsoft.graph.complianceStatus'.`;
+        : `The value '${JSON.stringify(value)}' is not a valid member of 'microsoft.graph.complianceStatus'.`;
   }
 }

@@ -1,39 +1,40 @@
-import { buffer } from 'node:stream/consumers';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buffer } from 'node:stream/consumers';
+
 import { GRAPH_CLOUDS, type GraphCloudName } from '../../src/graph/clouds';
 import { createLocalhostCertificate } from './certificate';
 import {
   Chaos,
   CHAOS_OFF,
-  chaosSettingsFrom,
-  defaultErrorCode,
-  faultKindsOf,
-  queuedFaultFrom,
-  takeFault,
   type ChaosRequest,
   type ChaosSettings,
+  chaosSettingsFrom,
+  defaultErrorCode,
   type FaultEffect,
+  faultKindsOf,
   type FaultRequest,
   type QueuedFault,
+  queuedFaultFrom,
+  takeFault,
 } from './faults';
 import {
   COMPLIANCE_USER_OVERVIEW,
+  type EntityType,
   INSTALL_SUMMARY,
   USER_STATUS,
   USER_SUMMARY,
   valueProblem,
-  type EntityType,
   type Version,
 } from './model';
-import { GraphState, type Entity, type SeedRequest } from './state';
-import { countApplied, countFault, countRefusal, emptyStats, snapshotOf, type EmulatorStats, type RequestOutcome } from './stats';
-import { INTUNE_THROTTLING, isWriteMethod, ThrottlingWindows, throttlingSettingsFrom, type ThrottlingRequest, type ThrottlingSettings } from './throttling';
-import { TokenIssuer, type TokenCheck } from './tokens';
+import { type Entity, GraphState } from './state';
+import { countApplied, countFault, countRefusal, emptyStats, type EmulatorStats, type RequestOutcome,snapshotOf } from './stats';
+import { INTUNE_THROTTLING, isWriteMethod, type ThrottlingRequest, type ThrottlingSettings,throttlingSettingsFrom, ThrottlingWindows } from './throttling';
+import { type TokenCheck,TokenIssuer } from './tokens';
 
 export type { ChaosRequest, ChaosSettings, FaultRequest } from './faults';
 export type { EmulatorStats, RequestOutcome } from './stats';
@@ -127,12 +128,14 @@ const MAX_PAGE = 100;
 
 type GraphReply = { status: number; body?: unknown; headers?: Record<string, string> };
 
-class GraphError {
+class GraphError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
-    readonly message: string,
-  ) {}
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** A body as Graph's recorder keeps it: JSON when it parses, else the text, so that tests see what was sent. */
@@ -490,7 +493,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
           reset();
           return reply(204);
         case 'POST /_emulator/seed':
-          state.seed(body as SeedRequest);
+          state.seed(body);
           return reply(204);
         case 'PUT /_emulator/roles':
           roles = Array.isArray(body.roles) ? body.roles.map(String) : [];

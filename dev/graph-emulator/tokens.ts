@@ -1,4 +1,4 @@
-import { createPublicKey, generateKeyPairSync, randomUUID, sign, verify, type KeyObject } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, type KeyObject,randomUUID, sign, verify } from 'node:crypto';
 
 /** Claims of an app-only Entra token, the ones Graph looks at. */
 export interface AccessTokenClaims {

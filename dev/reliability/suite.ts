@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
+
 import { startPrivateAzuriteTables } from '../azurite';
 import type { ChaosRequest, ThrottlingRequest } from '../graph-emulator/server';
 import { startGraphEmulator } from '../graph-emulator/server';
 import { SEEDED_IDS } from '../graph-emulator/state';
 import { startHostProcess } from '../host-process';
-import { callWithRetries, HONOURS_EVERY_RETRY_AFTER, LOGIC_APPS_DEFAULT, scaled, type RetryPolicy, type Seen } from './callers';
+import { callWithRetries, HONOURS_EVERY_RETRY_AFTER, LOGIC_APPS_DEFAULT, type RetryPolicy, scaled, type Seen } from './callers';
 
 /** How hard to push: the short profile runs inside `npm test`, the full one at Intune's real windows. */
 export interface ReliabilityProfile {

@@ -1,7 +1,8 @@
 import type { HttpResponseInit } from '@azure/functions';
+
+import { MIN_ATTEMPT_MS } from '../graph/retry-policy';
 import { problemResponse } from '../http/problem';
 import type { IdempotencyRecord, IdempotencyStore, Lease, StoredResponse } from '../idempotency';
-import { MIN_ATTEMPT_MS } from '../graph/retry-policy';
 import { retryAfterSeconds } from './respond';
 import type { EarlierInDoubt, Execution, Settlement } from './writes';
 
@@ -122,7 +123,7 @@ function refused(response: HttpResponseInit, storeFailure?: string): KeyedExecut
 const KEPT_HEADERS = ['content-type', 'location'];
 
 function stored(response: HttpResponseInit): StoredResponse {
-  const headers = new Headers(response.headers as ConstructorParameters<typeof Headers>[0]);
+  const headers = new Headers(response.headers);
   const kept = Object.fromEntries(KEPT_HEADERS.flatMap((name) => (headers.has(name) ? [[name, headers.get(name) as string]] : [])));
   return { status: response.status ?? 200, headers: kept, body: typeof response.body === 'string' ? response.body : undefined };
 }

@@ -1,10 +1,11 @@
 import type { HttpResponseInit } from '@azure/functions';
-import { lastAttempt, type GraphAnswer, type GraphExchange } from '../graph/gateway';
+
+import type { Operation } from '../catalog/operations';
+import { type GraphAnswer, type GraphExchange,lastAttempt } from '../graph/gateway';
 import { nextPageOf } from '../graph/paging';
 import { facadeUrl } from '../http/links';
-import { problemResponse, type GraphErrorSummary } from '../http/problem';
+import { type GraphErrorSummary,problemResponse } from '../http/problem';
 import { isJsonObject, type JsonObject } from '../json';
-import type { Operation } from '../operations/catalog';
 import type { ValidRequest } from './validate';
 
 /** An entity as the facade returns it: Graph's OData annotations removed. */

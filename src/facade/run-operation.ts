@@ -1,14 +1,14 @@
 import type { HttpRequest } from '@azure/functions';
+
+import { fillRoute, type Operation } from '../catalog/operations';
 import type { GraphCall, GraphGateway } from '../graph/gateway';
 import { readJsonObject } from '../http/body';
 import { readIdempotencyKey } from '../http/idempotency-key';
-import { fillRoute } from '../http/links';
-import { requestFingerprint, type IdempotencyStore } from '../idempotency';
-import type { Operation } from '../operations/catalog';
-import { underKey, type KeyedExecution } from './key-step';
+import { type IdempotencyStore,requestFingerprint } from '../idempotency';
+import { type KeyedExecution,underKey } from './key-step';
 import type { Result } from './result';
 import { validateRequest, type ValidRequest } from './validate';
-import { execute, type CallPlan } from './writes';
+import { type CallPlan,execute } from './writes';
 
 /** What every operation needs from the app: Graph, the key store, and the time limits. */
 export interface OperationDependencies {

@@ -1,10 +1,11 @@
 import * as v from 'valibot';
-import { routeParameters, type Operation } from '../operations/catalog';
-import { GRAPH_VERSIONS, writeSchema, type GraphVersion } from '../schemas/entities';
-import { pathId } from '../schemas/primitives';
-import { validationProblem, type FieldError } from '../http/problem';
+
+import { type Operation,routeParameters } from '../catalog/operations';
+import { type FieldError,validationProblem } from '../http/problem';
 import type { JsonObject } from '../json';
-import { stopWith, succeed, type Result } from './result';
+import { GRAPH_VERSIONS, type GraphVersion,writeSchema } from '../schemas/entities';
+import { pathId } from '../schemas/primitives';
+import { type Result,stopWith, succeed } from './result';
 
 /** A request that passed validation, ready to be sent to Graph. */
 export interface ValidRequest {

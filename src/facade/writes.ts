@@ -1,10 +1,11 @@
 import type { HttpResponseInit } from '@azure/functions';
+
+import type { Operation } from '../catalog/operations';
 import type { Attempt, GraphCall, GraphExchange, GraphGateway } from '../graph/gateway';
 import { lastAttempt } from '../graph/gateway';
 import { findCreated, type LookupResult } from '../graph/lookup';
 import { MIN_ATTEMPT_MS } from '../graph/retry-policy';
 import { problemResponse } from '../http/problem';
-import type { Operation } from '../operations/catalog';
 import { fateOf, isInDoubt, mayRepeat, type WriteFate } from './in-doubt';
 import { createdResponse, failureResponse, retryAfterSeconds, successResponse } from './respond';
 import type { ValidRequest } from './validate';
@@ -148,7 +149,6 @@ async function createOnce(plan: CallPlan, earlier: EarlierInDoubt | undefined): 
       }
       if (lookup.kind === 'unfinished') return lookupUnfinished(lookup, lookFromMs, exchange);
       // Absent: every attempt so far was refused, and the create may be sent afresh.
-      lookFromMs = undefined;
       if (sends >= MAX_SENDS || plan.deadlineMs - Date.now() < MIN_ATTEMPT_MS) return notSentYet(exchange);
     }
     exchange = await send(plan);

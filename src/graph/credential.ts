@@ -1,4 +1,5 @@
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
+
 import type { Settings } from '../config';
 
 /**

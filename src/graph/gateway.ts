@@ -1,8 +1,9 @@
 import type { TokenCredential } from '@azure/identity';
 import { AuthenticationHandler, Client, HTTPMessageHandler, ResponseType, TelemetryHandler } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
+
+import type { HttpMethod } from '../catalog/operations';
 import type { Settings } from '../config';
-import type { HttpMethod } from '../operations/catalog';
 import type { GraphVersion } from '../schemas/entities';
 import type { AttemptEnding } from './attempt';
 import { MIN_ATTEMPT_MS, nextStep } from './retry-policy';
@@ -106,13 +107,14 @@ export function createGraphGateway(settings: Settings, credential: TokenCredenti
     if (call.skip !== undefined) request = request.skip(call.skip);
     if (call.method === 'PATCH') request = request.header('Prefer', 'return=representation');
     try {
-      const response: Response = await (call.method === 'GET'
+      // The client types its answers as any; RAW makes them fetch Responses.
+      const response = (await (call.method === 'GET'
         ? request.get()
         : call.method === 'PATCH'
           ? request.patch(call.body)
           : call.method === 'POST'
             ? request.post(call.body)
-            : request.delete());
+            : request.delete())) as Response;
       const answer: GraphAnswer = {
         status: response.status,
         requestId: response.headers.get('request-id') ?? undefined,

@@ -1,5 +1,6 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
-import { stopWith, succeed, type Result } from '../facade/result';
+
+import { type Result,stopWith, succeed } from '../facade/result';
 import { isJsonObject, type JsonObject } from '../json';
 import { problemResponse } from './problem';
 

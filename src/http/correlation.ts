@@ -1,5 +1,6 @@
-import type { HttpResponseInit } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
+
+import type { HttpResponseInit } from '@azure/functions';
 
 const SAFE_CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -15,7 +16,7 @@ export function correlationIdOf(headers: Headers): string {
 
 /** The response with `client-request-id` and, when Graph answered, Graph's request id as `x-graph-request-id`. */
 export function withCorrelation(response: HttpResponseInit, clientRequestId: string, graphRequestId?: string): HttpResponseInit {
-  const headers = new Headers(response.headers as ConstructorParameters<typeof Headers>[0]);
+  const headers = new Headers(response.headers);
   headers.set('client-request-id', clientRequestId);
   if (graphRequestId) headers.set('x-graph-request-id', graphRequestId);
   return { ...response, headers: Object.fromEntries(headers) };

@@ -1,16 +1,7 @@
-import { routeParameters } from '../operations/catalog';
+import { fillRoute } from '../catalog/operations';
 
 /** The Functions route prefix (host.json `extensions.http.routePrefix`). */
 export const ROUTE_PREFIX = 'api';
-
-/** A route with its `{param}` placeholders replaced by the (already validated) values, each encoded. */
-export function fillRoute(route: string, params: Readonly<Record<string, string>>): string {
-  let filled = route;
-  for (const name of routeParameters(route)) {
-    filled = filled.replace(`{${name}}`, encodeURIComponent(params[name] ?? ''));
-  }
-  return filled;
-}
 
 /** An absolute facade URL on the same origin as the request being answered. */
 export function facadeUrl(requestUrl: string, route: string, params: Readonly<Record<string, string>>, query?: URLSearchParams): string {

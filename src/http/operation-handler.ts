@@ -1,7 +1,8 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { runOperation, type OperationDependencies, type OperationRun } from '../facade/run-operation';
+
+import type { Operation } from '../catalog/operations';
+import { type OperationDependencies, type OperationRun,runOperation } from '../facade/run-operation';
 import { lastAttempt } from '../graph/gateway';
-import type { Operation } from '../operations/catalog';
 import { correlationIdOf, withCorrelation } from './correlation';
 import { problemResponse } from './problem';
 

@@ -1,9 +1,10 @@
 import type { HttpHandler } from '@azure/functions';
+
+import { CATALOG, type HttpMethod } from '../catalog/operations';
 import type { Settings } from '../config';
-import { describeCredential } from '../graph/credential';
-import { CATALOG, type HttpMethod } from '../operations/catalog';
-import { correlationIdOf, withCorrelation } from './correlation';
 import type { OperationDependencies } from '../facade/run-operation';
+import { describeCredential } from '../graph/credential';
+import { correlationIdOf, withCorrelation } from './correlation';
 import { problemResponse } from './problem';
 
 /** Liveness and a configuration summary. Identifiers only: never a token, key or header value. */

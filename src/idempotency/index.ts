@@ -1,6 +1,7 @@
 import type { TokenCredential } from '@azure/identity';
 import { ManagedIdentityCredential } from '@azure/identity';
-import { SettingsError, type IdempotencySettings } from '../config';
+
+import { type IdempotencySettings,SettingsError } from '../config';
 import { MemoryIdempotencyStore } from './memory-store';
 import type { IdempotencyStore } from './records';
 import { TableIdempotencyStore } from './table-store';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { decideClaim, type Claim, type IdempotencyRecord, type IdempotencyStore, type Lease, type StoredResponse } from './records';
+
+import { type Claim, decideClaim, type IdempotencyRecord, type IdempotencyStore, type Lease, type StoredResponse } from './records';
 
 interface Held {
   record: IdempotencyRecord;

@@ -1,6 +1,7 @@
 import { TableClient, type TableEntity } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/identity';
-import { decideClaim, keyHash, type Claim, type IdempotencyRecord, type IdempotencyStore, type Lease, type StoredResponse } from './records';
+
+import { type Claim, decideClaim, type IdempotencyRecord, type IdempotencyStore, keyHash, type Lease, type StoredResponse } from './records';
 
 /** A record as a table entity; the caller's key is never stored, only its hash. */
 interface RecordEntity {

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+
 import { complianceStatus, count, nullableText, timestamp } from './primitives';
 
 export const GRAPH_VERSIONS = ['v1.0', 'beta'] as const;
@@ -96,7 +97,7 @@ export function writeSchema(entity: EntityDefinition, version: GraphVersion, mod
   const cached = builtSchemas.get(entity)?.get(cacheKey);
   if (cached) return cached;
   const schema = buildWriteSchema(entity, version, mode);
-  builtSchemas.set(entity, (builtSchemas.get(entity) ?? new Map()).set(cacheKey, schema));
+  builtSchemas.set(entity, (builtSchemas.get(entity) ?? new Map<string, v.ObjectSchema<v.ObjectEntries, undefined>>()).set(cacheKey, schema));
   return schema;
 }
 

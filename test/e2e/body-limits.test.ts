@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+
 import { MAX_BODY_BYTES, MAX_BODY_DEPTH, MAX_BODY_VALUES } from '../../src/http/body';
 import { MAX_LISTED_ERRORS } from '../../src/http/problem';
 import { SEEDED_PATHS, startStack, useStack } from '../support/stack';
@@ -42,7 +43,7 @@ describe('bodies are bounded before anything reads them whole', () => {
       headers: { 'content-type': 'application/json' },
       body: ReadableStream.from(chunks()),
       duplex: 'half',
-    } as RequestInit);
+    });
     expect(response.status).toBe(413);
   });
 

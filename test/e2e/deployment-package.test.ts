@@ -2,8 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
+
 import { createCoreApiStandIn, type RegisteredHttpFunction } from '../../dev/functions-runtime';
-import { CATALOG } from '../../src/operations/catalog';
+import { CATALOG } from '../../src/catalog/operations';
 
 // What `azd deploy` uploads is the folder `npm run package:deploy` assembles (azure.yaml `dist:`,
 // prepackage hook). This runs the same script into a folder outside the project, so that the
@@ -34,6 +35,7 @@ function filesUnder(folder: string): string[] {
 function loadEntry(entryFile: string): RegisteredHttpFunction[] {
   mockCore.registered.length = 0;
   jest.isolateModules(() => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the package's entry, loaded by path as the worker loads it
     require(entryFile);
   });
   return [...mockCore.registered];

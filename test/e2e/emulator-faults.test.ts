@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { startGraphEmulator, type GraphEmulator, type RecordedRequest } from '../../dev/graph-emulator/server';
+
+import { type GraphEmulator, type RecordedRequest,startGraphEmulator } from '../../dev/graph-emulator/server';
 import { SEEDED_IDS } from '../../dev/graph-emulator/state';
 
 // The emulator's faults, driven the way a reliability suite drives them: over its plain-HTTP
@@ -26,6 +27,7 @@ const OTHER_APP = '0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0';
 interface GraphResponse {
   readonly status: number;
   readonly headers: IncomingHttpHeaders;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- assertions read the emulator's JSON of any shape
   readonly json: any;
 }
 
@@ -39,6 +41,7 @@ function control(method: string, path: string, body?: unknown): Promise<Response
   });
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- assertions read the emulator's JSON of any shape
 async function controlJson(method: string, path: string, body?: unknown): Promise<any> {
   const response = await control(method, path, body);
   expect(response.status).toBe(200);

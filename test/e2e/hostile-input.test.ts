@@ -9,34 +9,35 @@
  * The last block holds properties that fail today; each names the defect it found.
  */
 import fc from 'fast-check';
-import { CATALOG, routeParameters, type Operation } from '../../src/operations/catalog';
+
+import { CATALOG, type Operation,routeParameters } from '../../src/catalog/operations';
 import { MAX_BODY_BYTES, MAX_BODY_DEPTH } from '../../src/http/body';
 import type { GraphVersion } from '../../src/schemas/entities';
 import {
   BODY_OPERATIONS,
   CALLER_METHODS,
-  NOT_ALLOWED,
-  PATCH_OPERATIONS,
-  PROTOTYPE_NAMES,
-  ROUTES,
   effectiveVersion,
   fillSegments,
   invalidId,
   invalidValueText,
   namesARoute,
+  NOT_ALLOWED,
   objectText,
+  PATCH_OPERATIONS,
   pointerOf,
   propertiesOf,
+  PROTOTYPE_NAMES,
+  type RawAnswer,
   rawExchange,
   rawRequest,
   readOnlyExtras,
+  ROUTES,
   unknownName,
   validBody,
   validId,
   validTimestamp,
-  type RawAnswer,
 } from '../support/hostile';
-import { SEEDED_IDS, startStack, type FacadeAnswer, type Stack } from '../support/stack';
+import { type FacadeAnswer, SEEDED_IDS, type Stack,startStack } from '../support/stack';
 
 let stack: Stack;
 let seededStatusId: string;
@@ -163,8 +164,8 @@ describe('hostile input never reaches Graph and is always answered with problem+
     const choice = (valid: fc.Arbitrary<string>, invalid: fc.Arbitrary<string>) =>
       fc.oneof(
         fc.constant({ value: undefined as string | undefined, bad: false }),
-        valid.map((value) => ({ value: value as string | undefined, bad: false })),
-        invalid.map((value) => ({ value: value as string | undefined, bad: true })),
+        valid.map((value) => ({ value: value, bad: false })),
+        invalid.map((value) => ({ value: value, bad: true })),
       );
 
     const requestArb = fc.constantFrom(...OPERATION_NAMES).chain((name) => {

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+
 import { createCoreApiStandIn } from '../../dev/functions-runtime';
-import { CATALOG, catalogRoutes } from '../../src/operations/catalog';
-import { CATCH_ALL_NAME, methodNotAllowedName } from '../../src/functions';
 import { findRoute, routingOrder } from '../../dev/host';
-import { routeParameters } from '../../src/operations/catalog';
+import { CATALOG, catalogRoutes } from '../../src/catalog/operations';
+import { routeParameters } from '../../src/catalog/operations';
+import { CATCH_ALL_NAME, methodNotAllowedName } from '../../src/functions';
 import { startHostProcess } from '../support/stack';
 
 // `@azure/functions` registers each function through `@azure/functions-core`, which only the
@@ -25,6 +26,7 @@ const summaryOf = (fn: { name: string; route: string; methods: readonly string[]
 
 beforeAll(() => {
   jest.isolateModules(() => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the entry, loaded by path as the worker loads it
     require(join(projectRoot, manifest.main));
   });
 });

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+
 import { SEED_EXAMPLES } from '../../dev/examples';
 import { useStack } from '../support/stack';
 

@@ -1,4 +1,4 @@
-import { SEEDED_PATHS, useStack, type FacadeAnswer } from '../support/stack';
+import { type FacadeAnswer,SEEDED_PATHS, useStack } from '../support/stack';
 
 const running = useStack();
 

@@ -1,5 +1,5 @@
-import { callWithRetries, HONOURS_EVERY_RETRY_AFTER, LOGIC_APPS_DEFAULT, scaled, type RetryPolicy, type Seen } from '../../dev/reliability/callers';
-import { startStack, type Stack } from '../support/stack';
+import { callWithRetries, HONOURS_EVERY_RETRY_AFTER, LOGIC_APPS_DEFAULT, type RetryPolicy, scaled, type Seen } from '../../dev/reliability/callers';
+import { type Stack,startStack } from '../support/stack';
 
 // A short time budget and in-doubt window keep each case to seconds; the callers keep Logic
 // Apps' default schedule at half speed (first retry after 2.5 to 4.5 s).

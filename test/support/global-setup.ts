@@ -1,6 +1,7 @@
 import { appendFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { startPrivateAzuriteTables } from '../../dev/azurite';
 
 // One Azurite Table service of the run's own for the whole run; each test stack uses a table of its own.
@@ -15,5 +16,5 @@ export default async function globalSetup(): Promise<void> {
   // The made-up account key is a secret like any other: the audit checks that no log shows it.
   const accountKey = /AccountKey=([^;]+)/.exec(azurite.connectionString)?.[1] ?? '';
   appendFileSync(join(runDirectory, 'secrets.txt'), `${accountKey}\n`);
-  (globalThis as { azuriteStop?: () => Promise<void> }).azuriteStop = azurite.stop;
+  (globalThis as { azuriteStop?: () => Promise<void> }).azuriteStop = () => azurite.stop();
 }

@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startHostProcess } from '../../dev/host-process';
-import { startGraphEmulator, type GraphEmulator, type GraphEmulatorOptions } from '../../dev/graph-emulator/server';
+
+import { type GraphEmulator, type GraphEmulatorOptions,startGraphEmulator } from '../../dev/graph-emulator/server';
 import { SEEDED_IDS } from '../../dev/graph-emulator/state';
+import { startHostProcess } from '../../dev/host-process';
+import { fillRoute } from '../../src/catalog/operations';
+import { RESOURCES } from '../../src/catalog/resources';
 
 
 /** A facade answer, read whole. */
@@ -11,6 +14,7 @@ export interface FacadeAnswer {
   readonly status: number;
   readonly headers: Headers;
   readonly text: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests assert on the parsed answer, whatever its shape
   readonly json: any;
 }
 
@@ -69,7 +73,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   return {
     baseUrl: host.baseUrl,
     emulator,
-    output: host.output,
+    output: () => host.output(),
     async call(method, path, callOptions = {}) {
       const headers: Record<string, string> = { 'x-functions-key': functionKey, ...callOptions.headers };
       let body: string | Uint8Array | undefined = callOptions.rawBody;
@@ -124,14 +128,21 @@ export function useStack(options: StackOptions = {}): () => Stack {
   };
 }
 
+/** The facade path of a resource (by its noun) under the parents the emulator seeds, from the catalog. */
+export function examplePath(noun: string): string {
+  const resource = RESOURCES.find((candidate) => candidate.noun === noun);
+  if (!resource) throw new Error(`no resource ${noun} in the catalog`);
+  return fillRoute(resource.route, resource.exampleParameters);
+}
+
 /** Facade paths of the emulator's seeded parents. */
 export const SEEDED_PATHS = {
-  userStatusSummary: `mobile-app-configurations/${SEEDED_IDS.mobileAppConfiguration}/user-status-summary`,
-  userStatuses: `mobile-app-configurations/${SEEDED_IDS.mobileAppConfiguration}/user-statuses`,
-  installSummary: `mobile-apps/${SEEDED_IDS.mobileApp}/install-summary`,
-  userStatusOverview: `device-compliance-policies/${SEEDED_IDS.deviceCompliancePolicy}/user-status-overview`,
+  userStatusSummary: examplePath('MobileAppConfigurationUserStatusSummary'),
+  userStatuses: examplePath('MobileAppConfigurationUserStatus'),
+  installSummary: examplePath('MobileAppInstallSummary'),
+  userStatusOverview: examplePath('DeviceCompliancePolicyUserStatusOverview'),
 } as const;
 
-/** Ids the emulator seeds (DESIGN.md). */
+/** Ids the emulator seeds. */
 export { SEEDED_IDS };
 export { startHostProcess } from '../../dev/host-process';

@@ -1,7 +1,8 @@
 import { toJsonSchema } from '@valibot/to-json-schema';
-import { isJsonContentType } from '../../src/http/body';
+
+import { CATALOG } from '../../src/catalog/operations';
 import { pointerTo } from '../../src/facade/validate';
-import { CATALOG } from '../../src/operations/catalog';
+import { isJsonContentType } from '../../src/http/body';
 import { writeSchema } from '../../src/schemas/entities';
 
 describe('entity schemas stay convertible to JSON Schema (for the API descriptions)', () => {
