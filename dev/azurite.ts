@@ -1,6 +1,6 @@
-import { type ChildProcess,spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { type AddressInfo,connect, createServer } from 'node:net';
+import { type AddressInfo, connect, createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 
 /** Azurite's default Table endpoint, which the `UseDevelopmentStorage=true` connection string names. */
@@ -51,7 +51,17 @@ function spawnAzurite(port: number, storage: string[], environment: NodeJS.Proce
   const tableMain = join(dirname(require.resolve('azurite/package.json')), 'dist', 'src', 'table', 'main.js');
   return spawn(
     process.execPath,
-    [tableMain, '--tableHost', '127.0.0.1', '--tablePort', String(port), '--disableTelemetry', '--silent', '--skipApiVersionCheck', ...storage],
+    [
+      tableMain,
+      '--tableHost',
+      '127.0.0.1',
+      '--tablePort',
+      String(port),
+      '--disableTelemetry',
+      '--silent',
+      '--skipApiVersionCheck',
+      ...storage,
+    ],
     { stdio: ['ignore', 'ignore', 'inherit'], env: environment },
   );
 }
@@ -71,7 +81,8 @@ function stopper(child: ChildProcess): () => Promise<void> {
  * loopback traffic. `location` keeps data on disk; without it data lives in memory.
  */
 export async function startAzuriteTables(options: { location?: string } = {}): Promise<RunningAzurite> {
-  if (await isListening(AZURITE_TABLE_PORT)) return { connectionString: DEVELOPMENT_STORAGE, started: false, stop: async () => undefined };
+  if (await isListening(AZURITE_TABLE_PORT))
+    return { connectionString: DEVELOPMENT_STORAGE, started: false, stop: async () => undefined };
   const storage = options.location ? ['--location', options.location] : ['--inMemoryPersistence'];
   const child = spawnAzurite(AZURITE_TABLE_PORT, storage, process.env);
   await waitUntilListening(AZURITE_TABLE_PORT, child, 30_000);

@@ -43,7 +43,9 @@ export function createCoreApiStandIn() {
         registered.push({
           name: metadata.name,
           route: trigger.route ?? metadata.name,
-          methods: (trigger.methods ?? ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']).map((method) => method.toUpperCase()),
+          methods: (trigger.methods ?? ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']).map((method) =>
+            method.toUpperCase(),
+          ),
           authLevel: trigger.authLevel ?? 'function',
           handler,
         });

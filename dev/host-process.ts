@@ -1,4 +1,4 @@
-import { type ChildProcess,spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { basename, join } from 'node:path';
 
@@ -25,7 +25,9 @@ export function startHostProcess(environment: Record<string, string>): Promise<H
   });
   let output = '';
   // HOST_OUTPUT_DIR keeps each host's output in a file, so that a whole test run can be audited.
-  const keep = process.env.HOST_OUTPUT_DIR ? createWriteStream(join(process.env.HOST_OUTPUT_DIR, `host-${child.pid}.log`)) : undefined;
+  const keep = process.env.HOST_OUTPUT_DIR
+    ? createWriteStream(join(process.env.HOST_OUTPUT_DIR, `host-${child.pid}.log`))
+    : undefined;
   child.once('exit', () => keep?.end());
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {

@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
-import { HttpRequest, HttpResponse, type HttpResponseInit,InvocationContext } from '@azure/functions';
+import { HttpRequest, HttpResponse, type HttpResponseInit, InvocationContext } from '@azure/functions';
 
 import { ROUTE_PREFIX } from '../src/http/links';
 import { loadFunctionApp, type RegisteredHttpFunction } from './functions-runtime';
@@ -28,7 +28,11 @@ function log(functionName: string, invocationId: string) {
   };
 }
 
-async function writeResponse(result: HttpResponseInit | HttpResponse | undefined, response: ServerResponse, method: string): Promise<void> {
+async function writeResponse(
+  result: HttpResponseInit | HttpResponse | undefined,
+  response: ServerResponse,
+  method: string,
+): Promise<void> {
   const answer = result instanceof HttpResponse ? result : new HttpResponse(result ?? {});
   const body = Buffer.from(await answer.arrayBuffer());
   response.writeHead(answer.status, Object.fromEntries(answer.headers));
@@ -56,7 +60,8 @@ function bodyStream(request: IncomingMessage): ReadableStream<Uint8Array> {
       request.on('end', () => finish(() => controller.close()));
       request.on('error', (error) => finish(() => controller.error(error)));
       request.on('close', () => {
-        if (!request.complete) finish(() => controller.error(new Error('the client closed the connection before the body ended')));
+        if (!request.complete)
+          finish(() => controller.error(new Error('the client closed the connection before the body ended')));
       });
     },
     pull() {
@@ -107,7 +112,9 @@ export function createLocalHost(functions: readonly RegisteredHttpFunction[], op
       const url = new URL(`${target.pathname}${target.search}`, origin());
       if (url.pathname === '/admin/functions' && method === 'GET') {
         response.writeHead(200, { 'content-type': 'application/json' });
-        response.end(JSON.stringify(functions.map(({ name, route, methods, authLevel }) => ({ name, route, methods, authLevel }))));
+        response.end(
+          JSON.stringify(functions.map(({ name, route, methods, authLevel }) => ({ name, route, methods, authLevel }))),
+        );
         return;
       }
       const path = pathUnderPrefix(url.pathname, ROUTE_PREFIX);
@@ -132,7 +139,11 @@ export function createLocalHost(functions: readonly RegisteredHttpFunction[], op
         params: match.params,
         nativeRequest,
       } as ConstructorParameters<typeof HttpRequest>[0]);
-      const context = new InvocationContext({ invocationId, functionName: match.fn.name, logHandler: log(match.fn.name, invocationId) });
+      const context = new InvocationContext({
+        invocationId,
+        functionName: match.fn.name,
+        logHandler: log(match.fn.name, invocationId),
+      });
       try {
         await writeResponse(await match.fn.handler(httpRequest, context), response, method);
         // A body the handler did not read (refused early) is drained unread, so that the

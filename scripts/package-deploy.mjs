@@ -50,7 +50,9 @@ function checkOutputFolder(outDir) {
   if (!isInside(outDir, projectRoot)) return;
   const underDist = relative(join(projectRoot, 'dist'), outDir).split(sep);
   if (underDist[0] === '..' || underDist[0] === '' || ['src', 'dev', 'test'].includes(underDist[0])) {
-    throw new Error(`refusing to package into ${outDir}: inside the project, only a new folder under dist/ (such as dist/deploy) may be replaced`);
+    throw new Error(
+      `refusing to package into ${outDir}: inside the project, only a new folder under dist/ (such as dist/deploy) may be replaced`,
+    );
   }
 }
 
@@ -88,14 +90,18 @@ function copyCompiledApp(outDir) {
 function checkInstalledPackages(outDir) {
   const lock = JSON.parse(readFileSync(join(projectRoot, 'package-lock.json'), 'utf8'));
   const hiddenLockPath = join(outDir, 'node_modules', '.package-lock.json');
-  const installed = existsSync(hiddenLockPath) ? Object.keys(JSON.parse(readFileSync(hiddenLockPath, 'utf8')).packages ?? {}) : [];
+  const installed = existsSync(hiddenLockPath)
+    ? Object.keys(JSON.parse(readFileSync(hiddenLockPath, 'utf8')).packages ?? {})
+    : [];
   const notProduction = installed.filter((path) => {
     const entry = lock.packages?.[path];
     return !entry || entry.dev || entry.optional || entry.devOptional;
   });
   if (notProduction.length > 0) throw new Error(`not production dependencies in the package: ${notProduction.join(', ')}`);
   const manifest = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8'));
-  const missing = Object.keys(manifest.dependencies ?? {}).filter((name) => !existsSync(join(outDir, 'node_modules', name, 'package.json')));
+  const missing = Object.keys(manifest.dependencies ?? {}).filter(
+    (name) => !existsSync(join(outDir, 'node_modules', name, 'package.json')),
+  );
   if (missing.length > 0) throw new Error(`production dependencies missing from the package: ${missing.join(', ')}`);
   return installed.length;
 }
@@ -145,7 +151,18 @@ export function packageDeploy({ outDir = join(projectRoot, 'dist', 'deploy'), bu
   try {
     // --prefix on the command line: `npm run` exports npm_config_local_prefix (the project) to us.
     npm(
-      ['ci', '--omit=dev', '--omit=optional', '--ignore-scripts', '--no-bin-links', '--no-audit', '--no-fund', '--prefer-offline', '--prefix', outDir],
+      [
+        'ci',
+        '--omit=dev',
+        '--omit=optional',
+        '--ignore-scripts',
+        '--no-bin-links',
+        '--no-audit',
+        '--no-fund',
+        '--prefer-offline',
+        '--prefix',
+        outDir,
+      ],
       outDir,
     );
   } finally {

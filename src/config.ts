@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 
-import { GRAPH_CLOUD_NAMES, type GraphCloudEndpoints, type GraphCloudName,graphEndpoints } from './graph/clouds';
+import { GRAPH_CLOUD_NAMES, type GraphCloudEndpoints, type GraphCloudName, graphEndpoints } from './graph/clouds';
 
 /** Settings read from app settings (Azure) or the environment (local runs). */
 export interface Settings {
@@ -24,7 +24,12 @@ export interface Settings {
 
 /** Where Idempotency-Key records live: a table (Azure Storage or Azurite), else this instance's memory. */
 export type IdempotencySettings =
-  | { readonly kind: 'table'; readonly tableName: string; readonly tableServiceUri: string; readonly clientId: string | undefined }
+  | {
+      readonly kind: 'table';
+      readonly tableName: string;
+      readonly tableServiceUri: string;
+      readonly clientId: string | undefined;
+    }
   | { readonly kind: 'table'; readonly tableName: string; readonly connectionString: string }
   | { readonly kind: 'memory' };
 
@@ -33,10 +38,7 @@ const emptyAsUnset = (value: unknown) => (typeof value === 'string' && value.tri
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const EnvironmentSchema = v.object({
-  GRAPH_CLOUD: v.optional(
-    v.picklist(GRAPH_CLOUD_NAMES, `GRAPH_CLOUD must be one of ${GRAPH_CLOUD_NAMES.join(', ')}`),
-    'Global',
-  ),
+  GRAPH_CLOUD: v.optional(v.picklist(GRAPH_CLOUD_NAMES, `GRAPH_CLOUD must be one of ${GRAPH_CLOUD_NAMES.join(', ')}`), 'Global'),
   GRAPH_BASE_URL: v.optional(
     v.pipe(
       v.string(),
@@ -52,7 +54,13 @@ const EnvironmentSchema = v.object({
   GRAPH_WRITES_PER_20S: v.optional(wholeNumber('GRAPH_WRITES_PER_20S', 1, 200), '90'),
   GRAPH_WRITE_BURST: v.optional(wholeNumber('GRAPH_WRITE_BURST', 1, 200), '10'),
   IDEMPOTENCY_TABLE_NAME: v.optional(
-    v.pipe(v.string(), v.regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, 'IDEMPOTENCY_TABLE_NAME must be a table name: a letter, then 2 to 62 letters or digits')),
+    v.pipe(
+      v.string(),
+      v.regex(
+        /^[A-Za-z][A-Za-z0-9]{2,62}$/,
+        'IDEMPOTENCY_TABLE_NAME must be a table name: a letter, then 2 to 62 letters or digits',
+      ),
+    ),
     'idempotencykeys',
   ),
   IdempotencyStorage: v.optional(v.string()),
@@ -67,7 +75,13 @@ const EnvironmentSchema = v.object({
 /** A whole number setting from `min` to `max`. */
 function wholeNumber(name: string, min: number, max: number) {
   const message = `${name} must be a whole number from ${min} to ${max}`;
-  return v.pipe(v.string(), v.regex(/^\d{1,6}$/, message), v.transform(Number), v.minValue(min, message), v.maxValue(max, message));
+  return v.pipe(
+    v.string(),
+    v.regex(/^\d{1,6}$/, message),
+    v.transform(Number),
+    v.minValue(min, message),
+    v.maxValue(max, message),
+  );
 }
 
 /** Raised when a setting is invalid; the message names each setting and what it accepts. */
@@ -107,7 +121,12 @@ function idempotencyStorage(
   // Identity-based in Azure (the Functions convention `<name>__tableServiceUri`); a connection
   // string only for a local emulator such as Azurite.
   if (env.IdempotencyStorage__tableServiceUri) {
-    return { kind: 'table', tableName, tableServiceUri: env.IdempotencyStorage__tableServiceUri, clientId: env.IdempotencyStorage__clientId };
+    return {
+      kind: 'table',
+      tableName,
+      tableServiceUri: env.IdempotencyStorage__tableServiceUri,
+      clientId: env.IdempotencyStorage__clientId,
+    };
   }
   if (env.IdempotencyStorage) return { kind: 'table', tableName, connectionString: env.IdempotencyStorage };
   return { kind: 'memory' };

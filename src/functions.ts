@@ -38,7 +38,11 @@ export function methodNotAllowedName(route: string): string {
  * 405 function per route for the methods it does not serve, and a catch-all that answers 404 as
  * problem+json.
  */
-export function facadeFunctions(settings: Settings, dependencies: OperationDependencies, catalog: readonly Operation[] = CATALOG): FunctionDefinition[] {
+export function facadeFunctions(
+  settings: Settings,
+  dependencies: OperationDependencies,
+  catalog: readonly Operation[] = CATALOG,
+): FunctionDefinition[] {
   const operations: FunctionDefinition[] = catalog.map((operation) => ({
     name: operation.name,
     route: operation.route,
@@ -57,7 +61,13 @@ export function facadeFunctions(settings: Settings, dependencies: OperationDepen
   return [
     ...operations,
     ...methodNotAllowed,
-    { name: 'Health', route: HEALTH_ROUTE, methods: ['GET'], authLevel: 'anonymous', handler: healthHandler(settings, dependencies) },
+    {
+      name: 'Health',
+      route: HEALTH_ROUTE,
+      methods: ['GET'],
+      authLevel: 'anonymous',
+      handler: healthHandler(settings, dependencies),
+    },
     { name: CATCH_ALL_NAME, route: '{*path}', methods: ALL_METHODS, authLevel: 'anonymous', handler: notFoundHandler },
   ];
 }

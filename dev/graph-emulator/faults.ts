@@ -143,7 +143,8 @@ export function queuedFaultFrom(input: unknown): QueuedFault {
 /** Takes the first queued fault matching the request, used up after its `times`. */
 export function takeFault(queue: QueuedFault[], method: string, path: string): FaultEffect | undefined {
   const index = queue.findIndex(
-    (fault) => (!fault.method || fault.method === method.toUpperCase()) && (!fault.pathIncludes || path.includes(fault.pathIncludes)),
+    (fault) =>
+      (!fault.method || fault.method === method.toUpperCase()) && (!fault.pathIncludes || path.includes(fault.pathIncludes)),
   );
   const fault = queue[index];
   if (!fault) return undefined;
@@ -238,7 +239,9 @@ export class Chaos {
   draw(method: string): FaultEffect | undefined {
     if (this.settings.probability <= 0) return undefined;
     if (this.random() >= this.settings.probability) return undefined;
-    const eligible = this.settings.outcomes.filter((outcome) => !outcome.method || outcome.method.toUpperCase() === method.toUpperCase());
+    const eligible = this.settings.outcomes.filter(
+      (outcome) => !outcome.method || outcome.method.toUpperCase() === method.toUpperCase(),
+    );
     const outcome = pickWeighted(eligible, this.random());
     return outcome && effectOf(outcome, 'chaos');
   }

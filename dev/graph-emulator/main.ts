@@ -11,7 +11,9 @@ async function main(): Promise<void> {
     certPath: join(projectRoot, '.emulator', 'graph-emulator.pem'),
   });
   console.log(`Graph emulator on ${emulator.graphUrl}; control surface on ${emulator.controlUrl}.`);
-  console.log('Intune throttling is on at its real limits; see PUT /_emulator/throttling, /faults, /chaos and GET /_emulator/stats.');
+  console.log(
+    'Intune throttling is on at its real limits; see PUT /_emulator/throttling, /faults, /chaos and GET /_emulator/stats.',
+  );
   console.log('Put these in the Values of local.settings.json, then run `func start`:');
   console.log(JSON.stringify(emulator.facadeEnvironment(), null, 2));
   const stop = () => void emulator.close().then(() => process.exit(0));

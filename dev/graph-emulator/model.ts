@@ -72,12 +72,22 @@ export const USER_STATUS: EntityType = {
   properties: { 'v1.0': userStatus, beta: userStatus },
 };
 
-const COMPLIANCE_STATUS = ['unknown', 'notApplicable', 'compliant', 'remediated', 'nonCompliant', 'error', 'conflict', 'notAssigned'];
+const COMPLIANCE_STATUS = [
+  'unknown',
+  'notApplicable',
+  'compliant',
+  'remediated',
+  'nonCompliant',
+  'error',
+  'conflict',
+  'notAssigned',
+];
 const DATE_TIME_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,7})?(Z|[+-]\d{2}:\d{2})$/;
 
 /** Why Graph would refuse this value for the property, or undefined when it accepts it. */
 export function valueProblem(property: PropertyDefinition, name: string, value: unknown): string | undefined {
-  if (value === null) return property.nullable ? undefined : `Cannot convert a null value to a value of type 'Edm.${property.type}' for '${name}'.`;
+  if (value === null)
+    return property.nullable ? undefined : `Cannot convert a null value to a value of type 'Edm.${property.type}' for '${name}'.`;
   switch (property.type) {
     case 'Int32':
       return typeof value === 'number' && Number.isInteger(value) && value >= -2147483648 && value <= 2147483647
@@ -88,7 +98,9 @@ export function valueProblem(property: PropertyDefinition, name: string, value: 
         ? undefined
         : `Cannot convert the literal '${JSON.stringify(value)}' to the expected type 'Edm.DateTimeOffset'.`;
     case 'String':
-      return typeof value === 'string' ? undefined : `Cannot convert the literal '${JSON.stringify(value)}' to the expected type 'Edm.String'.`;
+      return typeof value === 'string'
+        ? undefined
+        : `Cannot convert the literal '${JSON.stringify(value)}' to the expected type 'Edm.String'.`;
     case 'complianceStatus':
       return typeof value === 'string' && COMPLIANCE_STATUS.includes(value)
         ? undefined

@@ -32,9 +32,16 @@ import {
   type Version,
 } from './model';
 import { type Entity, GraphState } from './state';
-import { countApplied, countFault, countRefusal, emptyStats, type EmulatorStats, type RequestOutcome,snapshotOf } from './stats';
-import { INTUNE_THROTTLING, isWriteMethod, type ThrottlingRequest, type ThrottlingSettings,throttlingSettingsFrom, ThrottlingWindows } from './throttling';
-import { type TokenCheck,TokenIssuer } from './tokens';
+import { countApplied, countFault, countRefusal, emptyStats, type EmulatorStats, type RequestOutcome, snapshotOf } from './stats';
+import {
+  INTUNE_THROTTLING,
+  isWriteMethod,
+  type ThrottlingRequest,
+  type ThrottlingSettings,
+  throttlingSettingsFrom,
+  ThrottlingWindows,
+} from './throttling';
+import { type TokenCheck, TokenIssuer } from './tokens';
 
 export type { ChaosRequest, ChaosSettings, FaultRequest } from './faults';
 export type { EmulatorStats, RequestOutcome } from './stats';
@@ -192,7 +199,12 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
       response.writeHead(reply.status, {
         'request-id': requestId,
         'client-request-id': clientRequestId,
-        ...(body === undefined ? {} : { 'content-type': 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8' }),
+        ...(body === undefined
+          ? {}
+          : {
+              'content-type':
+                'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8',
+            }),
         ...reply.headers,
       });
       response.end(body);
@@ -204,12 +216,19 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
         error: {
           code: error.code,
           message: error.message,
-          innerError: { date: new Date().toISOString().slice(0, 19), 'request-id': requestId, 'client-request-id': clientRequestId },
+          innerError: {
+            date: new Date().toISOString().slice(0, 19),
+            'request-id': requestId,
+            'client-request-id': clientRequestId,
+          },
         },
       },
     });
     const faultReply = (effect: FaultEffect, status: number): GraphReply =>
-      errorReply(new GraphError(status, effect.code ?? defaultErrorCode(status), effect.message ?? `Injected ${status}.`), effect.headers);
+      errorReply(
+        new GraphError(status, effect.code ?? defaultErrorCode(status), effect.message ?? `Injected ${status}.`),
+        effect.headers,
+      );
 
     let record: RecordedRequest | undefined;
     /** Answers, or with no reply destroys the connection the way a lost answer looks to a client. */
@@ -254,7 +273,10 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
       if (!admission.admitted) {
         countRefusal(stats, 'throttled');
         const message = `Too many requests: application ${token.claims.appid} exceeded ${admission.exceeded}. Retry after ${admission.retryAfterSeconds} seconds.`;
-        return finish('throttled', errorReply(new GraphError(429, 'TooManyRequests', message), { 'retry-after': String(admission.retryAfterSeconds) }));
+        return finish(
+          'throttled',
+          errorReply(new GraphError(429, 'TooManyRequests', message), { 'retry-after': String(admission.retryAfterSeconds) }),
+        );
       }
 
       // A queued fault is a test's explicit intent, so it goes before chaos (which then does not draw).
@@ -299,7 +321,14 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
       const preferRepresentation = honourPrefer && /return=representation/i.test(request.prefer ?? '');
       // Roles are checked as currently assigned rather than as the token carries them, so that a
       // test's role change applies at once; real Entra applies it with the next token.
-      return route(segments, { version, method: request.method, body: request.body, roles, preferRepresentation, url: request.url });
+      return route(segments, {
+        version,
+        method: request.method,
+        body: request.body,
+        roles,
+        preferRepresentation,
+        url: request.url,
+      });
     } catch (error) {
       if (error instanceof GraphError) return errorReply(error);
       throw error;
@@ -344,18 +373,32 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
       if (navigation === 'userStatuses') {
         requireRole(context, 'DeviceManagementApps');
         if (!configuration) throw notFound(parentId);
-        return itemId === undefined ? statusCollection(configuration.userStatuses, context, segments) : statusItem(configuration.userStatuses, itemId, context, segments);
+        return itemId === undefined
+          ? statusCollection(configuration.userStatuses, context, segments)
+          : statusItem(configuration.userStatuses, itemId, context, segments);
       }
       throw unknownSegment(navigation);
     }
-    if (area === 'deviceAppManagement' && collection === 'mobileApps' && parentId && navigation === 'installSummary' && itemId === undefined) {
+    if (
+      area === 'deviceAppManagement' &&
+      collection === 'mobileApps' &&
+      parentId &&
+      navigation === 'installSummary' &&
+      itemId === undefined
+    ) {
       if (context.version === 'v1.0') throw unknownSegment('installSummary');
       requireRole(context, 'DeviceManagementApps');
       const app = state.mobileApps.get(parentId);
       if (!app) throw notFound(parentId);
       return singleton(INSTALL_SUMMARY, app.installSummary, context, segments);
     }
-    if (area === 'deviceManagement' && collection === 'deviceCompliancePolicies' && parentId && navigation === 'userStatusOverview' && itemId === undefined) {
+    if (
+      area === 'deviceManagement' &&
+      collection === 'deviceCompliancePolicies' &&
+      parentId &&
+      navigation === 'userStatusOverview' &&
+      itemId === undefined
+    ) {
       requireRole(context, 'DeviceManagementConfiguration');
       const policy = state.deviceCompliancePolicies.get(parentId);
       if (!policy) throw notFound(parentId);
@@ -434,7 +477,9 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
     if (context.method === 'GET') {
       const top = Math.min(Number(context.url.searchParams.get('$top') ?? MAX_PAGE) || MAX_PAGE, MAX_PAGE);
       const token = context.url.searchParams.get('$skiptoken');
-      const offset = token ? Number(Buffer.from(token, 'base64url').toString('utf8')) || 0 : Number(context.url.searchParams.get('$skip') ?? 0) || 0;
+      const offset = token
+        ? Number(Buffer.from(token, 'base64url').toString('utf8')) || 0
+        : Number(context.url.searchParams.get('$skip') ?? 0) || 0;
       const all = [...statuses.values()];
       const page = all.slice(offset, offset + top).map((status) => view(USER_STATUS, status, context, segments, false));
       const body: Entity = { '@odata.context': `${graphUrl}/${context.version}/$metadata#${segments.join('/')}`, value: page };
@@ -466,7 +511,9 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
         const updated = { ...status };
         applyWrite(USER_STATUS, context.body, context, updated);
         statuses.set(id, updated);
-        return context.preferRepresentation ? { status: 200, body: view(USER_STATUS, updated, context, segments) } : { status: 204 };
+        return context.preferRepresentation
+          ? { status: 200, body: view(USER_STATUS, updated, context, segments) }
+          : { status: 204 };
       }
       case 'DELETE':
         statuses.delete(id);

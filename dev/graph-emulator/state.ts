@@ -86,7 +86,9 @@ export class GraphState {
         { id: '3d8e6f1a-5b2c-4c7d-8e9f-0a1b2c3d4e11' },
       ],
       mobileApps: [{ id: SEEDED_IDS.mobileApp, installSummary: { installedDeviceCount: 12, failedDeviceCount: 1 } }],
-      deviceCompliancePolicies: [{ id: SEEDED_IDS.deviceCompliancePolicy, userStatusOverview: { successCount: 25, failedCount: 2 } }],
+      deviceCompliancePolicies: [
+        { id: SEEDED_IDS.deviceCompliancePolicy, userStatusOverview: { successCount: 25, failedCount: 2 } },
+      ],
     });
   }
 

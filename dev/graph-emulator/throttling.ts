@@ -60,8 +60,7 @@ export interface Caller {
 }
 
 export type Admission =
-  | { readonly admitted: true }
-  | { readonly admitted: false; readonly retryAfterSeconds: number; readonly exceeded: string };
+  { readonly admitted: true } | { readonly admitted: false; readonly retryAfterSeconds: number; readonly exceeded: string };
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -99,13 +98,29 @@ function rulesFor(settings: ThrottlingSettings, caller: Caller, write: boolean):
   const perTenant = `tenant ${caller.tenantId}`;
   const window = `${settings.windowSeconds} seconds`;
   const rules: WindowRule[] = [
-    { key: `requests|${caller.tenantId}|${caller.appId}`, limit: settings.requestsPerApp, description: `${settings.requestsPerApp} requests per ${window} for ${perApp}` },
-    { key: `requests|${caller.tenantId}`, limit: settings.requestsPerTenant, description: `${settings.requestsPerTenant} requests per ${window} for ${perTenant}` },
+    {
+      key: `requests|${caller.tenantId}|${caller.appId}`,
+      limit: settings.requestsPerApp,
+      description: `${settings.requestsPerApp} requests per ${window} for ${perApp}`,
+    },
+    {
+      key: `requests|${caller.tenantId}`,
+      limit: settings.requestsPerTenant,
+      description: `${settings.requestsPerTenant} requests per ${window} for ${perTenant}`,
+    },
   ];
   if (write) {
     rules.push(
-      { key: `writes|${caller.tenantId}|${caller.appId}`, limit: settings.writesPerApp, description: `${settings.writesPerApp} writes per ${window} for ${perApp}` },
-      { key: `writes|${caller.tenantId}`, limit: settings.writesPerTenant, description: `${settings.writesPerTenant} writes per ${window} for ${perTenant}` },
+      {
+        key: `writes|${caller.tenantId}|${caller.appId}`,
+        limit: settings.writesPerApp,
+        description: `${settings.writesPerApp} writes per ${window} for ${perApp}`,
+      },
+      {
+        key: `writes|${caller.tenantId}`,
+        limit: settings.writesPerTenant,
+        description: `${settings.writesPerTenant} writes per ${window} for ${perTenant}`,
+      },
     );
   }
   return rules;

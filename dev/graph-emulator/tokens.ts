@@ -1,4 +1,4 @@
-import { createPublicKey, generateKeyPairSync, type KeyObject,randomUUID, sign, verify } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, type KeyObject, randomUUID, sign, verify } from 'node:crypto';
 
 /** Claims of an app-only Entra token, the ones Graph looks at. */
 export interface AccessTokenClaims {
@@ -14,7 +14,8 @@ export interface AccessTokenClaims {
   readonly exp: number;
 }
 
-export type TokenCheck = { readonly ok: true; readonly claims: AccessTokenClaims } | { readonly ok: false; readonly reason: string };
+export type TokenCheck =
+  { readonly ok: true; readonly claims: AccessTokenClaims } | { readonly ok: false; readonly reason: string };
 
 const base64url = (value: Buffer | string) => Buffer.from(value).toString('base64url');
 
@@ -34,7 +35,13 @@ export class TokenIssuer {
   }
 
   /** A signed token for `audience` carrying `roles`, valid for `lifetimeSeconds`. */
-  issue(audience: string, clientId: string, objectId: string, roles: readonly string[], lifetimeSeconds = 3600): { token: string; expiresOn: number } {
+  issue(
+    audience: string,
+    clientId: string,
+    objectId: string,
+    roles: readonly string[],
+    lifetimeSeconds = 3600,
+  ): { token: string; expiresOn: number } {
     const now = Math.floor(Date.now() / 1000);
     const claims: AccessTokenClaims = {
       aud: audience,

@@ -23,7 +23,11 @@ export function routingOrder(functions: readonly RegisteredHttpFunction[]): Regi
 }
 
 /** A route template with its parameter names blanked: two templates of one shape match the same URLs. */
-const templateShape = (route: string) => route.toLowerCase().replace(/\{\*?[^}]*\}/g, '{}').replace(/\/+$/, '');
+const templateShape = (route: string) =>
+  route
+    .toLowerCase()
+    .replace(/\{\*?[^}]*\}/g, '{}')
+    .replace(/\/+$/, '');
 
 /**
  * Two functions with the same route template and a method in common: the Functions host disables

@@ -27,7 +27,11 @@ export const LOGIC_APPS_DEFAULT: RetryPolicy = {
 };
 
 /** A caller that waits for every Retry-After it is given: it proves each one was honest. */
-export const HONOURS_EVERY_RETRY_AFTER: RetryPolicy = { ...LOGIC_APPS_DEFAULT, name: 'honours every Retry-After', honoursRetryAfterOn: () => true };
+export const HONOURS_EVERY_RETRY_AFTER: RetryPolicy = {
+  ...LOGIC_APPS_DEFAULT,
+  name: 'honours every Retry-After',
+  honoursRetryAfterOn: () => true,
+};
 
 /** The same policy with every time multiplied by `factor`. */
 export function scaled(policy: RetryPolicy, factor: number): RetryPolicy {
@@ -38,7 +42,13 @@ export function scaled(policy: RetryPolicy, factor: number): RetryPolicy {
 export const isRetried = (status: number): boolean => status === 0 || status === 408 || status === 429 || status >= 500;
 
 /** The wait before retry `retry` (1-based) after an answer with this status and Retry-After. */
-export function retryDelayMs(policy: RetryPolicy, retry: number, status: number, retryAfter: string | null, random: () => number = Math.random): number {
+export function retryDelayMs(
+  policy: RetryPolicy,
+  retry: number,
+  status: number,
+  retryAfter: string | null,
+  random: () => number = Math.random,
+): number {
   const exponential = policy.intervalMs * 2 ** (retry - 1) * (0.8 + 0.4 * random());
   const scheduled = Math.min(policy.maxMs, Math.max(policy.minMs, exponential));
   const told = retryAfter !== null && policy.honoursRetryAfterOn(status) ? Number(retryAfter) * 1000 : Number.NaN;
@@ -58,7 +68,11 @@ export interface Seen {
  * One action as the caller runs it: the request, then retries on its schedule until an answer
  * it does not retry, or its retries run out. Returns every answer seen, the last one final.
  */
-export async function callWithRetries(policy: RetryPolicy, send: () => Promise<Response>, options: { timeoutMs?: number } = {}): Promise<Seen[]> {
+export async function callWithRetries(
+  policy: RetryPolicy,
+  send: () => Promise<Response>,
+  options: { timeoutMs?: number } = {},
+): Promise<Seen[]> {
   const seen: Seen[] = [];
   for (let retry = 0; ; retry++) {
     const started = performance.now();
@@ -66,7 +80,9 @@ export async function callWithRetries(policy: RetryPolicy, send: () => Promise<R
     try {
       const response = await Promise.race([
         send(),
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('caller timeout')), options.timeoutMs ?? 120_000).unref()),
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error('caller timeout')), options.timeoutMs ?? 120_000).unref(),
+        ),
       ]);
       const text = await response.text();
       answer = {

@@ -5,7 +5,9 @@ import { FULL_PROFILE, runReliabilitySuite, SHORT_PROFILE } from './suite';
 // answer, or an answer the callers retried came without Retry-After.
 async function main(): Promise<void> {
   const profile = process.argv.includes('short') ? SHORT_PROFILE : FULL_PROFILE;
-  console.log(`Reliability suite, ${profile.name} profile: ${profile.callers} callers x ${profile.operationsPerCaller} writes...`);
+  console.log(
+    `Reliability suite, ${profile.name} profile: ${profile.callers} callers x ${profile.operationsPerCaller} writes...`,
+  );
   const figures = await runReliabilitySuite(profile, (line) => console.log(line));
   const failed = figures.writesLost + figures.duplicateCreates + figures.wrongFinalAnswers + figures.interimWithoutRetryAfter > 0;
   process.exit(failed ? 1 : 0);

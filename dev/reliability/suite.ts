@@ -46,9 +46,21 @@ export const SHORT_PROFILE: ReliabilityProfile = {
   callers: 8,
   operationsPerCaller: 6,
   // Intune's rates (100 writes and 1000 requests per 20 s per app) over a 2 s window.
-  throttling: { enabled: true, windowSeconds: 2, writesPerApp: 10, requestsPerApp: 100, writesPerTenant: 20, requestsPerTenant: 200 },
+  throttling: {
+    enabled: true,
+    windowSeconds: 2,
+    writesPerApp: 10,
+    requestsPerApp: 100,
+    writesPerTenant: 20,
+    requestsPerTenant: 200,
+  },
   chaos: { probability: 0.25, seed: 20261125, outcomes: faults(3) },
-  facade: { GRAPH_TIME_BUDGET_SECONDS: '3', GRAPH_IN_DOUBT_WINDOW_SECONDS: '6', GRAPH_WRITES_PER_20S: '90', GRAPH_WRITE_BURST: '5' },
+  facade: {
+    GRAPH_TIME_BUDGET_SECONDS: '3',
+    GRAPH_IN_DOUBT_WINDOW_SECONDS: '6',
+    GRAPH_WRITES_PER_20S: '90',
+    GRAPH_WRITE_BURST: '5',
+  },
   callerTimeScale: 0.2,
 };
 
@@ -58,7 +70,12 @@ export const FULL_PROFILE: ReliabilityProfile = {
   operationsPerCaller: 12,
   throttling: { enabled: true },
   chaos: { probability: 0.25, seed: 20261125, outcomes: faults(30) },
-  facade: { GRAPH_TIME_BUDGET_SECONDS: '30', GRAPH_IN_DOUBT_WINDOW_SECONDS: '100', GRAPH_WRITES_PER_20S: '90', GRAPH_WRITE_BURST: '10' },
+  facade: {
+    GRAPH_TIME_BUDGET_SECONDS: '30',
+    GRAPH_IN_DOUBT_WINDOW_SECONDS: '100',
+    GRAPH_WRITES_PER_20S: '90',
+    GRAPH_WRITE_BURST: '10',
+  },
   callerTimeScale: 1,
 };
 
@@ -96,7 +113,6 @@ interface Intent {
   readonly resource: string;
 }
 
-
 function percentile(values: number[], p: number): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
@@ -110,7 +126,10 @@ function percentile(values: number[], p: number): number {
  * Retry-After. Then Graph's final state is compared with what the callers meant to write, and
  * every caller's last answer with the write's success.
  */
-export async function runReliabilitySuite(profile: ReliabilityProfile, log: (line: string) => void = () => undefined): Promise<Figures> {
+export async function runReliabilitySuite(
+  profile: ReliabilityProfile,
+  log: (line: string) => void = () => undefined,
+): Promise<Figures> {
   const started = Date.now();
   const azurite = await startPrivateAzuriteTables();
   const emulator = await startGraphEmulator();
@@ -132,11 +151,20 @@ export async function runReliabilitySuite(profile: ReliabilityProfile, log: (lin
 
     const latencies: number[] = [];
     const operationLatencies: number[] = [];
-    const counters = { requestsSent: 0, interimAnswers: 0, interimWithoutRetryAfter: 0, interim5xx: 0, interim409: 0, idempotentReplays: 0 };
+    const counters = {
+      requestsSent: 0,
+      interimAnswers: 0,
+      interimWithoutRetryAfter: 0,
+      interim5xx: 0,
+      interim409: 0,
+      idempotentReplays: 0,
+    };
     const outcomes: { intent: Intent; final: Seen }[] = [];
     // Half the callers retry as Logic Apps does by default; half wait for every Retry-After,
     // which proves each one the facade gave was honest.
-    const policies: RetryPolicy[] = [LOGIC_APPS_DEFAULT, HONOURS_EVERY_RETRY_AFTER].map((policy) => scaled(policy, profile.callerTimeScale));
+    const policies: RetryPolicy[] = [LOGIC_APPS_DEFAULT, HONOURS_EVERY_RETRY_AFTER].map((policy) =>
+      scaled(policy, profile.callerTimeScale),
+    );
 
     const intentsOf = (caller: number): Intent[] =>
       Array.from({ length: profile.operationsPerCaller }, (_, step): Intent => {
@@ -151,11 +179,29 @@ export async function runReliabilitySuite(profile: ReliabilityProfile, log: (lin
               resource: `status:caller${caller}.step${step}@contoso.example`,
             };
           case 1:
-            return { method: 'PATCH', path: `mobile-app-configurations/configuration-${caller}/user-status-summary`, body: { pendingCount: step }, key, resource: `summary:${caller}` };
+            return {
+              method: 'PATCH',
+              path: `mobile-app-configurations/configuration-${caller}/user-status-summary`,
+              body: { pendingCount: step },
+              key,
+              resource: `summary:${caller}`,
+            };
           case 2:
-            return { method: 'PATCH', path: `mobile-apps/app-${caller}/install-summary`, body: { installedDeviceCount: step }, key, resource: `install:${caller}` };
+            return {
+              method: 'PATCH',
+              path: `mobile-apps/app-${caller}/install-summary`,
+              body: { installedDeviceCount: step },
+              key,
+              resource: `install:${caller}`,
+            };
           default:
-            return { method: 'PATCH', path: `device-compliance-policies/policy-${caller}/user-status-overview`, body: { successCount: step }, key, resource: `overview:${caller}` };
+            return {
+              method: 'PATCH',
+              path: `device-compliance-policies/policy-${caller}/user-status-overview`,
+              body: { successCount: step },
+              key,
+              resource: `overview:${caller}`,
+            };
         }
       });
 
@@ -191,12 +237,16 @@ export async function runReliabilitySuite(profile: ReliabilityProfile, log: (lin
     );
 
     // Compare Graph's final state with what the callers meant to write.
-    const statuses = [...(emulator.state.mobileAppConfigurations.get(SEEDED_IDS.mobileAppConfiguration)?.userStatuses.values() ?? [])];
+    const statuses = [
+      ...(emulator.state.mobileAppConfigurations.get(SEEDED_IDS.mobileAppConfiguration)?.userStatuses.values() ?? []),
+    ];
     const countByUpn = new Map<string, number>();
-    for (const status of statuses) countByUpn.set(String(status.userPrincipalName), (countByUpn.get(String(status.userPrincipalName)) ?? 0) + 1);
+    for (const status of statuses)
+      countByUpn.set(String(status.userPrincipalName), (countByUpn.get(String(status.userPrincipalName)) ?? 0) + 1);
     const finalValue = (resource: string): unknown => {
       const [kind, caller] = resource.split(':') as [string, string];
-      if (kind === 'summary') return emulator.state.mobileAppConfigurations.get(`configuration-${caller}`)?.userStatusSummary.pendingCount;
+      if (kind === 'summary')
+        return emulator.state.mobileAppConfigurations.get(`configuration-${caller}`)?.userStatusSummary.pendingCount;
       if (kind === 'install') return emulator.state.mobileApps.get(`app-${caller}`)?.installSummary.installedDeviceCount;
       return emulator.state.deviceCompliancePolicies.get(`policy-${caller}`)?.userStatusOverview.successCount;
     };
@@ -207,7 +257,8 @@ export async function runReliabilitySuite(profile: ReliabilityProfile, log: (lin
     let wrongFinalAnswers = 0;
     for (const { intent, final } of outcomes) {
       const [name, value] = Object.entries(intent.body)[0] as [string, unknown];
-      const answered = final.status >= 200 && final.status < 300 ? (JSON.parse(final.text || '{}') as Record<string, unknown>) : undefined;
+      const answered =
+        final.status >= 200 && final.status < 300 ? (JSON.parse(final.text || '{}') as Record<string, unknown>) : undefined;
       if (intent.method === 'POST') {
         if (!countByUpn.has(String(intent.body.userPrincipalName))) writesLost += 1;
         if (final.status !== 201 || answered?.userPrincipalName !== intent.body.userPrincipalName) wrongFinalAnswers += 1;

@@ -33,7 +33,13 @@ export const METHOD_OF_KIND: Readonly<Record<OperationKind, HttpMethod>> = {
   delete: 'DELETE',
 };
 
-const VERB_OF_KIND: Readonly<Record<OperationKind, string>> = { read: 'Get', list: 'List', update: 'Update', create: 'Create', delete: 'Delete' };
+const VERB_OF_KIND: Readonly<Record<OperationKind, string>> = {
+  read: 'Get',
+  list: 'List',
+  update: 'Update',
+  create: 'Create',
+  delete: 'Delete',
+};
 
 /** Kinds that address one item of a collection (by its item parameter) rather than the collection. */
 const ITEM_KINDS: readonly OperationKind[] = ['read', 'update', 'delete'];
@@ -82,7 +88,10 @@ export function fillRoute(route: string, params: Readonly<Record<string, string>
 
 /** The path of an operation on the resource's example parents (a collection's item left as its placeholder). */
 export function examplePath(operation: Operation): string {
-  return fillRoute(operation.resource.route, operation.resource.exampleParameters) + operation.route.slice(operation.resource.route.length);
+  return (
+    fillRoute(operation.resource.route, operation.resource.exampleParameters) +
+    operation.route.slice(operation.resource.route.length)
+  );
 }
 
 /** The operation of this name in the catalog; throws when there is none. */

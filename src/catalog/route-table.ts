@@ -6,14 +6,23 @@ export function routeTableMarkdown(catalog: readonly Operation[] = CATALOG): str
     const operations = catalog.filter((operation) => operation.route === route);
     const first = operations[0] as Operation;
     const methods = operations.map((operation) => (operation.kind === 'list' ? 'GET (list)' : operation.method)).join(', ');
-    const versions = first.graphVersions.includes('v1.0') ? first.graphVersions.join(', ') : `${first.graphVersions.join(', ')} **only**`;
+    const versions = first.graphVersions.includes('v1.0')
+      ? first.graphVersions.join(', ')
+      : `${first.graphVersions.join(', ')} **only**`;
     return `| \`/api/${route}\` | ${methods} | \`${first.graphPath}\` | ${versions} | ${first.permission} |`;
   });
-  return ['| route | methods | Graph path | Graph versions | permission of the app\'s identity |', '|---|---|---|---|---|', ...rows].join('\n');
+  return [
+    "| route | methods | Graph path | Graph versions | permission of the app's identity |",
+    '|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
 }
 
 /** Markers around a generated table in a Markdown file. */
-export const ROUTE_TABLE_MARKERS = { begin: '<!-- route table: generated from the catalog by `npm run docs` -->', end: '<!-- end of route table -->' } as const;
+export const ROUTE_TABLE_MARKERS = {
+  begin: '<!-- route table: generated from the catalog by `npm run docs` -->',
+  end: '<!-- end of route table -->',
+} as const;
 
 /** The text with the part between the markers replaced by `table`; undefined when the markers are missing. */
 export function withRouteTable(text: string, table: string): string | undefined {

@@ -39,7 +39,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * that arrives while an earlier one with its key is running waits for it (callers do not retry
  * a 409, so refusing would fail their run).
  */
-export async function underKey(step: KeyStep, run: (earlier: EarlierInDoubt | undefined) => Promise<Execution>): Promise<KeyedExecution> {
+export async function underKey(
+  step: KeyStep,
+  run: (earlier: EarlierInDoubt | undefined) => Promise<Execution>,
+): Promise<KeyedExecution> {
   let claim;
   try {
     claim = await claimWaiting(step);
@@ -48,7 +51,8 @@ export async function underKey(step: KeyStep, run: (earlier: EarlierInDoubt | un
     return refused(
       problemResponse('idempotency-store-unavailable', {
         status: 503,
-        detail: 'The store of Idempotency-Key records could not be reached, so nothing was sent to Graph; send the request again after Retry-After seconds.',
+        detail:
+          'The store of Idempotency-Key records could not be reached, so nothing was sent to Graph; send the request again after Retry-After seconds.',
         headers: { 'retry-after': '5' },
       }),
       `idempotency store: ${(error as Error).message}`,
@@ -61,7 +65,8 @@ export async function underKey(step: KeyStep, run: (earlier: EarlierInDoubt | un
       return refused(
         problemResponse('idempotency-key-in-progress', {
           status: 503,
-          detail: 'A request with this Idempotency-Key is still being processed; send it again after Retry-After seconds to get its answer.',
+          detail:
+            'A request with this Idempotency-Key is still being processed; send it again after Retry-After seconds to get its answer.',
           headers: { 'retry-after': retryAfterSeconds(claim.leaseUntil - Date.now()) },
         }),
       );
@@ -69,7 +74,8 @@ export async function underKey(step: KeyStep, run: (earlier: EarlierInDoubt | un
       return refused(
         problemResponse('idempotency-key-reused', {
           status: 422,
-          detail: 'This Idempotency-Key was used within the last 24 hours for a different request (method, path, Graph version or body); use a new key.',
+          detail:
+            'This Idempotency-Key was used within the last 24 hours for a different request (method, path, Graph version or body); use a new key.',
         }),
       );
   }
@@ -81,7 +87,11 @@ export async function underKey(step: KeyStep, run: (earlier: EarlierInDoubt | un
   } catch (error) {
     // Graph's answer stands; the record stays in progress until its lease ends, and the next
     // attempt then treats the write as in doubt.
-    return { ...execution, keyUse: earlier ? 'took-over-in-doubt' : 'new', storeFailure: `idempotency store: ${(error as Error).message}` };
+    return {
+      ...execution,
+      keyUse: earlier ? 'took-over-in-doubt' : 'new',
+      storeFailure: `idempotency store: ${(error as Error).message}`,
+    };
   }
   return { ...execution, keyUse: earlier ? 'took-over-in-doubt' : 'new' };
 }
@@ -117,14 +127,22 @@ async function settle(store: IdempotencyStore, lease: Lease, settlement: Settlem
 }
 
 function refused(response: HttpResponseInit, storeFailure?: string): KeyedExecution {
-  return { response, settlement: { kind: 'freed' }, exchange: undefined, keyUse: 'refused', ...(storeFailure ? { storeFailure } : {}) };
+  return {
+    response,
+    settlement: { kind: 'freed' },
+    exchange: undefined,
+    keyUse: 'refused',
+    ...(storeFailure ? { storeFailure } : {}),
+  };
 }
 
 const KEPT_HEADERS = ['content-type', 'location'];
 
 function stored(response: HttpResponseInit): StoredResponse {
   const headers = new Headers(response.headers);
-  const kept = Object.fromEntries(KEPT_HEADERS.flatMap((name) => (headers.has(name) ? [[name, headers.get(name) as string]] : [])));
+  const kept = Object.fromEntries(
+    KEPT_HEADERS.flatMap((name) => (headers.has(name) ? [[name, headers.get(name) as string]] : [])),
+  );
   return { status: response.status ?? 200, headers: kept, body: typeof response.body === 'string' ? response.body : undefined };
 }
 

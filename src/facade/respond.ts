@@ -1,10 +1,10 @@
 import type { HttpResponseInit } from '@azure/functions';
 
 import type { Operation } from '../catalog/operations';
-import { type GraphAnswer, type GraphExchange,lastAttempt } from '../graph/gateway';
+import { type GraphAnswer, type GraphExchange, lastAttempt } from '../graph/gateway';
 import { nextPageOf } from '../graph/paging';
 import { facadeUrl } from '../http/links';
-import { type GraphErrorSummary,problemResponse } from '../http/problem';
+import { type GraphErrorSummary, problemResponse } from '../http/problem';
 import { isJsonObject, type JsonObject } from '../json';
 import type { ValidRequest } from './validate';
 
@@ -24,7 +24,12 @@ const json = (status: number, body: unknown, headers: Record<string, string> = {
 export const retryAfterSeconds = (ms: number): string => String(Math.max(1, Math.ceil(ms / 1000)));
 
 /** Graph's success answer in the facade's shape for the operation's kind. */
-export function successResponse(operation: Operation, answer: GraphAnswer, request: ValidRequest, requestUrl: string): HttpResponseInit {
+export function successResponse(
+  operation: Operation,
+  answer: GraphAnswer,
+  request: ValidRequest,
+  requestUrl: string,
+): HttpResponseInit {
   switch (operation.kind) {
     case 'read':
       return json(200, withoutAnnotations(answer.body));
@@ -40,7 +45,12 @@ export function successResponse(operation: Operation, answer: GraphAnswer, reque
 }
 
 /** 201 with the created entity and a Location naming its facade URL. */
-export function createdResponse(operation: Operation, request: ValidRequest, requestUrl: string, entity: unknown): HttpResponseInit {
+export function createdResponse(
+  operation: Operation,
+  request: ValidRequest,
+  requestUrl: string,
+  entity: unknown,
+): HttpResponseInit {
   const created = withoutAnnotations(entity);
   const id = isJsonObject(created) && typeof created.id === 'string' ? created.id : undefined;
   const location = id ? facadeUrl(requestUrl, `${operation.route}/{newId}`, { ...request.params, newId: id }) : undefined;
@@ -85,17 +95,20 @@ export interface FailureContext {
 /** A problem for an exchange that did not end in success: Graph's refusal, throttling, an outage or a timeout. */
 export function failureResponse(operation: Operation, exchange: GraphExchange, context: FailureContext): HttpResponseInit {
   const note = context.inDoubtNote ? ` ${context.inDoubtNote}` : '';
-  const headers: Record<string, string> = context.retryAfterMs === undefined ? {} : { 'retry-after': retryAfterSeconds(context.retryAfterMs) };
+  const headers: Record<string, string> =
+    context.retryAfterMs === undefined ? {} : { 'retry-after': retryAfterSeconds(context.retryAfterMs) };
   if (exchange.heldLocally) {
     return problemResponse('graph-throttled', {
       status: 429,
-      detail: "This instance holds writes to stay under Intune's write limit and could not send this one within its time budget; send it again after Retry-After seconds.",
+      detail:
+        "This instance holds writes to stay under Intune's write limit and could not send this one within its time budget; send it again after Retry-After seconds.",
       headers: { 'retry-after': retryAfterSeconds(context.retryAfterMs ?? 1000) },
     });
   }
   const attempt = lastAttempt(exchange);
   const ending = attempt?.ending;
-  if (ending?.kind === 'answer' && attempt?.answer) return graphProblem(operation, attempt.answer, headers, note, context.retryAfterMs);
+  if (ending?.kind === 'answer' && attempt?.answer)
+    return graphProblem(operation, attempt.answer, headers, note, context.retryAfterMs);
   switch (ending?.kind) {
     case 'token':
       return problemResponse('token-unavailable', {
@@ -104,13 +117,27 @@ export function failureResponse(operation: Operation, exchange: GraphExchange, c
         headers,
       });
     case 'timeout':
-      return problemResponse('graph-timeout', { status: 504, detail: `Graph did not answer ${operation.name} within the time budget.${note}`, headers });
+      return problemResponse('graph-timeout', {
+        status: 504,
+        detail: `Graph did not answer ${operation.name} within the time budget.${note}`,
+        headers,
+      });
     default:
-      return problemResponse('graph-unreachable', { status: 502, detail: `Microsoft Graph could not be reached or broke the connection.${note}`, headers });
+      return problemResponse('graph-unreachable', {
+        status: 502,
+        detail: `Microsoft Graph could not be reached or broke the connection.${note}`,
+        headers,
+      });
   }
 }
 
-function graphProblem(operation: Operation, answer: GraphAnswer, headers: Record<string, string>, note: string, retryAfterMs: number | undefined): HttpResponseInit {
+function graphProblem(
+  operation: Operation,
+  answer: GraphAnswer,
+  headers: Record<string, string>,
+  note: string,
+  retryAfterMs: number | undefined,
+): HttpResponseInit {
   const graph = graphErrorSummary(answer);
   const said = graph.code ? `${graph.code}: ${graph.message ?? ''}`.trim() : `status ${answer.status}`;
   if (answer.status === 401 || answer.status === 403) {
@@ -134,5 +161,10 @@ function graphProblem(operation: Operation, answer: GraphAnswer, headers: Record
   }
   // A 408 is Graph giving up on the request, which callers retry: it says when, and what may have happened.
   const retryable = answer.status === 408 ? { headers } : {};
-  return problemResponse('graph-rejected', { status: answer.status, detail: `Graph answered ${answer.status} (${said}).${answer.status === 408 ? note : ''}`, graph, ...retryable });
+  return problemResponse('graph-rejected', {
+    status: answer.status,
+    detail: `Graph answered ${answer.status} (${said}).${answer.status === 408 ? note : ''}`,
+    graph,
+    ...retryable,
+  });
 }

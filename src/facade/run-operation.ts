@@ -4,11 +4,11 @@ import { fillRoute, type Operation } from '../catalog/operations';
 import type { GraphCall, GraphGateway } from '../graph/gateway';
 import { readJsonObject } from '../http/body';
 import { readIdempotencyKey } from '../http/idempotency-key';
-import { type IdempotencyStore,requestFingerprint } from '../idempotency';
-import { type KeyedExecution,underKey } from './key-step';
+import { type IdempotencyStore, requestFingerprint } from '../idempotency';
+import { type KeyedExecution, underKey } from './key-step';
 import type { Result } from './result';
 import { validateRequest, type ValidRequest } from './validate';
-import { type CallPlan,execute } from './writes';
+import { type CallPlan, execute } from './writes';
 
 /** What every operation needs from the app: Graph, the key store, and the time limits. */
 export interface OperationDependencies {
@@ -30,7 +30,12 @@ const takesBody = (operation: Operation) => operation.kind === 'update' || opera
  * together, claim the key (writes only), execute, respond. Each step returns a Result; the first
  * that stops gives the response.
  */
-export async function runOperation(operation: Operation, request: HttpRequest, clientRequestId: string, dependencies: OperationDependencies): Promise<OperationRun> {
+export async function runOperation(
+  operation: Operation,
+  request: HttpRequest,
+  clientRequestId: string,
+  dependencies: OperationDependencies,
+): Promise<OperationRun> {
   const deadlineMs = Date.now() + dependencies.timeBudgetMs;
   const key = readIdempotencyKey(request.headers);
   if (!key.ok) return key;

@@ -1,11 +1,11 @@
 import * as v from 'valibot';
 
-import { type Operation,routeParameters } from '../catalog/operations';
-import { type FieldError,validationProblem } from '../http/problem';
+import { type Operation, routeParameters } from '../catalog/operations';
+import { type FieldError, validationProblem } from '../http/problem';
 import type { JsonObject } from '../json';
-import { GRAPH_VERSIONS, type GraphVersion,writeSchema } from '../schemas/entities';
+import { GRAPH_VERSIONS, type GraphVersion, writeSchema } from '../schemas/entities';
 import { pathId } from '../schemas/primitives';
-import { type Result,stopWith, succeed } from './result';
+import { type Result, stopWith, succeed } from './result';
 
 /** A request that passed validation, ready to be sent to Graph. */
 export interface ValidRequest {
@@ -30,7 +30,12 @@ const skipToken = v.pipe(
 );
 
 /** Checks path parameters, the query and the body together, so that a caller sees every problem at once (422). */
-export function validateRequest(operation: Operation, params: Readonly<Record<string, string>>, query: URLSearchParams, body: JsonObject | undefined): Result<ValidRequest> {
+export function validateRequest(
+  operation: Operation,
+  params: Readonly<Record<string, string>>,
+  query: URLSearchParams,
+  body: JsonObject | undefined,
+): Result<ValidRequest> {
   const errors: FieldError[] = [];
   const validParams: Record<string, string> = {};
   for (const name of routeParameters(operation.route)) {
@@ -91,7 +96,12 @@ const isAnnotation = (name: string) => name.includes('@odata.');
  * `id` and OData annotations are dropped (a body read with GET can be sent back), a foreign
  * `@odata.type` is refused, every unknown property is named, and an update must change something.
  */
-function validateBody(operation: Operation, version: GraphVersion, body: JsonObject, errors: FieldError[]): JsonObject | undefined {
+function validateBody(
+  operation: Operation,
+  version: GraphVersion,
+  body: JsonObject,
+  errors: FieldError[],
+): JsonObject | undefined {
   const entity = operation.entity;
   const known = entity.properties[version] ?? {};
   const kept: JsonObject = {};
@@ -133,7 +143,9 @@ function validateBody(operation: Operation, version: GraphVersion, body: JsonObj
 }
 
 function unknownPropertyDetail(operation: Operation, version: GraphVersion, name: string): string {
-  const elsewhere = GRAPH_VERSIONS.filter((other) => other !== version && Object.hasOwn(operation.entity.properties[other] ?? {}, name));
+  const elsewhere = GRAPH_VERSIONS.filter(
+    (other) => other !== version && Object.hasOwn(operation.entity.properties[other] ?? {}, name),
+  );
   if (elsewhere.length > 0) {
     return `${name} exists only in Graph ${elsewhere.join(', ')}; send it with graphVersion=${elsewhere[0]}.`;
   }

@@ -31,7 +31,8 @@ export interface EarlierInDoubt {
 }
 
 /** What the key's record becomes: the final answer, freed for a fresh attempt, or in doubt until looked for. */
-export type Settlement = { readonly kind: 'final' } | { readonly kind: 'freed' } | { readonly kind: 'in-doubt'; readonly lookFromMs: number };
+export type Settlement =
+  { readonly kind: 'final' } | { readonly kind: 'freed' } | { readonly kind: 'in-doubt'; readonly lookFromMs: number };
 
 /** How one operation was carried out: the response, what it means for the key, and what Graph said (for logs). */
 export interface Execution {
@@ -95,7 +96,11 @@ function lookFromOf(attempts: readonly Attempt[], windowMs: number, now = Date.n
 function settlementOf(plan: CallPlan, exchange: GraphExchange, earlier: EarlierInDoubt | undefined): Settlement {
   const fate = exchangeFate(exchange);
   if (fate === 'final') return { kind: 'final' };
-  if (isInDoubt(fate)) return { kind: 'in-doubt', lookFromMs: Math.max(earlier?.lookFromMs ?? 0, lookFromOf(exchange.attempts, plan.inDoubtWindowMs)) };
+  if (isInDoubt(fate))
+    return {
+      kind: 'in-doubt',
+      lookFromMs: Math.max(earlier?.lookFromMs ?? 0, lookFromOf(exchange.attempts, plan.inDoubtWindowMs)),
+    };
   return earlier ? { kind: 'in-doubt', lookFromMs: earlier.lookFromMs } : { kind: 'freed' };
 }
 
@@ -137,7 +142,7 @@ async function deleteOnce(plan: CallPlan, earlier: EarlierInDoubt | undefined): 
 async function createOnce(plan: CallPlan, earlier: EarlierInDoubt | undefined): Promise<Execution> {
   let lookFromMs = earlier?.lookFromMs;
   let exchange: GraphExchange | undefined;
-  for (let sends = 0; ; ) {
+  for (let sends = 0; ;) {
     if (lookFromMs !== undefined) {
       const waitMs = lookFromMs - Date.now();
       if (waitMs + LOOKUP_RESERVE_MS > plan.deadlineMs - Date.now()) return stillInDoubt(plan, exchange, lookFromMs);
@@ -145,7 +150,12 @@ async function createOnce(plan: CallPlan, earlier: EarlierInDoubt | undefined): 
       const lookup = await findCreated(plan.call, plan.request.body ?? {}, plan.deadlineMs, plan.graph);
       if (lookup.kind === 'found') {
         const response = createdResponse(plan.operation, plan.request, plan.requestUrl, lookup.entity);
-        return { response: earlier ? replayed(response) : response, settlement: { kind: 'final' }, exchange, foundEarlierWrite: true };
+        return {
+          response: earlier ? replayed(response) : response,
+          settlement: { kind: 'final' },
+          exchange,
+          foundEarlierWrite: true,
+        };
       }
       if (lookup.kind === 'unfinished') return lookupUnfinished(lookup, lookFromMs, exchange);
       // Absent: every attempt so far was refused, and the create may be sent afresh.
@@ -187,7 +197,11 @@ function stillInDoubt(plan: CallPlan, exchange: GraphExchange | undefined, lookF
 }
 
 /** The look-up could not finish: the key stays in doubt, and the caller learns why (throttled or unreachable). */
-function lookupUnfinished(lookup: Extract<LookupResult, { kind: 'unfinished' }>, lookFromMs: number, sent: GraphExchange | undefined): Execution {
+function lookupUnfinished(
+  lookup: Extract<LookupResult, { kind: 'unfinished' }>,
+  lookFromMs: number,
+  sent: GraphExchange | undefined,
+): Execution {
   const settlement: Settlement = { kind: 'in-doubt', lookFromMs };
   const ending = lookup.exchange && lastAttempt(lookup.exchange)?.ending;
   const retryAfterMs = lookup.exchange?.retryAfterMs ?? 5000;

@@ -23,5 +23,7 @@ export function createCredential(settings: Settings): TokenCredential {
 /** A one-line, secret-free description of the credential in use, for the health route. */
 export function describeCredential(settings: Settings): string {
   if (!settings.managedIdentityAvailable) return 'DefaultAzureCredential (developer credentials)';
-  return settings.managedIdentityClientId ? 'ManagedIdentityCredential (user-assigned)' : 'ManagedIdentityCredential (system-assigned)';
+  return settings.managedIdentityClientId
+    ? 'ManagedIdentityCredential (user-assigned)'
+    : 'ManagedIdentityCredential (system-assigned)';
 }

@@ -1,5 +1,11 @@
 import type { TokenCredential } from '@azure/identity';
-import { AuthenticationHandler, Client, HTTPMessageHandler, ResponseType, TelemetryHandler } from '@microsoft/microsoft-graph-client';
+import {
+  AuthenticationHandler,
+  Client,
+  HTTPMessageHandler,
+  ResponseType,
+  TelemetryHandler,
+} from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
 
 import type { HttpMethod } from '../catalog/operations';
@@ -64,7 +70,12 @@ export interface GraphGateway {
 export const lastAttempt = (exchange: GraphExchange): Attempt | undefined => exchange.attempts.at(-1);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const TOKEN_ERRORS = new Set(['CredentialUnavailableError', 'AuthenticationError', 'AggregateAuthenticationError', 'AuthenticationRequiredError']);
+const TOKEN_ERRORS = new Set([
+  'CredentialUnavailableError',
+  'AuthenticationError',
+  'AggregateAuthenticationError',
+  'AuthenticationRequiredError',
+]);
 const TIMEOUT_ERRORS = new Set(['TimeoutError', 'AbortError']);
 
 function createClient(settings: Settings, credential: TokenCredential, version: GraphVersion): Client {

@@ -27,10 +27,22 @@ function sameValue(sent: unknown, stored: unknown): boolean {
  * Reads the collection a create was sent to, page by page, for an item carrying every property
  * the create wrote. Reads are repeated freely; nothing is written.
  */
-export async function findCreated(create: GraphCall, written: Readonly<Record<string, unknown>>, deadlineMs: number, graph: GraphGateway): Promise<LookupResult> {
+export async function findCreated(
+  create: GraphCall,
+  written: Readonly<Record<string, unknown>>,
+  deadlineMs: number,
+  graph: GraphGateway,
+): Promise<LookupResult> {
   let page: { skipToken?: string; skip?: number } = {};
   for (let pageNumber = 0; pageNumber < MAX_PAGES; pageNumber++) {
-    const list: GraphCall = { version: create.version, method: 'GET', path: create.path, top: 999, clientRequestId: create.clientRequestId, ...page };
+    const list: GraphCall = {
+      version: create.version,
+      method: 'GET',
+      path: create.path,
+      top: 999,
+      clientRequestId: create.clientRequestId,
+      ...page,
+    };
     const exchange = await graph.send(list, { deadlineMs, mayRepeat: () => true });
     const answer = lastAttempt(exchange)?.answer;
     if (!answer || answer.status !== 200 || !isJsonObject(answer.body)) return { kind: 'unfinished', exchange };
@@ -40,7 +52,10 @@ export async function findCreated(create: GraphCall, written: Readonly<Record<st
     const next = nextPageOf(answer.body);
     // Absent only when every page was read: a search cut short proves nothing.
     if (!next) return { kind: 'absent' };
-    page = { ...(next.skipToken !== undefined ? { skipToken: next.skipToken } : {}), ...(next.skip !== undefined ? { skip: next.skip } : {}) };
+    page = {
+      ...(next.skipToken !== undefined ? { skipToken: next.skipToken } : {}),
+      ...(next.skip !== undefined ? { skip: next.skip } : {}),
+    };
   }
   return { kind: 'unfinished', exchange: undefined };
 }

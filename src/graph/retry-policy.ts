@@ -1,6 +1,7 @@
 import type { AttemptEnding } from './attempt';
 
-export type RetryStep = { readonly retry: true; readonly delayMs: number } | { readonly retry: false; readonly retryAfterMs?: number };
+export type RetryStep =
+  { readonly retry: true; readonly delayMs: number } | { readonly retry: false; readonly retryAfterMs?: number };
 
 export const MAX_ATTEMPTS = 5;
 /** An attempt is only started with at least this much of the budget left: a shorter one could only time out. */
@@ -19,7 +20,11 @@ export function parseRetryAfter(value: string | undefined, now: number = Date.no
   if (value === undefined || value.trim() === '') return undefined;
   const trimmed = value.trim();
   // Delay-seconds, or an HTTP date (IMF-fixdate starts with the day name); nothing else is guessed at.
-  const ms = /^\d+(\.\d+)?$/.test(trimmed) ? Number(trimmed) * 1000 : /^[A-Za-z]{3}, /.test(trimmed) ? Date.parse(trimmed) - now : Number.NaN;
+  const ms = /^\d+(\.\d+)?$/.test(trimmed)
+    ? Number(trimmed) * 1000
+    : /^[A-Za-z]{3}, /.test(trimmed)
+      ? Date.parse(trimmed) - now
+      : Number.NaN;
   return Number.isNaN(ms) ? undefined : Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms));
 }
 

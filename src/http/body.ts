@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 
-import { type Result,stopWith, succeed } from '../facade/result';
+import { type Result, stopWith, succeed } from '../facade/result';
 import { isJsonObject, type JsonObject } from '../json';
 import { problemResponse } from './problem';
 
@@ -102,7 +102,8 @@ export function jsonShapeProblem(text: string): string | undefined {
   for (let index = 0; index < text.length; index++) {
     const char = text[index];
     if (inString) {
-      if (char === '\\') index++; // skip the escaped character
+      if (char === '\\')
+        index++; // skip the escaped character
       else if (char === '"') inString = false;
       continue;
     }

@@ -1,4 +1,4 @@
-import { type Result,stopWith, succeed } from '../facade/result';
+import { type Result, stopWith, succeed } from '../facade/result';
 import { problemResponse } from './problem';
 
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';

@@ -1,7 +1,7 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 
 import type { Operation } from '../catalog/operations';
-import { type OperationDependencies, type OperationRun,runOperation } from '../facade/run-operation';
+import { type OperationDependencies, type OperationRun, runOperation } from '../facade/run-operation';
 import { lastAttempt } from '../graph/gateway';
 import { correlationIdOf, withCorrelation } from './correlation';
 import { problemResponse } from './problem';
@@ -20,7 +20,12 @@ export function operationHandler(operation: Operation, dependencies: OperationDe
       run = await runOperation(operation, request, clientRequestId, dependencies);
       failure = run.storeFailure;
     } catch (error) {
-      run = { response: problemResponse('internal-error', { status: 500, detail: 'The facade failed unexpectedly; see the function logs.' }) };
+      run = {
+        response: problemResponse('internal-error', {
+          status: 500,
+          detail: 'The facade failed unexpectedly; see the function logs.',
+        }),
+      };
       failure = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     }
     const attempt = run.exchange && lastAttempt(run.exchange);

@@ -10,24 +10,27 @@ import { problemResponse } from './problem';
 /** Liveness and a configuration summary. Identifiers only: never a token, key or header value. */
 export function healthHandler(settings: Settings, dependencies: OperationDependencies): HttpHandler {
   return (request) =>
-    withCorrelation({
-      status: 200,
-      headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
-      body: JSON.stringify({
-        status: 'ok',
-        graphCloud: settings.cloud,
-        // Origins only: a path, query or credential put into a setting by mistake is never shown.
-        graphRoot: originOf(settings.endpoints.graphRoot),
-        graphRootOverridden: settings.graphBaseUrlOverride !== undefined,
-        credential: describeCredential(settings),
-        idempotencyStore: dependencies.idempotency.description,
-        timeBudgetSeconds: settings.timeBudgetMs / 1000,
-        inDoubtWindowSeconds: settings.inDoubtWindowMs / 1000,
-        writeLimit: { writesPer20Seconds: settings.writesPer20Seconds, burst: settings.writeBurst },
-        operations: CATALOG.length,
-        node: process.version,
-      }),
-    }, correlationIdOf(request.headers));
+    withCorrelation(
+      {
+        status: 200,
+        headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+        body: JSON.stringify({
+          status: 'ok',
+          graphCloud: settings.cloud,
+          // Origins only: a path, query or credential put into a setting by mistake is never shown.
+          graphRoot: originOf(settings.endpoints.graphRoot),
+          graphRootOverridden: settings.graphBaseUrlOverride !== undefined,
+          credential: describeCredential(settings),
+          idempotencyStore: dependencies.idempotency.description,
+          timeBudgetSeconds: settings.timeBudgetMs / 1000,
+          inDoubtWindowSeconds: settings.inDoubtWindowMs / 1000,
+          writeLimit: { writesPer20Seconds: settings.writesPer20Seconds, burst: settings.writeBurst },
+          operations: CATALOG.length,
+          node: process.version,
+        }),
+      },
+      correlationIdOf(request.headers),
+    );
 }
 
 /** The scheme, host and port of a URL, nothing else. */

@@ -1,7 +1,7 @@
 import type { TokenCredential } from '@azure/identity';
 import { ManagedIdentityCredential } from '@azure/identity';
 
-import { type IdempotencySettings,SettingsError } from '../config';
+import { type IdempotencySettings, SettingsError } from '../config';
 import { MemoryIdempotencyStore } from './memory-store';
 import type { IdempotencyStore } from './records';
 import { TableIdempotencyStore } from './table-store';
@@ -13,7 +13,9 @@ export function createIdempotencyStore(settings: IdempotencySettings, credential
     try {
       return TableIdempotencyStore.withConnectionString(settings.connectionString, settings.tableName);
     } catch (error) {
-      throw new SettingsError(`Invalid settings for intune-status-facade: IdempotencyStorage is not a usable connection string (${(error as Error).message})`);
+      throw new SettingsError(
+        `Invalid settings for intune-status-facade: IdempotencyStorage is not a usable connection string (${(error as Error).message})`,
+      );
     }
   }
   const storageCredential = settings.clientId ? new ManagedIdentityCredential({ clientId: settings.clientId }) : credential;

@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 
-import { type Claim, decideClaim, type IdempotencyRecord, type IdempotencyStore, type Lease, type StoredResponse } from './records';
+import {
+  type Claim,
+  decideClaim,
+  type IdempotencyRecord,
+  type IdempotencyStore,
+  type Lease,
+  type StoredResponse,
+} from './records';
 
 interface Held {
   record: IdempotencyRecord;

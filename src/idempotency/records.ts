@@ -86,6 +86,13 @@ export function canonicalJson(value: unknown): string {
  * the validated body, exactly what Graph would receive (members accepted and dropped, such as
  * `id` and `@odata.*`, are not in it; its values are scalars, so the walk is shallow).
  */
-export function requestFingerprint(operationName: string, params: Readonly<Record<string, string>>, graphVersion: string, body: unknown): string {
-  return createHash('sha256').update(canonicalJson({ operationName, params, graphVersion, body: body ?? null }), 'utf8').digest('hex');
+export function requestFingerprint(
+  operationName: string,
+  params: Readonly<Record<string, string>>,
+  graphVersion: string,
+  body: unknown,
+): string {
+  return createHash('sha256')
+    .update(canonicalJson({ operationName, params, graphVersion, body: body ?? null }), 'utf8')
+    .digest('hex');
 }

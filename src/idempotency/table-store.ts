@@ -1,7 +1,15 @@
 import { TableClient, type TableEntity } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/identity';
 
-import { type Claim, decideClaim, type IdempotencyRecord, type IdempotencyStore, keyHash, type Lease, type StoredResponse } from './records';
+import {
+  type Claim,
+  decideClaim,
+  type IdempotencyRecord,
+  type IdempotencyStore,
+  keyHash,
+  type Lease,
+  type StoredResponse,
+} from './records';
 
 /** A record as a table entity; the caller's key is never stored, only its hash. */
 interface RecordEntity {
@@ -26,7 +34,11 @@ function toRecord(entity: RecordEntity): IdempotencyRecord {
   const response: StoredResponse | undefined =
     entity.responseStatus === undefined
       ? undefined
-      : { status: entity.responseStatus, headers: JSON.parse(entity.responseHeaders ?? '{}') as Record<string, string>, body: entity.responseBody };
+      : {
+          status: entity.responseStatus,
+          headers: JSON.parse(entity.responseHeaders ?? '{}') as Record<string, string>,
+          body: entity.responseBody,
+        };
   return {
     fingerprint: entity.fingerprint,
     state: entity.state,
@@ -52,12 +64,18 @@ export class TableIdempotencyStore implements IdempotencyStore {
 
   /** For Azure: the table service URI and the function app's managed identity. */
   static withIdentity(tableServiceUri: string, tableName: string, credential: TokenCredential): TableIdempotencyStore {
-    return new TableIdempotencyStore(new TableClient(tableServiceUri, tableName, credential, CLIENT_OPTIONS), `table storage (${new URL(tableServiceUri).origin}, table ${tableName})`);
+    return new TableIdempotencyStore(
+      new TableClient(tableServiceUri, tableName, credential, CLIENT_OPTIONS),
+      `table storage (${new URL(tableServiceUri).origin}, table ${tableName})`,
+    );
   }
 
   /** For a local emulator such as Azurite. */
   static withConnectionString(connectionString: string, tableName: string): TableIdempotencyStore {
-    const table = TableClient.fromConnectionString(connectionString, tableName, { ...CLIENT_OPTIONS, allowInsecureConnection: true });
+    const table = TableClient.fromConnectionString(connectionString, tableName, {
+      ...CLIENT_OPTIONS,
+      allowInsecureConnection: true,
+    });
     return new TableIdempotencyStore(table, `table storage (${new URL(table.url).origin}, table ${tableName})`);
   }
 
@@ -85,7 +103,11 @@ export class TableIdempotencyStore implements IdempotencyStore {
           ? await this.table.updateEntity(entity, 'Replace', { etag: existing.etag, ...bounded() })
           : await this.table.createEntity(entity, bounded());
         if (!written.etag) throw new Error('Table Storage returned no ETag; the key cannot be held safely');
-        return { kind: 'claimed', lease: { key, version: written.etag }, takenOver: decision === 'take-over' ? toRecord(existing!.entity) : undefined };
+        return {
+          kind: 'claimed',
+          lease: { key, version: written.etag },
+          takenOver: decision === 'take-over' ? toRecord(existing!.entity) : undefined,
+        };
       } catch (error) {
         if (statusOf(error) !== 409 && statusOf(error) !== 412) throw error;
       }
@@ -94,7 +116,12 @@ export class TableIdempotencyStore implements IdempotencyStore {
   }
 
   async complete(lease: Lease, response: StoredResponse): Promise<void> {
-    await this.change(lease, { state: 'completed', responseStatus: response.status, responseHeaders: JSON.stringify(response.headers), responseBody: response.body });
+    await this.change(lease, {
+      state: 'completed',
+      responseStatus: response.status,
+      responseHeaders: JSON.stringify(response.headers),
+      responseBody: response.body,
+    });
   }
 
   async markInDoubt(lease: Lease, lookFromMs: number): Promise<void> {
@@ -114,7 +141,10 @@ export class TableIdempotencyStore implements IdempotencyStore {
   private async change(lease: Lease, properties: Partial<RecordEntity>): Promise<void> {
     const hash = keyHash(lease.key);
     try {
-      await this.table.updateEntity({ partitionKey: hash.slice(0, 2), rowKey: hash, ...properties }, 'Merge', { etag: lease.version, ...bounded() });
+      await this.table.updateEntity({ partitionKey: hash.slice(0, 2), rowKey: hash, ...properties }, 'Merge', {
+        etag: lease.version,
+        ...bounded(),
+      });
     } catch (error) {
       if (statusOf(error) !== 404 && statusOf(error) !== 412) throw error;
     }

@@ -91,19 +91,30 @@ function withoutNull(schema: v.ObjectEntries[string]): v.ObjectEntries[string] {
  * on update; on create the entity's required properties present and not null. Plain objects only,
  * so the schema converts to JSON Schema for the API descriptions.
  */
-export function writeSchema(entity: EntityDefinition, version: GraphVersion, mode: WriteMode): v.ObjectSchema<v.ObjectEntries, undefined> {
+export function writeSchema(
+  entity: EntityDefinition,
+  version: GraphVersion,
+  mode: WriteMode,
+): v.ObjectSchema<v.ObjectEntries, undefined> {
   // Built once per entity, version and mode: the schemas are fixed, and every write validates against one.
   const cacheKey = `${version}:${mode}`;
   const cached = builtSchemas.get(entity)?.get(cacheKey);
   if (cached) return cached;
   const schema = buildWriteSchema(entity, version, mode);
-  builtSchemas.set(entity, (builtSchemas.get(entity) ?? new Map<string, v.ObjectSchema<v.ObjectEntries, undefined>>()).set(cacheKey, schema));
+  builtSchemas.set(
+    entity,
+    (builtSchemas.get(entity) ?? new Map<string, v.ObjectSchema<v.ObjectEntries, undefined>>()).set(cacheKey, schema),
+  );
   return schema;
 }
 
 const builtSchemas = new WeakMap<EntityDefinition, Map<string, v.ObjectSchema<v.ObjectEntries, undefined>>>();
 
-function buildWriteSchema(entity: EntityDefinition, version: GraphVersion, mode: WriteMode): v.ObjectSchema<v.ObjectEntries, undefined> {
+function buildWriteSchema(
+  entity: EntityDefinition,
+  version: GraphVersion,
+  mode: WriteMode,
+): v.ObjectSchema<v.ObjectEntries, undefined> {
   const entries = entity.properties[version] ?? {};
   const shaped: v.ObjectEntries = {};
   for (const [name, schema] of Object.entries(entries)) {

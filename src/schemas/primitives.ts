@@ -20,7 +20,11 @@ const GRAPH_DATE_TIME_OFFSET =
   /^\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)|02-(?:0[1-9]|1\d|2\d))T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,7})?(?:Z|[+-](?:0\d|1[0-4]):[0-5]\d)$/;
 
 /** Graph's Edm.DateTimeOffset: ISO 8601 with `Z` or an explicit offset. */
-export const timestamp = v.pipe(v.string('must be a string'), v.isoTimestamp(TIMESTAMP_MESSAGE), v.regex(GRAPH_DATE_TIME_OFFSET, TIMESTAMP_MESSAGE));
+export const timestamp = v.pipe(
+  v.string('must be a string'),
+  v.isoTimestamp(TIMESTAMP_MESSAGE),
+  v.regex(GRAPH_DATE_TIME_OFFSET, TIMESTAMP_MESSAGE),
+);
 
 /** Free text as Graph types it (Edm.String), nullable, with a length limit far above any real value. */
 export const nullableText = v.nullable(
@@ -48,5 +52,8 @@ export const complianceStatus = v.picklist(COMPLIANCE_STATUSES, `must be one of 
  */
 export const pathId = v.pipe(
   v.string(),
-  v.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$/, 'must be an id of letters, digits, - _ and . (at most 200 characters, starting with a letter or digit)'),
+  v.regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$/,
+    'must be an id of letters, digits, - _ and . (at most 200 characters, starting with a letter or digit)',
+  ),
 );

@@ -13,7 +13,9 @@ function sendHeadOnly(baseUrl: string, path: string, contentLength: number): Pro
   const { hostname, port } = new URL(baseUrl);
   return new Promise((resolve) => {
     const socket = connect(Number(port), hostname, () => {
-      socket.write(`PATCH /api/${path} HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\nContent-Length: ${contentLength}\r\n\r\n{"pendingCount":`);
+      socket.write(
+        `PATCH /api/${path} HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\nContent-Length: ${contentLength}\r\n\r\n{"pendingCount":`,
+      );
     });
     const timer = setTimeout(() => {
       socket.destroy();
@@ -54,7 +56,10 @@ describe('bodies are bounded before anything reads them whole', () => {
   ])('%s nested thousands of levels deep: 400 with or without a key, never a 500', async (_name, member) => {
     const deep = `{"status":"compliant","userPrincipalName":"deep@contoso.example","${member}":${'['.repeat(5000)}${']'.repeat(5000)}}`;
     for (const headers of [{}, { 'idempotency-key': `deep-${member}` }] as Record<string, string>[]) {
-      const answer = await running().call('POST', statuses, { rawBody: deep, headers: { 'content-type': 'application/json', ...headers } });
+      const answer = await running().call('POST', statuses, {
+        rawBody: deep,
+        headers: { 'content-type': 'application/json', ...headers },
+      });
       expect(answer.status).toBe(400);
       expect(answer.json.detail).toContain(`deeper than ${MAX_BODY_DEPTH}`);
     }
@@ -63,14 +68,20 @@ describe('bodies are bounded before anything reads them whole', () => {
 
   test('a body of many members is refused with 400, and the answer stays small', async () => {
     const members = Array.from({ length: MAX_BODY_VALUES + 1 }, (_, index) => `"m${index}":0`).join(',');
-    const answer = await running().call('PATCH', summary, { rawBody: `{${members}}`, headers: { 'content-type': 'application/json' } });
+    const answer = await running().call('PATCH', summary, {
+      rawBody: `{${members}}`,
+      headers: { 'content-type': 'application/json' },
+    });
     expect(answer.status).toBe(400);
     expect(answer.text.length).toBeLessThan(1024);
   });
 
   test('a 422 lists the accepted properties once and the first errors, counting the rest', async () => {
     const unknown = Array.from({ length: 600 }, (_, index) => `"unknownProperty${index}":0`).join(',');
-    const answer = await running().call('PATCH', summary, { rawBody: `{${unknown}}`, headers: { 'content-type': 'application/json' } });
+    const answer = await running().call('PATCH', summary, {
+      rawBody: `{${unknown}}`,
+      headers: { 'content-type': 'application/json' },
+    });
     expect(answer.status).toBe(422);
     expect(answer.json.errors).toHaveLength(MAX_LISTED_ERRORS);
     expect(answer.json.moreErrors).toBe(600 - MAX_LISTED_ERRORS);

@@ -20,7 +20,17 @@ const projectManifest = JSON.parse(readFileSync(join(projectRoot, 'package.json'
   dependencies: Record<string, string>;
 };
 
-const NEVER_SHIPPED = ['jest', 'typescript', 'ts-jest', 'azurite', 'fast-check', 'selfsigned', 'azure-functions-core-tools', 'node', '@types'];
+const NEVER_SHIPPED = [
+  'jest',
+  'typescript',
+  'ts-jest',
+  'azurite',
+  'fast-check',
+  'selfsigned',
+  'azure-functions-core-tools',
+  'node',
+  '@types',
+];
 
 let workDir: string;
 let packageDir: string;
@@ -41,17 +51,26 @@ function loadEntry(entryFile: string): RegisteredHttpFunction[] {
   return [...mockCore.registered];
 }
 
-const summaryOf = (fn: RegisteredHttpFunction) => ({ name: fn.name, route: fn.route, methods: [...fn.methods].sort(), authLevel: fn.authLevel });
+const summaryOf = (fn: RegisteredHttpFunction) => ({
+  name: fn.name,
+  route: fn.route,
+  methods: [...fn.methods].sort(),
+  authLevel: fn.authLevel,
+});
 const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
 
 beforeAll(() => {
   workDir = mkdtempSync(join(tmpdir(), 'facade-deploy-package-'));
   packageDir = join(workDir, 'deploy');
-  const run = spawnSync(process.execPath, [join(projectRoot, 'scripts', 'package-deploy.mjs'), '--out', packageDir, '--no-build'], {
-    cwd: projectRoot,
-    encoding: 'utf8',
-    timeout: 110_000,
-  });
+  const run = spawnSync(
+    process.execPath,
+    [join(projectRoot, 'scripts', 'package-deploy.mjs'), '--out', packageDir, '--no-build'],
+    {
+      cwd: projectRoot,
+      encoding: 'utf8',
+      timeout: 110_000,
+    },
+  );
   packaging = { status: run.status, output: `${run.stdout}\n${run.stderr}` };
 }, 120_000);
 
@@ -98,20 +117,31 @@ test('node_modules holds every production dependency and no devDependency, optio
   const nested = filesUnder(modules)
     .filter((file) => file.endsWith('/package.json'))
     .map((file) => file.replace(/\/package\.json$/, ''))
-    .filter((folder) => NEVER_SHIPPED.some((name) => folder.endsWith(`node_modules/${name}`) || folder.includes(`node_modules/${name}/`)));
+    .filter((folder) =>
+      NEVER_SHIPPED.some((name) => folder.endsWith(`node_modules/${name}`) || folder.includes(`node_modules/${name}/`)),
+    );
   expect(nested).toEqual([]);
 });
 
 test('the packaged entry registers every function, resolving @azure/functions from the package', () => {
   const entry = join(packageDir, projectManifest.main);
-  expect(require.resolve('@azure/functions', { paths: [join(packageDir, 'dist', 'src')] }).startsWith(join(packageDir, 'node_modules') + sep)).toBe(true);
+  expect(
+    require
+      .resolve('@azure/functions', { paths: [join(packageDir, 'dist', 'src')] })
+      .startsWith(join(packageDir, 'node_modules') + sep),
+  ).toBe(true);
 
   const packaged = loadEntry(entry).map(summaryOf).sort(byName);
   const built = loadEntry(join(projectRoot, projectManifest.main)).map(summaryOf).sort(byName);
   expect(packaged.length).toBeGreaterThan(0);
   expect(packaged).toEqual(built);
   for (const operation of CATALOG) {
-    expect(packaged).toContainEqual({ name: operation.name, route: operation.route, methods: [operation.method], authLevel: 'function' });
+    expect(packaged).toContainEqual({
+      name: operation.name,
+      route: operation.route,
+      methods: [operation.method],
+      authLevel: 'function',
+    });
   }
   expect(packaged.map((fn) => fn.name)).toEqual(expect.arrayContaining(['Health', 'Z_NotFound']));
 });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
-import { type GraphEmulator, type RecordedRequest,startGraphEmulator } from '../../dev/graph-emulator/server';
+import { type GraphEmulator, type RecordedRequest, startGraphEmulator } from '../../dev/graph-emulator/server';
 import { SEEDED_IDS } from '../../dev/graph-emulator/state';
 
 // The emulator's faults, driven the way a reliability suite drives them: over its plain-HTTP
@@ -65,15 +65,19 @@ function graph(method: string, path: string, options: { token?: string; body?: u
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
   return new Promise((resolve, reject) => {
-    const outgoing = httpsRequest(`${emulator.graphUrl}/v1.0${path}`, { method, headers, ca: certificate, agent: false }, (incoming) => {
-      const chunks: Buffer[] = [];
-      incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-      incoming.on('error', reject);
-      incoming.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: incoming.statusCode ?? 0, headers: incoming.headers, json: text ? JSON.parse(text) : undefined });
-      });
-    });
+    const outgoing = httpsRequest(
+      `${emulator.graphUrl}/v1.0${path}`,
+      { method, headers, ca: certificate, agent: false },
+      (incoming) => {
+        const chunks: Buffer[] = [];
+        incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+        incoming.on('error', reject);
+        incoming.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: incoming.statusCode ?? 0, headers: incoming.headers, json: text ? JSON.parse(text) : undefined });
+        });
+      },
+    );
     outgoing.on('error', reject);
     outgoing.end(body);
   });
@@ -82,7 +86,9 @@ function graph(method: string, path: string, options: { token?: string; body?: u
 const SOCKET_ERROR = /socket hang up|ECONNRESET/;
 const newStatus = (userPrincipalName: string) => ({ userPrincipalName, status: 'compliant' });
 const principalNames = (state: GraphEmulator['state']) =>
-  [...(state.mobileAppConfigurations.get(SEEDED_IDS.mobileAppConfiguration)?.userStatuses.values() ?? [])].map((status) => status.userPrincipalName);
+  [...(state.mobileAppConfigurations.get(SEEDED_IDS.mobileAppConfiguration)?.userStatuses.values() ?? [])].map(
+    (status) => status.userPrincipalName,
+  );
 const lastRecorded = (): RecordedRequest => emulator.requests.at(-1) as RecordedRequest;
 
 describe("Intune's throttling windows", () => {
@@ -111,7 +117,11 @@ describe("Intune's throttling windows", () => {
     expect(throttled.json.error).toEqual({
       code: 'TooManyRequests',
       message: expect.stringContaining('2 writes per 1 seconds'),
-      innerError: { date: expect.any(String), 'request-id': throttled.headers['request-id'], 'client-request-id': expect.any(String) },
+      innerError: {
+        date: expect.any(String),
+        'request-id': throttled.headers['request-id'],
+        'client-request-id': expect.any(String),
+      },
     });
     expect(lastRecorded()).toMatchObject({ outcome: 'throttled', applied: false });
     expect((await graph('GET', summary, { token })).json.pendingCount).toBe(2);
@@ -161,7 +171,8 @@ describe("Intune's throttling windows", () => {
   test('disabled, nothing is throttled; reset restores the defaults', async () => {
     await control('PUT', 'throttling', { enabled: false, writesPerApp: 1, requestsPerApp: 1 });
     const token = await tokenFor();
-    for (let index = 0; index < 3; index += 1) expect((await graph('PATCH', summary, { token, body: { errorCount: index } })).status).toBe(204);
+    for (let index = 0; index < 3; index += 1)
+      expect((await graph('PATCH', summary, { token, body: { errorCount: index } })).status).toBe(204);
 
     await control('POST', 'reset');
     expect(await controlJson('GET', 'throttling')).toMatchObject({ enabled: true, writesPerApp: 100 });
@@ -190,8 +201,13 @@ describe('injected faults', () => {
 
     await expect(graph('POST', statuses, { token, body: newStatus('applied@contoso.example') })).rejects.toThrow(SOCKET_ERROR);
     const listed = await graph('GET', statuses, { token });
-    expect(listed.json.value.map((status: { userPrincipalName: string }) => status.userPrincipalName)).toContain('applied@contoso.example');
-    expect(emulator.requests.find((request) => request.method === 'POST')).toMatchObject({ outcome: 'fault:applyThenReset', applied: true });
+    expect(listed.json.value.map((status: { userPrincipalName: string }) => status.userPrincipalName)).toContain(
+      'applied@contoso.example',
+    );
+    expect(emulator.requests.find((request) => request.method === 'POST')).toMatchObject({
+      outcome: 'fault:applyThenReset',
+      applied: true,
+    });
   });
 
   test('applyThenStatus: applied, then answered with the error status and its Retry-After', async () => {
@@ -234,7 +250,14 @@ describe('injected faults', () => {
   });
 
   test('times, method and pathIncludes still pick which requests a fault hits', async () => {
-    await control('POST', 'faults', { method: 'GET', pathIncludes: 'userStatuses', status: 500, code: 'InternalServerError', message: 'boom', times: 2 });
+    await control('POST', 'faults', {
+      method: 'GET',
+      pathIncludes: 'userStatuses',
+      status: 500,
+      code: 'InternalServerError',
+      message: 'boom',
+      times: 2,
+    });
     const token = await tokenFor();
 
     expect((await graph('GET', summary, { token })).status).toBe(200);
@@ -313,7 +336,9 @@ describe('chaos', () => {
     for (const name of ['a@contoso.example', 'b@contoso.example', 'c@contoso.example']) {
       await expect(graph('POST', statuses, { token, body: newStatus(name) })).rejects.toThrow(SOCKET_ERROR);
     }
-    expect(principalNames(emulator.state)).toEqual(expect.arrayContaining(['a@contoso.example', 'b@contoso.example', 'c@contoso.example']));
+    expect(principalNames(emulator.state)).toEqual(
+      expect.arrayContaining(['a@contoso.example', 'b@contoso.example', 'c@contoso.example']),
+    );
     expect(emulator.stats()).toMatchObject({ applied: { POST: 3 }, faults: { applyThenReset: 3 } });
   });
 });

@@ -16,7 +16,9 @@ describe('over real sockets: host -> ManagedIdentityCredential -> identity endpo
     expect(answer.headers.get('client-request-id')).toBe('logic-app-run-42');
     const [graphCall] = running().emulator.requests;
     expect(graphCall).toMatchObject({ method: 'GET', version: 'v1.0', bearerToken: true, clientRequestId: 'logic-app-run-42' });
-    expect(graphCall?.path).toBe(`/deviceAppManagement/mobileAppConfigurations/${SEEDED_IDS.mobileAppConfiguration}/userStatusSummary`);
+    expect(graphCall?.path).toBe(
+      `/deviceAppManagement/mobileAppConfigurations/${SEEDED_IDS.mobileAppConfiguration}/userStatusSummary`,
+    );
     expect(running().emulator.tokenRequests.at(-1)).toEqual({ resource: 'https://graph.microsoft.com', clientId: undefined });
     expect(answer.headers.get('x-graph-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     expect(answer.json).not.toHaveProperty('@odata.context');
@@ -66,7 +68,10 @@ describe('over real sockets: host -> ManagedIdentityCredential -> identity endpo
   });
 
   test("a list pages with facade nextLinks that carry Graph's paging token", async () => {
-    const many = Array.from({ length: 7 }, (_, index) => ({ userPrincipalName: `user${index}@contoso.example`, status: 'compliant' }));
+    const many = Array.from({ length: 7 }, (_, index) => ({
+      userPrincipalName: `user${index}@contoso.example`,
+      status: 'compliant',
+    }));
     await running().control('POST', 'seed', { mobileAppConfigurations: [{ id: 'paged-configuration', userStatuses: many }] });
     const seen: string[] = [];
     let next: string | undefined = `${running().baseUrl}/mobile-app-configurations/paged-configuration/user-statuses?top=3`;
@@ -85,7 +90,7 @@ describe('over real sockets: host -> ManagedIdentityCredential -> identity endpo
 });
 
 describe('paging tokens', () => {
-  test("a skipToken reaches Graph exactly as Graph issued it, whatever characters it holds", async () => {
+  test('a skipToken reaches Graph exactly as Graph issued it, whatever characters it holds', async () => {
     const token = "a+b=c&d,'e'/f%20";
     const answer = await running().call('GET', `${statuses}?skipToken=${encodeURIComponent(token)}`);
     expect(answer.status).toBe(200);
@@ -108,18 +113,34 @@ describe('a DELETE repeated after an attempt that may have been applied', () => 
 
 describe("Graph's refusals are passed on, never masked", () => {
   test('an unknown parent id: 404 with Graph code and request id', async () => {
-    const answer = await running().call('GET', 'mobile-app-configurations/00000000-0000-0000-0000-000000000000/user-status-summary');
+    const answer = await running().call(
+      'GET',
+      'mobile-app-configurations/00000000-0000-0000-0000-000000000000/user-status-summary',
+    );
     expect(answer.status).toBe(404);
     expect(answer.headers.get('content-type')).toBe('application/problem+json');
-    expect(answer.json.graph).toMatchObject({ status: 404, code: 'ResourceNotFound', requestId: answer.headers.get('x-graph-request-id') });
+    expect(answer.json.graph).toMatchObject({
+      status: 404,
+      code: 'ResourceNotFound',
+      requestId: answer.headers.get('x-graph-request-id'),
+    });
     expect(answer.json.graph.date).toEqual(expect.any(String));
   });
 
   test('a Graph 400 passes through with its code and message', async () => {
-    await running().control('POST', 'faults', { method: 'PATCH', status: 400, code: 'ModelValidationFailure', message: 'configurationVersion cannot decrease' });
+    await running().control('POST', 'faults', {
+      method: 'PATCH',
+      status: 400,
+      code: 'ModelValidationFailure',
+      message: 'configurationVersion cannot decrease',
+    });
     const answer = await running().call('PATCH', summary, { body: { configurationVersion: 1 } });
     expect(answer.status).toBe(400);
-    expect(answer.json.graph).toMatchObject({ status: 400, code: 'ModelValidationFailure', message: 'configurationVersion cannot decrease' });
+    expect(answer.json.graph).toMatchObject({
+      status: 400,
+      code: 'ModelValidationFailure',
+      message: 'configurationVersion cannot decrease',
+    });
   });
 
   test('a Graph 409 passes through', async () => {
@@ -168,9 +189,9 @@ describe('retries toward Graph', () => {
     const applied = await running().call('POST', statuses, { body: validStatus });
     expect(applied.status).toBe(201);
     expect(running().emulator.requests.map((request) => request.method)).toEqual(['POST', 'GET']);
-    const upns = [...(running().emulator.state.mobileAppConfigurations.get(SEEDED_IDS.mobileAppConfiguration)?.userStatuses.values() ?? [])].map(
-      (entity) => entity.userPrincipalName,
-    );
+    const upns = [
+      ...(running().emulator.state.mobileAppConfigurations.get(SEEDED_IDS.mobileAppConfiguration)?.userStatuses.values() ?? []),
+    ].map((entity) => entity.userPrincipalName);
     expect(upns.filter((upn) => upn === validStatus.userPrincipalName)).toHaveLength(1);
   });
 
@@ -257,7 +278,9 @@ describe('settings', () => {
     const userAssigned = await startStack({ facadeEnvironment: { AZURE_CLIENT_ID: '0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0' } });
     try {
       expect((await userAssigned.call('GET', summary)).status).toBe(200);
-      expect(userAssigned.emulator.tokenRequests).toEqual([{ resource: 'https://graph.microsoft.com', clientId: '0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0' }]);
+      expect(userAssigned.emulator.tokenRequests).toEqual([
+        { resource: 'https://graph.microsoft.com', clientId: '0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0' },
+      ]);
       expect((await userAssigned.call('GET', 'health')).json.credential).toContain('user-assigned');
     } finally {
       await userAssigned.stop();
@@ -283,14 +306,22 @@ describe('settings', () => {
   });
 
   test('a bad setting stops the app with a message naming it and the accepted values', async () => {
-    await expect(startHostProcess({ GRAPH_CLOUD: 'Mars' })).rejects.toThrow(/GRAPH_CLOUD must be one of Global, USGov, USGovDoD, China/);
+    await expect(startHostProcess({ GRAPH_CLOUD: 'Mars' })).rejects.toThrow(
+      /GRAPH_CLOUD must be one of Global, USGov, USGovDoD, China/,
+    );
     await expect(startHostProcess({ GRAPH_BASE_URL: 'http://localhost:1' })).rejects.toThrow(/GRAPH_BASE_URL must use https/);
   });
 
   test('the health route shows configuration and no secret', async () => {
     const health = await running().call('GET', 'health');
     expect(health.status).toBe(200);
-    expect(health.json).toMatchObject({ status: 'ok', graphCloud: 'Global', graphRootOverridden: true, credential: 'ManagedIdentityCredential (system-assigned)', operations: CATALOG.length });
+    expect(health.json).toMatchObject({
+      status: 'ok',
+      graphCloud: 'Global',
+      graphRootOverridden: true,
+      credential: 'ManagedIdentityCredential (system-assigned)',
+      operations: CATALOG.length,
+    });
     expect(health.json.node).toMatch(/^v22\./);
     expect(health.text).not.toContain(running().emulator.identityHeader);
   });

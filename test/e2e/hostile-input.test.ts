@@ -10,7 +10,7 @@
  */
 import fc from 'fast-check';
 
-import { CATALOG, type Operation,routeParameters } from '../../src/catalog/operations';
+import { CATALOG, type Operation, routeParameters } from '../../src/catalog/operations';
 import { MAX_BODY_BYTES, MAX_BODY_DEPTH } from '../../src/http/body';
 import type { GraphVersion } from '../../src/schemas/entities';
 import {
@@ -37,7 +37,7 @@ import {
   validId,
   validTimestamp,
 } from '../support/hostile';
-import { type FacadeAnswer, SEEDED_IDS, type Stack,startStack } from '../support/stack';
+import { type FacadeAnswer, SEEDED_IDS, type Stack, startStack } from '../support/stack';
 
 let stack: Stack;
 let seededStatusId: string;
@@ -45,7 +45,10 @@ let seededStatusId: string;
 beforeAll(async () => {
   // Throttling is tested elsewhere; here it would only slow the valid writes down (the facade's
   // own write limiter and the emulator's Intune windows both allow about 100 writes per 20 s).
-  stack = await startStack({ idempotencyStore: 'memory', facadeEnvironment: { GRAPH_WRITES_PER_20S: '200', GRAPH_WRITE_BURST: '200' } });
+  stack = await startStack({
+    idempotencyStore: 'memory',
+    facadeEnvironment: { GRAPH_WRITES_PER_20S: '200', GRAPH_WRITE_BURST: '200' },
+  });
   await stack.control('PUT', 'throttling', { enabled: false });
   const list = await stack.call('GET', `mobile-app-configurations/${SEEDED_IDS.mobileAppConfiguration}/user-statuses`);
   seededStatusId = list.json.value[0].id as string;
@@ -93,8 +96,14 @@ const pointersNamed = (answer: FacadeAnswer) =>
 const sortedUnique = (values: readonly string[]) => [...new Set(values)].sort();
 
 /** A request path for an operation: ids (already encoded) and an optional query. */
-function pathOf(route: string, ids: Readonly<Record<string, string>>, query?: Readonly<Record<string, string | undefined>>): string {
-  const search = new URLSearchParams(Object.entries(query ?? {}).filter((entry): entry is [string, string] => entry[1] !== undefined));
+function pathOf(
+  route: string,
+  ids: Readonly<Record<string, string>>,
+  query?: Readonly<Record<string, string | undefined>>,
+): string {
+  const search = new URLSearchParams(
+    Object.entries(query ?? {}).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
   const text = search.toString();
   return fillSegments(route, ids) + (text ? `?${text}` : '');
 }
@@ -111,7 +120,9 @@ function operationNamed(name: string): Operation {
 
 /** Valid ids for every parameter of a route, percent-encoded as a caller would. */
 function validIds(route: string): fc.Arbitrary<Record<string, string>> {
-  return fc.record(Object.fromEntries(routeParameters(route).map((name) => [name, validId(name, seededStatusId).map(encodeURIComponent)])));
+  return fc.record(
+    Object.fromEntries(routeParameters(route).map((name) => [name, validId(name, seededStatusId).map(encodeURIComponent)])),
+  );
 }
 
 /** An operation that takes a body, a version (asked or left to the default), valid ids. */
@@ -129,7 +140,8 @@ interface Target {
   readonly version: GraphVersion | undefined;
   readonly ids: Record<string, string>;
 }
-const targetPath = (target: Target) => pathOf(operationNamed(target.operation).route, target.ids, { graphVersion: target.version });
+const targetPath = (target: Target) =>
+  pathOf(operationNamed(target.operation).route, target.ids, { graphVersion: target.version });
 const targetMethod = (target: Target) => operationNamed(target.operation).method;
 const targetVersion = (target: Target) => effectiveVersion(operationNamed(target.operation), target.version);
 
@@ -144,11 +156,24 @@ describe('hostile input never reaches Graph and is always answered with problem+
   test('invalid path ids and query values on every operation: 422 naming exactly those parameters', async () => {
     const invalidVersion = (operation: Operation) =>
       fc
-        .oneof(fc.string({ maxLength: 10 }), fc.constantFrom('v1.0', 'beta', 'V1.0', 'Beta', 'v1', '1.0', 'v2.0', 'beta ', ' v1.0', 'v1.0,beta', ''))
+        .oneof(
+          fc.string({ maxLength: 10 }),
+          fc.constantFrom('v1.0', 'beta', 'V1.0', 'Beta', 'v1', '1.0', 'v2.0', 'beta ', ' v1.0', 'v1.0,beta', ''),
+        )
         .filter((version) => !(operation.graphVersions as readonly string[]).includes(version));
     const paging = {
-      top: [fc.integer({ min: 1, max: 999 }).map(String), fc.oneof(fc.constantFrom('0', '1000', '-1', '1.5', 'abc', '', ' 5', '0x10', '½'), fc.integer({ min: 1000, max: 1e12 }).map(String), fc.integer({ min: -1e12, max: -1 }).map(String))],
-      skip: [fc.integer({ min: 0, max: 999999999 }).map(String), fc.oneof(fc.constantFrom('-1', '1.5', 'abc', '', '1000000000'), fc.integer({ min: 1e9, max: 1e15 }).map(String))],
+      top: [
+        fc.integer({ min: 1, max: 999 }).map(String),
+        fc.oneof(
+          fc.constantFrom('0', '1000', '-1', '1.5', 'abc', '', ' 5', '0x10', '½'),
+          fc.integer({ min: 1000, max: 1e12 }).map(String),
+          fc.integer({ min: -1e12, max: -1 }).map(String),
+        ),
+      ],
+      skip: [
+        fc.integer({ min: 0, max: 999999999 }).map(String),
+        fc.oneof(fc.constantFrom('-1', '1.5', 'abc', '', '1000000000'), fc.integer({ min: 1e9, max: 1e15 }).map(String)),
+      ],
       skipToken: [
         // Graph's paging tokens are opaque printable ASCII (the facade encodes them again for Graph).
         fc.stringMatching(/^[\x21-\x7e]{1,60}$/),
@@ -176,16 +201,23 @@ describe('hostile input never reaches Graph and is always answered with problem+
           operation: fc.constant(name),
           ids: fc.tuple(
             ...parameters.map((name) =>
-              fc.oneof(validId(name, seededStatusId).map((id) => ({ id, bad: false })), invalidId.map((id) => ({ id, bad: true }))),
+              fc.oneof(
+                validId(name, seededStatusId).map((id) => ({ id, bad: false })),
+                invalidId.map((id) => ({ id, bad: true })),
+              ),
             ),
           ),
           graphVersion: choice(fc.constantFrom(...operation.graphVersions), invalidVersion(operation)),
           top: operation.kind === 'list' ? choice(...paging.top) : fc.constant({ value: undefined, bad: false }),
           skip: operation.kind === 'list' ? choice(...paging.skip) : fc.constant({ value: undefined, bad: false }),
           skipToken: operation.kind === 'list' ? choice(...paging.skipToken) : fc.constant({ value: undefined, bad: false }),
-          bodies: fc.record(Object.fromEntries(operation.graphVersions.map((version) => [version, validBody(operation, version)]))),
+          bodies: fc.record(
+            Object.fromEntries(operation.graphVersions.map((version) => [version, validBody(operation, version)])),
+          ),
         })
-        .filter((request) => [...request.ids, request.graphVersion, request.top, request.skip, request.skipToken].some((part) => part.bad));
+        .filter((request) =>
+          [...request.ids, request.graphVersion, request.top, request.skip, request.skipToken].some((part) => part.bad),
+        );
     });
 
     await check(
@@ -217,13 +249,18 @@ describe('hostile input never reaches Graph and is always answered with problem+
 
   // Bodies that are not a UTF-8 JSON object must be refused before anything is read from them.
   test('malformed, truncated, non-object and oddly encoded bodies: 400', async () => {
-    const objectJson = fc.dictionary(fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 5 }).map((object) => JSON.stringify(object));
-    const asciiJson = (value: unknown) => JSON.stringify(value).replace(/[\u0080-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    const objectJson = fc
+      .dictionary(fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 5 })
+      .map((object) => JSON.stringify(object));
+    const asciiJson = (value: unknown) =>
+      JSON.stringify(value).replace(/[\u0080-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
     const bodyArb = bodyTargetWithValidBody.chain((target) => {
       const valid = asciiJson(target.body);
       const notJsonText = fc.oneof(
         // A proper prefix of an object's text never closes the object.
-        fc.tuple(objectJson, fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true })).map(([text, cut]) => text.slice(0, Math.floor(cut * text.length))),
+        fc
+          .tuple(objectJson, fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }))
+          .map(([text, cut]) => text.slice(0, Math.floor(cut * text.length))),
         fc.constant(valid.slice(0, -1)),
         fc.constantFrom(
           "{'pendingCount':1}",
@@ -248,10 +285,15 @@ describe('hostile input never reaches Graph and is always answered with problem+
           '\t\r\n',
         ),
         // Valid JSON followed, or preceded, by something that is not whitespace.
-        fc.tuple(fc.constantFrom('x', '}', ']', ',', '0', '"', '{}'), fc.boolean()).map(([garbage, after]) => (after ? `${valid}${garbage}` : `${garbage}${valid}`)),
+        fc
+          .tuple(fc.constantFrom('x', '}', ']', ',', '0', '"', '{}'), fc.boolean())
+          .map(([garbage, after]) => (after ? `${valid}${garbage}` : `${garbage}${valid}`)),
         // Deeply nested arrays are JSON, but not an object.
         fc.integer({ min: 1, max: 20000 }).map((depth) => '['.repeat(depth) + ']'.repeat(depth)),
-        fc.jsonValue({ maxDepth: 3 }).filter((value) => value === null || typeof value !== 'object' || Array.isArray(value)).map((value) => JSON.stringify(value)),
+        fc
+          .jsonValue({ maxDepth: 3 })
+          .filter((value) => value === null || typeof value !== 'object' || Array.isArray(value))
+          .map((value) => JSON.stringify(value)),
       );
       const bytes = fc.oneof(
         notJsonText.map((text) => ({ form: 'utf-8', text })),
@@ -259,17 +301,36 @@ describe('hostile input never reaches Graph and is always answered with problem+
         fc.constantFrom('utf-16le', 'utf-16le with BOM', 'utf-16be with BOM').map((form) => ({ form, text: valid })),
         // Bytes that are never UTF-8, put between two ASCII characters of a valid body.
         fc
-          .tuple(fc.nat({ max: valid.length }), fc.constantFrom([0xff], [0xfe], [0x80], [0xc0, 0x80], [0xe2, 0x82], [0xed, 0xa0, 0x80], [0xf5, 0x80, 0x80, 0x80], [0xc3]))
+          .tuple(
+            fc.nat({ max: valid.length }),
+            fc.constantFrom(
+              [0xff],
+              [0xfe],
+              [0x80],
+              [0xc0, 0x80],
+              [0xe2, 0x82],
+              [0xed, 0xa0, 0x80],
+              [0xf5, 0x80, 0x80, 0x80],
+              [0xc3],
+            ),
+          )
           .map(([at, invalid]) => ({ form: 'invalid utf-8', text: valid, at, invalid })),
       );
-      return fc.record({ target: fc.constant(target), bytes, contentType: fc.constantFrom('application/json', 'application/json; charset=utf-8', 'application/merge-patch+json') });
+      return fc.record({
+        target: fc.constant(target),
+        bytes,
+        contentType: fc.constantFrom('application/json', 'application/json; charset=utf-8', 'application/merge-patch+json'),
+      });
     });
 
     await check(
       fc.asyncProperty(bodyArb, async ({ target, bytes, contentType }) => {
         forgetGraphCalls();
         const encoded = encodeBody(bytes);
-        const answer = await stack.call(targetMethod(target), targetPath(target), { rawBody: encoded, headers: { 'content-type': contentType } });
+        const answer = await stack.call(targetMethod(target), targetPath(target), {
+          rawBody: encoded,
+          headers: { 'content-type': contentType },
+        });
         expectProblem(answer, targetMethod(target), 400);
         expectNoGraphCall();
       }),
@@ -297,7 +358,9 @@ describe('hostile input never reaches Graph and is always answered with problem+
         fc.integer({ min: 1, max: MAX_BODY_DEPTH - 2 }).map((depth) => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth)),
       );
       const defects: fc.Arbitrary<Defect>[] = [
-        fc.constantFrom(...properties).chain(([name, kind]) => invalidValueText(kind).map((text): Defect => ({ kind: 'value', name, text }))),
+        fc
+          .constantFrom(...properties)
+          .chain(([name, kind]) => invalidValueText(kind).map((text): Defect => ({ kind: 'value', name, text }))),
         fc.tuple(unknownName(operation, version), anyJson).map(([name, text]): Defect => ({ kind: 'unknown', name, text })),
         fc.constantFrom(...PROTOTYPE_NAMES).chain((name) => anyJson.map((text): Defect => ({ kind: 'unknown', name, text }))),
         fc
@@ -310,8 +373,13 @@ describe('hostile input never reaches Graph and is always answered with problem+
         defects.push(fc.constantFrom(...required).map((name): Defect => ({ kind: 'missing', name })));
         defects.push(fc.constantFrom(...required).map((name): Defect => ({ kind: 'null', name })));
       }
-      const base = operation.kind === 'create' ? validBody(operation, version) : fc.oneof(fc.constant({}), validBody(operation, version));
-      return fc.record({ target: fc.constant(target), base, defects: fc.array(fc.oneof(...defects), { minLength: 1, maxLength: 4 }) });
+      const base =
+        operation.kind === 'create' ? validBody(operation, version) : fc.oneof(fc.constant({}), validBody(operation, version));
+      return fc.record({
+        target: fc.constant(target),
+        base,
+        defects: fc.array(fc.oneof(...defects), { minLength: 1, maxLength: 4 }),
+      });
     });
 
     await check(
@@ -330,7 +398,10 @@ describe('hostile input never reaches Graph and is always answered with problem+
           }
         }
         const rawBody = objectText([...members]);
-        const answer = await stack.call(targetMethod(target), targetPath(target), { rawBody, headers: { 'content-type': 'application/json' } });
+        const answer = await stack.call(targetMethod(target), targetPath(target), {
+          rawBody,
+          headers: { 'content-type': 'application/json' },
+        });
         expectProblem(answer, targetMethod(target), 422);
         expect(sortedUnique(pointersNamed(answer))).toEqual(sortedUnique(expected));
         expect(parametersNamed(answer)).toEqual([]);
@@ -363,7 +434,24 @@ describe('hostile input never reaches Graph and is always answered with problem+
   // A body in another media type or charset must not be guessed at: 415 even when the bytes are a valid body.
   test('a valid body under a wrong or missing Content-Type: 415', async () => {
     const charset = fc
-      .tuple(fc.constantFrom('utf-16', 'utf-16le', 'utf-16be', 'iso-8859-1', 'latin1', 'us-ascii', 'windows-1252', 'utf-32', 'utf-7', 'shift_jis', 'gb2312', ''), fc.boolean(), fc.boolean())
+      .tuple(
+        fc.constantFrom(
+          'utf-16',
+          'utf-16le',
+          'utf-16be',
+          'iso-8859-1',
+          'latin1',
+          'us-ascii',
+          'windows-1252',
+          'utf-32',
+          'utf-7',
+          'shift_jis',
+          'gb2312',
+          '',
+        ),
+        fc.boolean(),
+        fc.boolean(),
+      )
       .map(([name, upper, quoted]) => {
         const cased = upper ? name.toUpperCase() : name;
         return quoted ? `"${cased}"` : cased;
@@ -395,7 +483,9 @@ describe('hostile input never reaches Graph and is always answered with problem+
         .tuple(fc.constantFrom('text', 'image', 'audio', 'application', 'x'), fc.stringMatching(/^[a-z0-9.-]{1,12}$/))
         .filter(([type, subtype]) => !(type === 'application' && subtype === 'json'))
         .map(([type, subtype]) => `${type}/${subtype}`),
-      fc.tuple(fc.constantFrom('application/json', 'Application/JSON', 'application/merge-patch+json'), charset).map(([type, set]) => `${type}; charset=${set}`),
+      fc
+        .tuple(fc.constantFrom('application/json', 'Application/JSON', 'application/merge-patch+json'), charset)
+        .map(([type, set]) => `${type}; charset=${set}`),
     );
     const caseArb = fc.record({ request: bodyTargetWithValidBody, contentType: fc.option(contentType, { nil: undefined }) });
 
@@ -417,7 +507,10 @@ describe('hostile input never reaches Graph and is always answered with problem+
   test(`bodies around the ${MAX_BODY_BYTES}-byte limit: 413 exactly when over it`, async () => {
     const caseArb = fc.record({
       target: bodyTarget,
-      size: fc.oneof(fc.integer({ min: MAX_BODY_BYTES - 64, max: MAX_BODY_BYTES + 64 }), fc.integer({ min: MAX_BODY_BYTES + 1, max: 4 * MAX_BODY_BYTES })),
+      size: fc.oneof(
+        fc.integer({ min: MAX_BODY_BYTES - 64, max: MAX_BODY_BYTES + 64 }),
+        fc.integer({ min: MAX_BODY_BYTES + 1, max: 4 * MAX_BODY_BYTES }),
+      ),
       filler: fc.constantFrom('unknown property', 'whitespace', 'garbage', 'invalid utf-8'),
     });
     await check(
@@ -425,7 +518,10 @@ describe('hostile input never reaches Graph and is always answered with problem+
         forgetGraphCalls();
         const rawBody = bodyOfSize(size, filler);
         expect(rawBody.byteLength).toBe(size);
-        const answer = await stack.call(targetMethod(target), targetPath(target), { rawBody, headers: { 'content-type': 'application/json' } });
+        const answer = await stack.call(targetMethod(target), targetPath(target), {
+          rawBody,
+          headers: { 'content-type': 'application/json' },
+        });
         if (size > MAX_BODY_BYTES) expectProblem(answer, targetMethod(target), 413);
         else expectProblem(answer, targetMethod(target), filler === 'unknown property' || filler === 'whitespace' ? 422 : 400);
         expectNoGraphCall();
@@ -441,16 +537,35 @@ describe('hostile input never reaches Graph and is always answered with problem+
       fc.record({
         route: fc.constant(route),
         method: fc.constant(method),
-        ids: fc.record(Object.fromEntries(route.parameters.map((name) => [name, fc.oneof(validId(name, seededStatusId), invalidId).map(encodeURIComponent)]))),
-        body: method === 'HEAD' ? fc.constant(undefined) : fc.option(fc.oneof(fc.jsonValue().map((value) => JSON.stringify(value)), fc.string()), { nil: undefined }),
-        contentType: fc.option(fc.constantFrom('application/json', 'text/plain', 'application/json; charset=utf-16'), { nil: undefined }),
+        ids: fc.record(
+          Object.fromEntries(
+            route.parameters.map((name) => [name, fc.oneof(validId(name, seededStatusId), invalidId).map(encodeURIComponent)]),
+          ),
+        ),
+        body:
+          method === 'HEAD'
+            ? fc.constant(undefined)
+            : fc.option(
+                fc.oneof(
+                  fc.jsonValue().map((value) => JSON.stringify(value)),
+                  fc.string(),
+                ),
+                { nil: undefined },
+              ),
+        contentType: fc.option(fc.constantFrom('application/json', 'text/plain', 'application/json; charset=utf-16'), {
+          nil: undefined,
+        }),
       }),
     );
     await check(
       fc.asyncProperty(caseArb, async ({ route, method, ids, body, contentType }) => {
         forgetGraphCalls();
         const headers: Record<string, string> = contentType === undefined ? {} : { 'content-type': contentType };
-        const answer = await stack.call(method, fillSegments(route.route, ids), body === undefined ? { headers } : { rawBody: body, headers });
+        const answer = await stack.call(
+          method,
+          fillSegments(route.route, ids),
+          body === undefined ? { headers } : { rawBody: body, headers },
+        );
         expectProblem(answer, method, 405);
         expect(answer.headers.get('allow')).toBe(route.allowed.join(', '));
         expectNoGraphCall();
@@ -460,7 +575,12 @@ describe('hostile input never reaches Graph and is always answered with problem+
 
   // Anything under /api that names no route is a problem+json 404, never a Graph call.
   test('paths that name no route, with every method: 404', async () => {
-    const literals = [...new Set(ROUTES.flatMap((route) => route.route.split('/').filter((part) => !part.startsWith('{')))), 'health', 'api', 'admin'];
+    const literals = [
+      ...new Set(ROUTES.flatMap((route) => route.route.split('/').filter((part) => !part.startsWith('{')))),
+      'health',
+      'api',
+      'admin',
+    ];
     const segment = fc
       .oneof(
         fc.constantFrom(...literals),
@@ -486,10 +606,22 @@ describe('hostile input never reaches Graph and is always answered with problem+
 
 /** Requests that are refused whatever their headers say (invalid body, wrong method, no route): none may reach Graph. */
 const INVALID_RAW_TARGETS = [
-  { method: 'PATCH', path: `mobile-app-configurations/${SEEDED_IDS.mobileAppConfiguration}/user-status-summary`, body: '{"colour":1}' },
+  {
+    method: 'PATCH',
+    path: `mobile-app-configurations/${SEEDED_IDS.mobileAppConfiguration}/user-status-summary`,
+    body: '{"colour":1}',
+  },
   { method: 'POST', path: `mobile-app-configurations/${SEEDED_IDS.mobileAppConfiguration}/user-statuses`, body: '{}' },
-  { method: 'PATCH', path: `mobile-apps/${SEEDED_IDS.mobileApp}/install-summary?graphVersion=v1.0`, body: '{"installedDeviceCount":1}' },
-  { method: 'PUT', path: `device-compliance-policies/${SEEDED_IDS.deviceCompliancePolicy}/user-status-overview`, body: '{"failedCount":1}' },
+  {
+    method: 'PATCH',
+    path: `mobile-apps/${SEEDED_IDS.mobileApp}/install-summary?graphVersion=v1.0`,
+    body: '{"installedDeviceCount":1}',
+  },
+  {
+    method: 'PUT',
+    path: `device-compliance-policies/${SEEDED_IDS.deviceCompliancePolicy}/user-status-overview`,
+    body: '{"failedCount":1}',
+  },
   { method: 'GET', path: 'mobile-apps/bad%20id/install-summary' },
   { method: 'DELETE', path: 'no/such/route' },
 ] as const;
@@ -501,12 +633,20 @@ const HEADER_NAMES = ['client-request-id', 'x-ms-client-request-id', 'Content-Ty
 function injectedRequest(target: (typeof INVALID_RAW_TARGETS)[number], name: string, value: string): Buffer {
   const contentType = name === 'Content-Type' ? [] : ['Content-Type: application/json'];
   const body = 'body' in target ? target.body : undefined;
-  return rawRequest(stack.baseUrl, target.method, target.path, [...(body === undefined ? [] : contentType), `${name}: ${value}`], body);
+  return rawRequest(
+    stack.baseUrl,
+    target.method,
+    target.path,
+    [...(body === undefined ? [] : contentType), `${name}: ${value}`],
+    body,
+  );
 }
 
 /** No response header line was injected or split, whatever the request held. */
 function expectNoInjectedHeader(answer: RawAnswer): void {
-  expect(answer.headerLines.filter((line) => /^x-injected/i.test(line.trimStart()) || /[\r\n\0]/.test(line) || line.includes('evil'))).toEqual([]);
+  expect(
+    answer.headerLines.filter((line) => /^x-injected/i.test(line.trimStart()) || /[\r\n\0]/.test(line) || line.includes('evil')),
+  ).toEqual([]);
 }
 
 /** The full caller-facing contract, read from a raw answer. */
@@ -515,7 +655,10 @@ function expectRawProblem(answer: RawAnswer): void {
   expect(answer.statusCode).toBeLessThan(500);
   expect(answer.headers.get('content-type')).toMatch(PROBLEM_JSON);
   expect(answer.headers.get('client-request-id')).toMatch(SAFE_TOKEN);
-  expect(JSON.parse(answer.body)).toMatchObject({ status: answer.statusCode, type: expect.stringMatching(/^urn:intune-status-facade:problem:/) });
+  expect(JSON.parse(answer.body)).toMatchObject({
+    status: answer.statusCode,
+    type: expect.stringMatching(/^urn:intune-status-facade:problem:/),
+  });
 }
 
 describe('header injection over a raw socket', () => {
@@ -563,7 +706,10 @@ describe('header injection over a raw socket', () => {
   test('control characters in header values: no 5xx, no header splitting, no Graph call', async () => {
     const control = fc.oneof(
       fc.constantFrom('\r', '\n', '\0', '\x7f', '\r\n ', '\r\n\t', '\n '),
-      fc.integer({ min: 0x01, max: 0x1f }).filter((code) => code !== 0x09).map((code) => String.fromCharCode(code)),
+      fc
+        .integer({ min: 0x01, max: 0x1f })
+        .filter((code) => code !== 0x09)
+        .map((code) => String.fromCharCode(code)),
     );
     const caseArb = fc.record({
       target: fc.constantFrom(...INVALID_RAW_TARGETS),
@@ -618,11 +764,19 @@ describe('valid bodies', () => {
         const text = JSON.stringify({ ...extras, ...body });
         const padding = padTo === undefined ? 0 : Math.max(0, padTo - Buffer.byteLength(text));
         const rawBody = text + ' '.repeat(padding);
-        const answer = await stack.call('PATCH', pathOf(operation.route, ids, { graphVersion: version }), { rawBody, headers: { 'content-type': 'application/json' } });
+        const answer = await stack.call('PATCH', pathOf(operation.route, ids, { graphVersion: version }), {
+          rawBody,
+          headers: { 'content-type': 'application/json' },
+        });
 
-        if (answer.status !== 200 && answer.status !== 204) throw new Error(`PATCH answered ${answer.status}: ${answer.text.slice(0, 500)}`);
+        if (answer.status !== 200 && answer.status !== 204)
+          throw new Error(`PATCH answered ${answer.status}: ${answer.text.slice(0, 500)}`);
         expect(answer.headers.get('client-request-id')).toMatch(SAFE_TOKEN);
-        const sent = stack.emulator.requests.map(({ method, version: graphVersion, body: graphBody }) => ({ method, graphVersion, graphBody }));
+        const sent = stack.emulator.requests.map(({ method, version: graphVersion, body: graphBody }) => ({
+          method,
+          graphVersion,
+          graphBody,
+        }));
         expect(sent).toEqual([{ method: 'PATCH', graphVersion: effectiveVersion(operation, version), graphBody: body }]);
         if (answer.status === 200) expect(answer.json).toMatchObject(body);
       }),
@@ -651,7 +805,11 @@ describe('known defects (these properties fail until the facade or the local hos
         forgetGraphCalls();
         const operation = operationNamed(name);
         const path = fillSegments(operation.route, { ...ids, [which]: `a${escape}` });
-        const answer = await stack.call(operation.method, path, operation.kind === 'update' || operation.kind === 'create' ? { body: { pendingCount: 1 } } : {});
+        const answer = await stack.call(
+          operation.method,
+          path,
+          operation.kind === 'update' || operation.kind === 'create' ? { body: { pendingCount: 1 } } : {},
+        );
         expectProblem(answer, operation.method);
         expect([404, 422]).toContain(answer.status);
         expectNoGraphCall();
@@ -664,7 +822,9 @@ describe('known defects (these properties fail until the facade or the local hos
   // Allow. functions.ts leaves OPTIONS out of the methods of the 405 and 404 functions, so no
   // function serves it and the host answers a bare 404.
   test('OPTIONS on every route: problem+json 405 with Allow', async () => {
-    const caseArb = fc.constantFrom(...ROUTES).chain((route) => fc.record({ route: fc.constant(route), ids: validIds(route.route) }));
+    const caseArb = fc
+      .constantFrom(...ROUTES)
+      .chain((route) => fc.record({ route: fc.constant(route), ids: validIds(route.route) }));
     await check(
       fc.asyncProperty(caseArb, async ({ route, ids }) => {
         forgetGraphCalls();
@@ -694,7 +854,10 @@ describe('known defects (these properties fail until the facade or the local hos
       parts.map(({ date, time, sign, hours }) => `${date}T${time}${sign}${hours}`),
       parts.map(({ date, time, sign, hours }) => `${date}T${time} ${sign}${hours}:00`),
       fc
-        .tuple(fc.integer({ min: 1970, max: 2099 }), fc.constantFrom(['02', 30], ['02', 31], ['04', 31], ['06', 31], ['09', 31], ['11', 31]))
+        .tuple(
+          fc.integer({ min: 1970, max: 2099 }),
+          fc.constantFrom(['02', 30], ['02', 31], ['04', 31], ['06', 31], ['09', 31], ['11', 31]),
+        )
         .map(([year, [month, day]]) => `${year}-${month}-${day}T00:00:00Z`),
     );
     await check(

@@ -8,15 +8,18 @@ const status = (upn: string) => ({ userPrincipalName: upn, status: 'compliant', 
 const key = (name: string) => ({ 'idempotency-key': `${name}-${Math.random().toString(36).slice(2)}` });
 const graphPosts = () => running().emulator.requests.filter((request) => request.method === 'POST');
 const storedStatuses = (upn: string) =>
-  [...(running().emulator.state.mobileAppConfigurations.get(SEEDED_IDS.mobileAppConfiguration)?.userStatuses.values() ?? [])].filter(
-    (entity) => entity.userPrincipalName === upn,
-  );
+  [
+    ...(running().emulator.state.mobileAppConfigurations.get(SEEDED_IDS.mobileAppConfiguration)?.userStatuses.values() ?? []),
+  ].filter((entity) => entity.userPrincipalName === upn);
 
 describe('Idempotency-Key', () => {
   test('the same key and body within 24 h replays the stored answer and sends nothing to Graph', async () => {
     const headers = key('replay');
     const first = await running().call('POST', statuses, { body: status('replay@contoso.example'), headers });
-    const second = await running().call('POST', statuses, { body: { devicesCount: 1, status: 'compliant', userPrincipalName: 'replay@contoso.example' }, headers });
+    const second = await running().call('POST', statuses, {
+      body: { devicesCount: 1, status: 'compliant', userPrincipalName: 'replay@contoso.example' },
+      headers,
+    });
 
     expect(first.status).toBe(201);
     expect(first.headers.get('idempotent-replayed')).toBeNull();
@@ -56,14 +59,20 @@ describe('Idempotency-Key', () => {
     ['non-ASCII', 'clé-é'],
     ['empty', ''],
   ])('a key of %s is refused with 400 before anything is sent', async (_name, value) => {
-    const answer = await running().call('POST', statuses, { body: status('bad-key@contoso.example'), headers: { 'idempotency-key': value } });
+    const answer = await running().call('POST', statuses, {
+      body: status('bad-key@contoso.example'),
+      headers: { 'idempotency-key': value },
+    });
     expect(answer.status).toBe(400);
     expect(answer.headers.get('content-type')).toBe('application/problem+json');
     expect(running().emulator.requests).toHaveLength(0);
   });
 
   test('a key of 255 characters is accepted', async () => {
-    const answer = await running().call('POST', statuses, { body: status('long-key@contoso.example'), headers: { 'idempotency-key': 'k'.repeat(255) } });
+    const answer = await running().call('POST', statuses, {
+      body: status('long-key@contoso.example'),
+      headers: { 'idempotency-key': 'k'.repeat(255) },
+    });
     expect(answer.status).toBe(201);
   });
 
@@ -80,7 +89,9 @@ describe('Idempotency-Key', () => {
     const deleted = await running().call('DELETE', item, { headers: deleteKey });
     const replayedDelete = await running().call('DELETE', item, { headers: deleteKey });
     expect([deleted.status, replayedDelete.status]).toEqual([204, 204]);
-    expect(running().emulator.requests.filter((request) => request.method !== 'GET' && request.method !== 'POST')).toHaveLength(2);
+    expect(running().emulator.requests.filter((request) => request.method !== 'GET' && request.method !== 'POST')).toHaveLength(
+      2,
+    );
   });
 
   test('a key on a GET changes nothing: reads are sent every time', async () => {
@@ -105,7 +116,9 @@ describe('Idempotency-Key', () => {
 
 describe('where the records live', () => {
   test('an unreachable store answers 503 with Retry-After and sends nothing to Graph', async () => {
-    const noStore = await startStack({ facadeEnvironment: { IdempotencyStorage__tableServiceUri: 'https://127.0.0.1:9/devstoreaccount1' } });
+    const noStore = await startStack({
+      facadeEnvironment: { IdempotencyStorage__tableServiceUri: 'https://127.0.0.1:9/devstoreaccount1' },
+    });
     try {
       const answer = await noStore.call('POST', statuses, { body: status('no-store@contoso.example'), headers: key('no-store') });
       expect(answer.status).toBe(503);
@@ -123,7 +136,9 @@ describe('where the records live', () => {
     const before = await startStack({ facadeEnvironment: { IDEMPOTENCY_TABLE_NAME: table } });
     let first;
     try {
-      expect((await before.call('GET', 'health')).json.idempotencyStore).toMatch(/^table storage \(http:\/\/127\.0\.0\.1:\d+, table /);
+      expect((await before.call('GET', 'health')).json.idempotencyStore).toMatch(
+        /^table storage \(http:\/\/127\.0\.0\.1:\d+, table /,
+      );
       first = await before.call('POST', statuses, { body: status('restart@contoso.example'), headers });
     } finally {
       await before.stop();
@@ -141,7 +156,9 @@ describe('where the records live', () => {
   });
 
   test('a connection string that is not one stops the app with a message naming the setting', async () => {
-    await expect(startStack({ facadeEnvironment: { IdempotencyStorage: 'AccountName=x;SharedAccessSignature=' } })).rejects.toThrow(/IdempotencyStorage is not a usable connection string/);
+    await expect(
+      startStack({ facadeEnvironment: { IdempotencyStorage: 'AccountName=x;SharedAccessSignature=' } }),
+    ).rejects.toThrow(/IdempotencyStorage is not a usable connection string/);
   });
 
   test('in memory when no storage is configured, and the health route says so', async () => {

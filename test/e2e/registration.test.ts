@@ -38,7 +38,12 @@ test('package.json main is the built entry file', () => {
 test('every catalog operation is registered with app.http: name, route, method, function key', () => {
   const registered = mockCore.registered.map(summaryOf);
   for (const operation of CATALOG) {
-    expect(registered).toContainEqual({ name: operation.name, route: operation.route, methods: [operation.method], authLevel: 'function' });
+    expect(registered).toContainEqual({
+      name: operation.name,
+      route: operation.route,
+      methods: [operation.method],
+      authLevel: 'function',
+    });
   }
 });
 
@@ -60,7 +65,10 @@ test('routed as the Functions host routes (by function name, first match), every
   const ordered = routingOrder(mockCore.registered);
   expect(ordered.at(-1)?.name).toBe(CATCH_ALL_NAME);
   for (const operation of CATALOG) {
-    const path = routeParameters(operation.route).reduce((route, name) => route.replace(`{${name}}`, `some-${name}`), operation.route);
+    const path = routeParameters(operation.route).reduce(
+      (route, name) => route.replace(`{${name}}`, `some-${name}`),
+      operation.route,
+    );
     expect(findRoute(ordered, operation.method, path)?.fn.name).toBe(operation.name);
   }
   expect(findRoute(ordered, 'GET', 'health')?.fn.name).toBe('Health');
@@ -70,7 +78,12 @@ test('routed as the Functions host routes (by function name, first match), every
 test('the local host serves exactly the registered set', async () => {
   const host = await startHostProcess({});
   try {
-    const listed = (await (await fetch(host.baseUrl.replace(/\/api$/, '/admin/functions'))).json()) as { name: string; route: string; methods: string[]; authLevel: string }[];
+    const listed = (await (await fetch(host.baseUrl.replace(/\/api$/, '/admin/functions'))).json()) as {
+      name: string;
+      route: string;
+      methods: string[];
+      authLevel: string;
+    }[];
     expect(listed.map(summaryOf).sort((a, b) => a.name.localeCompare(b.name))).toEqual(
       mockCore.registered.map(summaryOf).sort((a, b) => a.name.localeCompare(b.name)),
     );

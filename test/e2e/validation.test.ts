@@ -1,4 +1,4 @@
-import { type FacadeAnswer,SEEDED_PATHS, useStack } from '../support/stack';
+import { type FacadeAnswer, SEEDED_PATHS, useStack } from '../support/stack';
 
 const running = useStack();
 
@@ -13,7 +13,12 @@ const validStatus = { userPrincipalName: 'megan.bowen@contoso.example', status: 
 function expectRefused(answer: FacadeAnswer, status: number): void {
   expect(answer.status).toBe(status);
   expect(answer.headers.get('content-type')).toBe('application/problem+json');
-  expect(answer.json).toMatchObject({ status, type: expect.stringMatching(/^urn:intune-status-facade:problem:/), title: expect.any(String), detail: expect.any(String) });
+  expect(answer.json).toMatchObject({
+    status,
+    type: expect.stringMatching(/^urn:intune-status-facade:problem:/),
+    title: expect.any(String),
+    detail: expect.any(String),
+  });
   expect(answer.headers.get('client-request-id')).toBeTruthy();
   expect(running().emulator.requests).toHaveLength(0);
 }
@@ -45,7 +50,10 @@ describe('wrong Content-Type on a body: 415', () => {
     ['form encoded', 'application/x-www-form-urlencoded'],
     ['JSON in another charset', 'application/json; charset=utf-16'],
   ])('%s', async (_name, contentType) => {
-    expectRefused(await running().call('PATCH', summary, { rawBody: '{"pendingCount":1}', headers: { 'content-type': contentType } }), 415);
+    expectRefused(
+      await running().call('PATCH', summary, { rawBody: '{"pendingCount":1}', headers: { 'content-type': contentType } }),
+      415,
+    );
   });
 
   test('no Content-Type', async () => {
@@ -53,8 +61,14 @@ describe('wrong Content-Type on a body: 415', () => {
   });
 
   test('application/json with charset=utf-8 and +json types are accepted', async () => {
-    const plain = await running().call('PATCH', summary, { rawBody: '{"pendingCount":1}', headers: { 'content-type': 'application/json; charset=utf-8' } });
-    const merge = await running().call('PATCH', summary, { rawBody: '{"pendingCount":2}', headers: { 'content-type': 'application/merge-patch+json' } });
+    const plain = await running().call('PATCH', summary, {
+      rawBody: '{"pendingCount":1}',
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+    });
+    const merge = await running().call('PATCH', summary, {
+      rawBody: '{"pendingCount":2}',
+      headers: { 'content-type': 'application/merge-patch+json' },
+    });
     expect([plain.status, merge.status]).toEqual([200, 200]);
   });
 });
@@ -72,7 +86,9 @@ describe('PATCH takes any non-empty subset', () => {
   });
 
   test('a body of nothing but id and annotations changes nothing, so it is refused too', async () => {
-    const answer = await running().call('PATCH', summary, { body: { id: 'abc', '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#x' } });
+    const answer = await running().call('PATCH', summary, {
+      body: { id: 'abc', '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#x' },
+    });
     expectRefused(answer, 422);
     expect(pointers(answer)).toEqual(['']);
   });
@@ -87,13 +103,18 @@ describe('PATCH takes any non-empty subset', () => {
 
 describe('unknown properties are rejected, all of them named', () => {
   test('three unknown properties give three pointers', async () => {
-    const answer = await running().call('PATCH', summary, { body: { pendingCount: 1, pendingcount: 2, colour: 'red', 'a/b~c': 1 } });
+    const answer = await running().call('PATCH', summary, {
+      body: { pendingCount: 1, pendingcount: 2, colour: 'red', 'a/b~c': 1 },
+    });
     expectRefused(answer, 422);
     expect(pointers(answer)).toEqual(['/pendingcount', '/colour', '/a~1b~0c']);
   });
 
   test('__proto__ and constructor are unknown properties, not object internals', async () => {
-    const answer = await running().call('PATCH', summary, { rawBody: '{"__proto__":{"pendingCount":1},"constructor":{"x":1}}', headers: { 'content-type': 'application/json' } });
+    const answer = await running().call('PATCH', summary, {
+      rawBody: '{"__proto__":{"pendingCount":1},"constructor":{"x":1}}',
+      headers: { 'content-type': 'application/json' },
+    });
     expectRefused(answer, 422);
     expect(pointers(answer)).toEqual(['/__proto__', '/constructor']);
   });
@@ -115,7 +136,12 @@ describe('id and @odata annotations are dropped; a foreign @odata.type is refuse
   test('a body read with GET can be sent back', async () => {
     const read = await running().call('GET', statuses);
     const [first] = read.json.value as Record<string, unknown>[];
-    const graphShaped = { ...first, '@odata.type': '#microsoft.graph.managedDeviceMobileAppConfigurationUserStatus', '@odata.etag': 'W/"1"', devicesCount: 5 };
+    const graphShaped = {
+      ...first,
+      '@odata.type': '#microsoft.graph.managedDeviceMobileAppConfigurationUserStatus',
+      '@odata.etag': 'W/"1"',
+      devicesCount: 5,
+    };
     const answer = await running().call('PATCH', `${statuses}/${first?.id as string}`, { body: graphShaped });
     expect(answer.status).toBe(200);
     const sent = running().emulator.requests.find((request) => request.method === 'PATCH')?.body as Record<string, unknown>;
@@ -125,7 +151,9 @@ describe('id and @odata annotations are dropped; a foreign @odata.type is refuse
   });
 
   test('@odata.type of another entity', async () => {
-    const answer = await running().call('PATCH', overview, { body: { '@odata.type': '#microsoft.graph.managedDeviceMobileAppConfigurationUserSummary', failedCount: 1 } });
+    const answer = await running().call('PATCH', overview, {
+      body: { '@odata.type': '#microsoft.graph.managedDeviceMobileAppConfigurationUserSummary', failedCount: 1 },
+    });
     expectRefused(answer, 422);
     expect(pointers(answer)).toEqual(['/@odata.type']);
   });
@@ -176,10 +204,13 @@ describe('timestamps are ISO 8601 with Z or an offset', () => {
     expect(pointers(answer)).toEqual(['/lastUpdateDateTime']);
   });
 
-  test.each(['2016-12-31T23:58:21Z', '2016-12-31T23:58:21.6459442-08:00', '2016-12-31T23:58:21.123+05:30'])('%s is accepted', async (value) => {
-    const answer = await running().call('PATCH', summary, { body: { lastUpdateDateTime: value } });
-    expect(answer.status).toBe(200);
-  });
+  test.each(['2016-12-31T23:58:21Z', '2016-12-31T23:58:21.6459442-08:00', '2016-12-31T23:58:21.123+05:30'])(
+    '%s is accepted',
+    async (value) => {
+      const answer = await running().call('PATCH', summary, { body: { lastUpdateDateTime: value } });
+      expect(answer.status).toBe(200);
+    },
+  );
 });
 
 describe('POST user-statuses requires userPrincipalName and status', () => {
@@ -275,7 +306,9 @@ describe('path ids cannot change the Graph URL', () => {
   });
 
   test('path and body problems are reported together', async () => {
-    const answer = await running().call('PATCH', 'mobile-app-configurations/bad%20id/user-status-summary', { body: { colour: 1, failedCount: -1 } });
+    const answer = await running().call('PATCH', 'mobile-app-configurations/bad%20id/user-status-summary', {
+      body: { colour: 1, failedCount: -1 },
+    });
     expectRefused(answer, 422);
     expect(answer.json.errors).toEqual([
       { parameter: 'configurationId', detail: expect.any(String) },

@@ -1,5 +1,12 @@
-import { callWithRetries, HONOURS_EVERY_RETRY_AFTER, LOGIC_APPS_DEFAULT, type RetryPolicy, scaled, type Seen } from '../../dev/reliability/callers';
-import { type Stack,startStack } from '../support/stack';
+import {
+  callWithRetries,
+  HONOURS_EVERY_RETRY_AFTER,
+  LOGIC_APPS_DEFAULT,
+  type RetryPolicy,
+  scaled,
+  type Seen,
+} from '../../dev/reliability/callers';
+import { type Stack, startStack } from '../support/stack';
 
 // A short time budget and in-doubt window keep each case to seconds; the callers keep Logic
 // Apps' default schedule at half speed (first retry after 2.5 to 4.5 s).
@@ -9,7 +16,9 @@ const LOGIC_APPS = scaled(LOGIC_APPS_DEFAULT, 0.5);
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack({ facadeEnvironment: { GRAPH_TIME_BUDGET_SECONDS: String(BUDGET_S), GRAPH_IN_DOUBT_WINDOW_SECONDS: String(WINDOW_S) } });
+  stack = await startStack({
+    facadeEnvironment: { GRAPH_TIME_BUDGET_SECONDS: String(BUDGET_S), GRAPH_IN_DOUBT_WINDOW_SECONDS: String(WINDOW_S) },
+  });
 });
 afterAll(() => stack.stop());
 
@@ -22,10 +31,16 @@ async function ownConfiguration(): Promise<string> {
   return id;
 }
 
-const statusesOf = (configurationId: string) =>
-  [...(stack.emulator.state.mobileAppConfigurations.get(configurationId)?.userStatuses.values() ?? [])];
+const statusesOf = (configurationId: string) => [
+  ...(stack.emulator.state.mobileAppConfigurations.get(configurationId)?.userStatuses.values() ?? []),
+];
 
-async function create(policy: RetryPolicy, configurationId: string, body: object, headers: Record<string, string>): Promise<Seen[]> {
+async function create(
+  policy: RetryPolicy,
+  configurationId: string,
+  body: object,
+  headers: Record<string, string>,
+): Promise<Seen[]> {
   return callWithRetries(policy, () =>
     fetch(`${stack.baseUrl}/mobile-app-configurations/${configurationId}/user-statuses`, {
       method: 'POST',
@@ -66,14 +81,21 @@ describe.each([
     const configurationId = await ownConfiguration();
     await stack.control('POST', 'faults', { method: 'POST', pathIncludes: configurationId, ...fault });
     const upn = `created-once@${configurationId}.example`;
-    const seen = await create(policy, configurationId, { userPrincipalName: upn, status: 'compliant' }, { 'idempotency-key': `key-${configurationId}` });
+    const seen = await create(
+      policy,
+      configurationId,
+      { userPrincipalName: upn, status: 'compliant' },
+      { 'idempotency-key': `key-${configurationId}` },
+    );
 
     const final = seen.at(-1) as Seen;
     expect(final.status).toBe(201);
     expect(JSON.parse(final.text)).toMatchObject({ userPrincipalName: upn, status: 'compliant' });
     expectHonestInterimAnswers(seen);
     expect(statusesOf(configurationId)).toHaveLength(1);
-    const posts = stack.emulator.requests.filter((request) => request.method === 'POST' && request.path.includes(configurationId));
+    const posts = stack.emulator.requests.filter(
+      (request) => request.method === 'POST' && request.path.includes(configurationId),
+    );
     expect(posts).toHaveLength(applied ? 1 : 2);
   });
 });
@@ -107,12 +129,24 @@ describe('a look-up that cannot finish keeps the key in doubt', () => {
     const headers = { 'idempotency-key': `look-${configurationId}` };
     const body = { userPrincipalName: 'look-throttled@contoso.example', status: 'compliant' };
     await stack.control('POST', 'faults', { method: 'POST', pathIncludes: configurationId, applyThenStatus: 500 });
-    await stack.control('POST', 'faults', { method: 'GET', pathIncludes: configurationId, status: 429, retryAfter: '3', times: 1 });
+    await stack.control('POST', 'faults', {
+      method: 'GET',
+      pathIncludes: configurationId,
+      status: 429,
+      retryAfter: '3',
+      times: 1,
+    });
     const first = await stack.call('POST', `mobile-app-configurations/${configurationId}/user-statuses`, { body, headers });
     expect(first.status).toBe(429);
     expect(first.headers.get('retry-after')).toBe('3');
 
-    await stack.control('POST', 'faults', { method: 'GET', pathIncludes: configurationId, status: 429, headers: { 'retry-after': 'Thu, 01 Jan 2099 00:00:00 GMT' }, times: 1 });
+    await stack.control('POST', 'faults', {
+      method: 'GET',
+      pathIncludes: configurationId,
+      status: 429,
+      headers: { 'retry-after': 'Thu, 01 Jan 2099 00:00:00 GMT' },
+      times: 1,
+    });
     const second = await stack.call('POST', `mobile-app-configurations/${configurationId}/user-statuses`, { body, headers });
     expect(second.status).toBe(429);
     expect(Number(second.headers.get('retry-after'))).toBeLessThanOrEqual(120);

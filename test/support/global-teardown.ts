@@ -13,7 +13,11 @@ function auditLogs(runDirectory: string): string[] {
   const hostsFolder = join(runDirectory, 'hosts');
   const logs = readdirSync(hostsFolder).map((file) => ({ file, text: readFileSync(join(hostsFolder, file), 'utf8') }));
   const secretsFile = join(runDirectory, 'secrets.txt');
-  const secrets = existsSync(secretsFile) ? readFileSync(secretsFile, 'utf8').split('\n').filter((line) => line.length >= 16) : [];
+  const secrets = existsSync(secretsFile)
+    ? readFileSync(secretsFile, 'utf8')
+        .split('\n')
+        .filter((line) => line.length >= 16)
+    : [];
   const problems: string[] = [];
   if (logs.length === 0) {
     process.stdout.write('\nSecrets audit: no facade host ran in this run; nothing to audit\n');
@@ -25,7 +29,9 @@ function auditLogs(runDirectory: string): string[] {
     if (JWT.test(text)) problems.push(`${file} contains something shaped like a JWT`);
     if (AUTHORIZATION.test(text)) problems.push(`${file} contains an Authorization value`);
   }
-  process.stdout.write(`\nSecrets audit: ${logs.length} host logs searched for ${secrets.length} secrets handed out in this run: ${problems.length === 0 ? 'none found' : 'FOUND'}\n`);
+  process.stdout.write(
+    `\nSecrets audit: ${logs.length} host logs searched for ${secrets.length} secrets handed out in this run: ${problems.length === 0 ? 'none found' : 'FOUND'}\n`,
+  );
   return problems;
 }
 

@@ -7,7 +7,7 @@ import { connect } from 'node:net';
 
 import fc from 'fast-check';
 
-import { CATALOG, catalogRoutes, type HttpMethod, type Operation,routeParameters } from '../../src/catalog/operations';
+import { CATALOG, catalogRoutes, type HttpMethod, type Operation, routeParameters } from '../../src/catalog/operations';
 import { MAX_BODY_DEPTH } from '../../src/http/body';
 import type { GraphVersion } from '../../src/schemas/entities';
 import { COMPLIANCE_STATUSES, complianceStatus, count, nullableText, timestamp } from '../../src/schemas/primitives';
@@ -74,7 +74,43 @@ export function validId(parameter: string, seededStatusId?: string): fc.Arbitrar
 
 /** Characters and sequences an id may never contain: URL syntax, encodings, unicode, controls. */
 const FORBIDDEN_IN_ID = fc.oneof(
-  fc.constantFrom('/', '?', '#', '%', '%2F', '%2f', '%252F', '../', '/..', '\\', ' ', '+', '&', '=', ';', ':', '@', '!', '$', "'", '(', ')', '*', ',', '~', '"', '<', '>', '{', '}', '|', '^', '`', '[', ']'),
+  fc.constantFrom(
+    '/',
+    '?',
+    '#',
+    '%',
+    '%2F',
+    '%2f',
+    '%252F',
+    '../',
+    '/..',
+    '\\',
+    ' ',
+    '+',
+    '&',
+    '=',
+    ';',
+    ':',
+    '@',
+    '!',
+    '$',
+    "'",
+    '(',
+    ')',
+    '*',
+    ',',
+    '~',
+    '"',
+    '<',
+    '>',
+    '{',
+    '}',
+    '|',
+    '^',
+    '`',
+    '[',
+    ']',
+  ),
   // eslint-disable-next-line no-control-regex -- anything outside ASCII, NUL included in the range on purpose
   fc.string({ unit: 'grapheme', minLength: 1, maxLength: 3 }).filter((text) => /[^\x00-\x7f]/.test(text)),
   fc.integer({ min: 0, max: 0x1f }).map((code) => String.fromCharCode(code)),
@@ -142,9 +178,14 @@ export const validTimestamp: fc.Arbitrary<string> = fc
   .tuple(
     dateTimeParts,
     fc.option(fc.stringMatching(/^[0-9]{1,7}$/), { nil: undefined }),
-    fc.oneof(fc.constant('Z'), fc.tuple(fc.constantFrom('+', '-'), offsetHours, offsetMinutes).map(([sign, h, m]) => `${sign}${h}:${m}`)),
+    fc.oneof(
+      fc.constant('Z'),
+      fc.tuple(fc.constantFrom('+', '-'), offsetHours, offsetMinutes).map(([sign, h, m]) => `${sign}${h}:${m}`),
+    ),
   )
-  .map(([parts, fraction, zone]) => `${datePart(parts)}T${timePart(parts)}${fraction === undefined ? '' : `.${fraction}`}${zone}`);
+  .map(
+    ([parts, fraction, zone]) => `${datePart(parts)}T${timePart(parts)}${fraction === undefined ? '' : `.${fraction}`}${zone}`,
+  );
 
 /** Text as callers send it: any unicode (no lone surrogates), or null, within the 1024-unit limit. */
 const validText = fc.oneof(
@@ -183,16 +224,20 @@ export function validBody(operation: Operation, version: GraphVersion): fc.Arbit
 
 /** What Graph may be sent on top of a body and must never receive: `id` and OData annotations, as a GET returns them. */
 export function readOnlyExtras(operation: Operation, properties: readonly string[]): fc.Arbitrary<Record<string, unknown>> {
-  return fc.record(
-    {
-      id: fc.string({ maxLength: 40 }),
-      '@odata.context': fc.constant('https://graph.microsoft.com/v1.0/$metadata#entity'),
-      '@odata.etag': fc.string({ maxLength: 20 }).map((tag) => `W/"${tag}"`),
-      '@odata.type': fc.constantFrom(operation.entity.odataType, operation.entity.odataType.slice(1)),
-      annotation: fc.tuple(fc.constantFrom(...properties), fc.constantFrom('@odata.type', '@odata.navigationLink')).map(([name, suffix]) => `${name}${suffix}`),
-    },
-    { requiredKeys: [], noNullPrototype: true },
-  ).map(({ annotation, ...extras }) => (annotation === undefined ? extras : { ...extras, [annotation]: '#Int32' }));
+  return fc
+    .record(
+      {
+        id: fc.string({ maxLength: 40 }),
+        '@odata.context': fc.constant('https://graph.microsoft.com/v1.0/$metadata#entity'),
+        '@odata.etag': fc.string({ maxLength: 20 }).map((tag) => `W/"${tag}"`),
+        '@odata.type': fc.constantFrom(operation.entity.odataType, operation.entity.odataType.slice(1)),
+        annotation: fc
+          .tuple(fc.constantFrom(...properties), fc.constantFrom('@odata.type', '@odata.navigationLink'))
+          .map(([name, suffix]) => `${name}${suffix}`),
+      },
+      { requiredKeys: [], noNullPrototype: true },
+    )
+    .map(({ annotation, ...extras }) => (annotation === undefined ? extras : { ...extras, [annotation]: '#Int32' }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -203,7 +248,9 @@ const json = (value: unknown) => JSON.stringify(value);
 /** Deep nesting, within the depth a body may have (a deeper body is refused whole with 400). */
 const nestedText = fc
   .tuple(fc.integer({ min: 1, max: MAX_BODY_DEPTH - 2 }), fc.constantFrom('array', 'object'))
-  .map(([depth, shape]) => (shape === 'array' ? '['.repeat(depth) + ']'.repeat(depth) : '{"a":'.repeat(depth) + '1' + '}'.repeat(depth)));
+  .map(([depth, shape]) =>
+    shape === 'array' ? '['.repeat(depth) + ']'.repeat(depth) : '{"a":'.repeat(depth) + '1' + '}'.repeat(depth),
+  );
 
 const nonScalarText = fc.oneof(
   fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 3 }).map(json),
@@ -212,13 +259,21 @@ const nonScalarText = fc.oneof(
   nestedText,
 );
 
-const notANumberText = fc.oneof(fc.string({ maxLength: 12 }).map(json), fc.boolean().map(json), fc.constant('null'), nonScalarText);
+const notANumberText = fc.oneof(
+  fc.string({ maxLength: 12 }).map(json),
+  fc.boolean().map(json),
+  fc.constant('null'),
+  nonScalarText,
+);
 
 /** JSON texts that are never a valid count: out of range, fractional, huge, or not a number at all. */
 export const invalidCountText: fc.Arbitrary<string> = fc.oneof(
   fc.integer({ min: 2147483648, max: Number.MAX_SAFE_INTEGER }).map(String),
   fc.integer({ min: Number.MIN_SAFE_INTEGER, max: -1 }).map(String),
-  fc.double({ noNaN: true, noDefaultInfinity: true }).filter((value) => !Number.isInteger(value)).map(String),
+  fc
+    .double({ noNaN: true, noDefaultInfinity: true })
+    .filter((value) => !Number.isInteger(value))
+    .map(String),
   // Integers of 11 to 400 digits: past Int32, past exact doubles, past Infinity.
   fc.stringMatching(/^-?[1-9][0-9]{10,400}$/),
   fc.constantFrom('1e400', '-1e400', '1E309', '2147483647.5', '2147483648', '-1', '0.5', '1e10', '-2147483648'),
@@ -251,7 +306,10 @@ export const invalidTextText: fc.Arbitrary<string> = fc.oneof(
 
 /** JSON texts that are never a complianceStatus member. */
 export const invalidStatusText: fc.Arbitrary<string> = fc.oneof(
-  fc.string({ maxLength: 15 }).filter((text) => !(COMPLIANCE_STATUSES as readonly string[]).includes(text)).map(json),
+  fc
+    .string({ maxLength: 15 })
+    .filter((text) => !(COMPLIANCE_STATUSES as readonly string[]).includes(text))
+    .map(json),
   fc.constantFrom(...COMPLIANCE_STATUSES).map((status) => json(status.toUpperCase())),
   fc.constantFrom(...COMPLIANCE_STATUSES).map((status) => json(` ${status}`)),
   fc.integer({ min: 0, max: 7 }).map(String),
@@ -273,7 +331,16 @@ export function invalidValueText(kind: PropertyKind): fc.Arbitrary<string> {
 }
 
 /** Names that look like object internals. JSON.parse makes them ordinary own properties; they must be refused as unknown. */
-export const PROTOTYPE_NAMES = ['__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty', '__defineGetter__', 'isPrototypeOf'];
+export const PROTOTYPE_NAMES = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'valueOf',
+  'hasOwnProperty',
+  '__defineGetter__',
+  'isPrototypeOf',
+];
 
 /** Property names that are not in the entity for that version and are not `id` or an annotation. */
 export function unknownName(operation: Operation, version: GraphVersion): fc.Arbitrary<string> {
@@ -294,7 +361,8 @@ export function unknownName(operation: Operation, version: GraphVersion): fc.Arb
 export const pointerOf = (name: string) => `/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`;
 
 /** A body object as raw JSON text from members whose values are already JSON text. Keys are unique. */
-export const objectText = (members: readonly (readonly [string, string])[]) => `{${members.map(([name, value]) => `${json(name)}:${value}`).join(',')}}`;
+export const objectText = (members: readonly (readonly [string, string])[]) =>
+  `{${members.map(([name, value]) => `${json(name)}:${value}`).join(',')}}`;
 
 // ---------------------------------------------------------------------------------------------
 // Raw HTTP/1.1, for header values fetch refuses to send
@@ -346,7 +414,13 @@ export function rawExchange(baseUrl: string, request: Buffer): Promise<RawAnswer
       }
       const rawBody = headEnd < 0 ? Buffer.alloc(0) : all.subarray(headEnd + 4);
       const body = (headers.get('transfer-encoding') === 'chunked' ? dechunk(rawBody) : rawBody).toString('utf8');
-      resolve({ raw: all.toString('latin1'), statusCode: Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1] ?? 0), headerLines, headers, body });
+      resolve({
+        raw: all.toString('latin1'),
+        statusCode: Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1] ?? 0),
+        headerLines,
+        headers,
+        body,
+      });
     });
     socket.end(request);
   });
@@ -355,6 +429,12 @@ export function rawExchange(baseUrl: string, request: Buffer): Promise<RawAnswer
 /** An HTTP/1.1 request with `headerLines` written verbatim (they may hold CR, LF or any byte). */
 export function rawRequest(baseUrl: string, method: string, path: string, headerLines: readonly string[], body?: string): Buffer {
   const { host } = new URL(baseUrl);
-  const lines = [`${method} /api/${path} HTTP/1.1`, `Host: ${host}`, ...(body === undefined ? [] : [`Content-Length: ${Buffer.byteLength(body)}`]), ...headerLines, 'Connection: close'];
+  const lines = [
+    `${method} /api/${path} HTTP/1.1`,
+    `Host: ${host}`,
+    ...(body === undefined ? [] : [`Content-Length: ${Buffer.byteLength(body)}`]),
+    ...headerLines,
+    'Connection: close',
+  ];
   return Buffer.concat([latin1(`${lines.join('\r\n')}\r\n\r\n`), Buffer.from(body ?? '', 'utf8')]);
 }

@@ -2,12 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { type GraphEmulator, type GraphEmulatorOptions,startGraphEmulator } from '../../dev/graph-emulator/server';
+import { type GraphEmulator, type GraphEmulatorOptions, startGraphEmulator } from '../../dev/graph-emulator/server';
 import { SEEDED_IDS } from '../../dev/graph-emulator/state';
 import { startHostProcess } from '../../dev/host-process';
 import { fillRoute } from '../../src/catalog/operations';
 import { RESOURCES } from '../../src/catalog/resources';
-
 
 /** A facade answer, read whole. */
 export interface FacadeAnswer {
@@ -63,10 +62,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     options.idempotencyStore === 'memory'
       ? {}
       : { IdempotencyStorage: testTableStorage(), IDEMPOTENCY_TABLE_NAME: `keys${randomBytes(6).toString('hex')}` };
-  const host = await startHostProcess({ ...emulator.facadeEnvironment(), ...storage, ...options.facadeEnvironment }).catch(async (error: unknown) => {
-    await emulator.close();
-    throw error;
-  });
+  const host = await startHostProcess({ ...emulator.facadeEnvironment(), ...storage, ...options.facadeEnvironment }).catch(
+    async (error: unknown) => {
+      await emulator.close();
+      throw error;
+    },
+  );
   const localUrl = emulator.controlUrl;
   // Callers hold a function key, as in Azure: sent on every call, it must never show up in a log.
   const functionKey = randomBytes(24).toString('base64url');
@@ -98,7 +99,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       // A refused control call would leave a test running without its fault or setting.
-      if (!response.ok) throw new Error(`emulator control ${method} ${path} answered ${response.status}: ${await response.text()}`);
+      if (!response.ok)
+        throw new Error(`emulator control ${method} ${path} answered ${response.status}: ${await response.text()}`);
       return response;
     },
     async stop() {

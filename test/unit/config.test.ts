@@ -6,7 +6,12 @@ describe('national cloud selection picks Graph root, token scope and authority t
     ['Global', 'https://graph.microsoft.com', 'https://graph.microsoft.com/.default', 'https://login.microsoftonline.com'],
     ['USGov', 'https://graph.microsoft.us', 'https://graph.microsoft.us/.default', 'https://login.microsoftonline.us'],
     ['USGovDoD', 'https://dod-graph.microsoft.us', 'https://dod-graph.microsoft.us/.default', 'https://login.microsoftonline.us'],
-    ['China', 'https://microsoftgraph.chinacloudapi.cn', 'https://microsoftgraph.chinacloudapi.cn/.default', 'https://login.chinacloudapi.cn'],
+    [
+      'China',
+      'https://microsoftgraph.chinacloudapi.cn',
+      'https://microsoftgraph.chinacloudapi.cn/.default',
+      'https://login.chinacloudapi.cn',
+    ],
   ])('%s', (cloud, graphRoot, scope, authorityHost) => {
     const settings = loadSettings({ GRAPH_CLOUD: cloud });
     expect(settings.cloud).toBe(cloud);
@@ -45,7 +50,9 @@ describe('settings are validated with a message naming the setting', () => {
   });
 
   test('the managed identity is used where its endpoint is configured', () => {
-    expect(loadSettings({ IDENTITY_ENDPOINT: 'http://127.0.0.1:1/msi/token', IDENTITY_HEADER: 'h' }).managedIdentityAvailable).toBe(true);
+    expect(
+      loadSettings({ IDENTITY_ENDPOINT: 'http://127.0.0.1:1/msi/token', IDENTITY_HEADER: 'h' }).managedIdentityAvailable,
+    ).toBe(true);
     expect(loadSettings({}).managedIdentityAvailable).toBe(false);
   });
 });

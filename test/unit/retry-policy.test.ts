@@ -6,7 +6,10 @@ const half = () => 0.5;
 
 describe('the retry policy toward Graph', () => {
   test('429 is retried, honouring Retry-After', () => {
-    expect(nextStep({ kind: 'answer', status: 429, retryAfter: '2.128' }, 1, plenty, true)).toEqual({ retry: true, delayMs: 2128 });
+    expect(nextStep({ kind: 'answer', status: 429, retryAfter: '2.128' }, 1, plenty, true)).toEqual({
+      retry: true,
+      delayMs: 2128,
+    });
   });
 
   test('503, 504 and broken connections are retried when the write rules allow a repeat', () => {
@@ -27,14 +30,23 @@ describe('the retry policy toward Graph', () => {
     }
     // Failures the caller may retry are not retried here, but the caller is told when to.
     for (const status of [408, 500, 502]) {
-      expect(nextStep({ kind: 'answer', status }, 1, plenty, true, half)).toEqual({ retry: false, retryAfterMs: backoffMs(1, half) });
+      expect(nextStep({ kind: 'answer', status }, 1, plenty, true, half)).toEqual({
+        retry: false,
+        retryAfterMs: backoffMs(1, half),
+      });
     }
     expect(nextStep({ kind: 'timeout' }, 1, plenty, true).retry).toBe(false);
   });
 
   test('no retry past the budget or the attempt limit: the wait goes to the caller', () => {
-    expect(nextStep({ kind: 'answer', status: 429, retryAfter: '30' }, 1, 10_000, true)).toEqual({ retry: false, retryAfterMs: 30_000 });
-    expect(nextStep({ kind: 'answer', status: 429, retryAfter: '1' }, MAX_ATTEMPTS, plenty, true)).toMatchObject({ retry: false, retryAfterMs: 1000 });
+    expect(nextStep({ kind: 'answer', status: 429, retryAfter: '30' }, 1, 10_000, true)).toEqual({
+      retry: false,
+      retryAfterMs: 30_000,
+    });
+    expect(nextStep({ kind: 'answer', status: 429, retryAfter: '1' }, MAX_ATTEMPTS, plenty, true)).toMatchObject({
+      retry: false,
+      retryAfterMs: 1000,
+    });
   });
 
   test('a Retry-After from Graph is bounded, whatever it says', () => {

@@ -6,20 +6,25 @@ import { isJsonContentType } from '../../src/http/body';
 import { writeSchema } from '../../src/schemas/entities';
 
 describe('entity schemas stay convertible to JSON Schema (for the API descriptions)', () => {
-  test.each(CATALOG.filter((operation) => operation.kind === 'update' || operation.kind === 'create').map((operation) => [operation.name, operation] as const))(
-    '%s',
-    (_name, operation) => {
-      for (const version of operation.graphVersions) {
-        const schema = toJsonSchema(writeSchema(operation.entity, version, operation.kind === 'create' ? 'create' : 'update'));
-        expect(schema.type).toBe('object');
-        expect(Object.keys(schema.properties ?? {})).toEqual(Object.keys(operation.entity.properties[version] ?? {}));
-        expect([...(schema.required ?? [])].sort()).toEqual(operation.kind === 'create' ? [...operation.entity.requiredOnCreate].sort() : []);
-      }
-    },
-  );
+  test.each(
+    CATALOG.filter((operation) => operation.kind === 'update' || operation.kind === 'create').map(
+      (operation) => [operation.name, operation] as const,
+    ),
+  )('%s', (_name, operation) => {
+    for (const version of operation.graphVersions) {
+      const schema = toJsonSchema(writeSchema(operation.entity, version, operation.kind === 'create' ? 'create' : 'update'));
+      expect(schema.type).toBe('object');
+      expect(Object.keys(schema.properties ?? {})).toEqual(Object.keys(operation.entity.properties[version] ?? {}));
+      expect([...(schema.required ?? [])].sort()).toEqual(
+        operation.kind === 'create' ? [...operation.entity.requiredOnCreate].sort() : [],
+      );
+    }
+  });
 
   test('counts carry their Int32 range and timestamps their format', () => {
-    const schema = toJsonSchema(writeSchema(CATALOG[1]!.entity, 'beta', 'update')) as { properties: Record<string, Record<string, unknown>> };
+    const schema = toJsonSchema(writeSchema(CATALOG[1]!.entity, 'beta', 'update')) as {
+      properties: Record<string, Record<string, unknown>>;
+    };
     expect(schema.properties.conflictCount).toMatchObject({ type: 'integer', minimum: 0, maximum: 2147483647 });
     expect(schema.properties.lastUpdateDateTime).toMatchObject({ type: 'string', format: 'date-time' });
   });
