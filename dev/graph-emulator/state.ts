@@ -7,7 +7,7 @@ export interface MobileAppConfiguration {
   userStatuses: Map<string, Entity>;
 }
 
-/** The ids every README, example and script may rely on (DESIGN.md). */
+/** The ids every README, example and script may rely on. */
 export const SEEDED_IDS = {
   mobileAppConfiguration: '1f4b2a4e-7d1c-4a59-9d0e-3c2b8e6f5a10',
   mobileApp: '6c0f3d2e-2a8b-4f4e-bf6d-9e1a7c5b3d20',

@@ -2,7 +2,7 @@ import * as v from 'valibot';
 
 /**
  * Intune's throttling, as the emulator applies it: sliding windows per app per tenant and per
- * tenant across apps, with writes and all requests counted separately (GRAPH-FACTS.md).
+ * tenant across apps, with writes and all requests counted separately.
  */
 export interface ThrottlingSettings {
   readonly enabled: boolean;

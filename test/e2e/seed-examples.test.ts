@@ -1,6 +1,3 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-
 import { SEED_EXAMPLES } from '../../dev/examples';
 import { useStack } from '../support/stack';
 
@@ -35,27 +32,4 @@ describe('every request example of the Graph pages the facade was specified from
       expect(read.json).toMatchObject(withoutAnnotations(example.body));
     },
   );
-});
-
-// The examples above are the pages' own request bodies. Where the pages are at hand (beside a
-// checkout, as in CI), check that each example still matches one of them exactly.
-const seedsFolder = join(__dirname, '..', '..', '..', 'shared', 'seeds');
-const seedsPresent = existsSync(seedsFolder);
-const describeWithSeeds = seedsPresent ? describe : describe.skip;
-
-describeWithSeeds('the examples match the seed pages', () => {
-  const requestBodies = (seedsPresent ? readdirSync(seedsFolder) : []).flatMap((file) => {
-    const text = readFileSync(join(seedsFolder, file), 'utf8');
-    // The request body is the JSON object right after the example request's Content-length line.
-    const match = /Content-length: \d+\s*\n(\{[\s\S]*?\n\})/i.exec(text);
-    return match ? [JSON.parse(match[1] as string) as Record<string, unknown>] : [];
-  });
-
-  test('five request bodies are found in the pages', () => {
-    expect(requestBodies).toHaveLength(5);
-  });
-
-  test.each(SEED_EXAMPLES.map((example) => [example.title, example] as const))('%s', (_title, example) => {
-    expect(requestBodies).toContainEqual(example.body);
-  });
 });
