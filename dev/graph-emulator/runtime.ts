@@ -1,0 +1,70 @@
+import { Chaos, CHAOS_OFF, type QueuedFault } from './faults';
+import { GraphState } from './state';
+import { emptyStats, type EmulatorStats, type RequestOutcome } from './stats';
+import { INTUNE_THROTTLING, ThrottlingWindows } from './throttling';
+
+/** The roles the emulator's identity holds until a test changes them. */
+export const DEFAULT_ROLES = ['DeviceManagementApps.ReadWrite.All', 'DeviceManagementConfiguration.ReadWrite.All'];
+
+/**
+ * A Graph request as the emulator received it, recorded once on arrival (throttled and faulted
+ * ones too) and completed when answered. Tokens are never recorded, only whether one came and
+ * the app it named.
+ */
+export interface RecordedRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly version: string;
+  readonly path: string;
+  readonly clientRequestId: string | undefined;
+  readonly prefer: string | undefined;
+  readonly contentType: string | undefined;
+  readonly bearerToken: boolean;
+  readonly body: unknown;
+  /** The token's `appid`, once the token is checked. */
+  appId: string | undefined;
+  /** How it was answered; `pending` while a delay fault holds it. */
+  outcome: RequestOutcome;
+  /** Whether Graph applied it: true for a write served normally or by an apply-then fault. */
+  applied: boolean;
+  /** The delay a fault added, in milliseconds. */
+  delayedMs: number;
+}
+
+/** Everything the emulator holds that a test may look at or switch; one per emulator. */
+export interface EmulatorRuntime {
+  readonly state: GraphState;
+  readonly requests: RecordedRequest[];
+  readonly faults: QueuedFault[];
+  readonly throttling: ThrottlingWindows;
+  readonly chaos: Chaos;
+  stats: EmulatorStats;
+  roles: string[];
+  /** Whether a PATCH asking `Prefer: return=representation` gets it (real Graph often answers 204 anyway). */
+  honourPrefer: boolean;
+}
+
+export function createRuntime(): EmulatorRuntime {
+  return {
+    state: new GraphState(),
+    requests: [],
+    faults: [],
+    throttling: new ThrottlingWindows(),
+    chaos: new Chaos(),
+    stats: emptyStats(),
+    roles: [...DEFAULT_ROLES],
+    honourPrefer: true,
+  };
+}
+
+/** Back to a fresh emulator: seeded state, default roles, Intune throttling, no faults, no chaos. */
+export function resetRuntime(runtime: EmulatorRuntime): void {
+  runtime.state.reset();
+  runtime.requests.length = 0;
+  runtime.faults.length = 0;
+  runtime.roles = [...DEFAULT_ROLES];
+  runtime.honourPrefer = true;
+  runtime.throttling.configure(INTUNE_THROTTLING);
+  runtime.chaos.configure(CHAOS_OFF);
+  runtime.stats = emptyStats();
+}
