@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 
 import { MAX_BODY_BYTES, MAX_BODY_DEPTH, MAX_BODY_VALUES } from '../../src/http/body';
 import { MAX_LISTED_ERRORS } from '../../src/http/problem';
-import { SEEDED_PATHS, startStack, useStack } from '../support/stack';
+import { SEEDED_PATHS, startStack, useStack,withStack } from '../support/stack';
 
 const running = useStack();
 const summary = SEEDED_PATHS.userStatusSummary;
@@ -93,23 +93,23 @@ describe('bodies are bounded before anything reads them whole', () => {
 describe('the health route', () => {
   test('shows configured URLs as origins only: no path, query or credentials', async () => {
     // Health calls nothing, so the settings need not point at anything that answers.
-    const withSecrets = await startStack({
-      idempotencyStore: 'memory',
-      facadeEnvironment: {
-        GRAPH_BASE_URL: 'https://operator:graph-pa55word@graph.example.invalid:8443/private-path?sig=graph-s3cret',
-        IdempotencyStorage__tableServiceUri: 'https://account.table.core.windows.net/?sv=2024-01-01&sig=table-s3cret',
+    await withStack(
+      {
+        idempotencyStore: 'memory',
+        facadeEnvironment: {
+          GRAPH_BASE_URL: 'https://operator:graph-pa55word@graph.example.invalid:8443/private-path?sig=graph-s3cret',
+          IdempotencyStorage__tableServiceUri: 'https://account.table.core.windows.net/?sv=2024-01-01&sig=table-s3cret',
+        },
       },
-    });
-    try {
-      const health = await withSecrets.call('GET', 'health');
-      expect(health.status).toBe(200);
-      expect(health.json.graphRoot).toBe('https://graph.example.invalid:8443');
-      expect(health.json.idempotencyStore).toContain('https://account.table.core.windows.net');
-      for (const secret of ['graph-pa55word', 'operator', 'private-path', 'graph-s3cret', 'table-s3cret', 'sig=']) {
-        expect(health.text).not.toContain(secret);
-      }
-    } finally {
-      await withSecrets.stop();
-    }
+      async (withSecrets) => {
+        const health = await withSecrets.call('GET', 'health');
+        expect(health.status).toBe(200);
+        expect(health.json.graphRoot).toBe('https://graph.example.invalid:8443');
+        expect(health.json.idempotencyStore).toContain('https://account.table.core.windows.net');
+        for (const secret of ['graph-pa55word', 'operator', 'private-path', 'graph-s3cret', 'table-s3cret', 'sig=']) {
+          expect(health.text).not.toContain(secret);
+        }
+      },
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { CATALOG } from '../../src/catalog/operations';
-import { SEEDED_IDS, SEEDED_PATHS, startHostProcess, startStack, useStack } from '../support/stack';
+import { SEEDED_IDS, SEEDED_PATHS, startHostProcess, useStack,withStack } from '../support/stack';
 
 const running = useStack();
 
@@ -213,27 +213,21 @@ describe('retries toward Graph', () => {
 
 describe('when Graph cannot be asked', () => {
   test('no token (the identity endpoint refuses): 503 with Retry-After, and nothing sent to Graph', async () => {
-    const noToken = await startStack({ facadeEnvironment: { IDENTITY_HEADER: 'not-the-header' } });
-    try {
+    await withStack({ facadeEnvironment: { IDENTITY_HEADER: 'not-the-header' } }, async (noToken) => {
       const answer = await noToken.call('GET', summary);
       expect(answer.status).toBe(503);
       expect(answer.json.type).toBe('urn:intune-status-facade:problem:token-unavailable');
       expect(answer.headers.get('retry-after')).toBeTruthy();
       expect(noToken.emulator.requests).toHaveLength(0);
-    } finally {
-      await noToken.stop();
-    }
+    });
   });
 
   test('Graph unreachable: 502', async () => {
-    const unreachable = await startStack({ facadeEnvironment: { GRAPH_BASE_URL: 'https://localhost:9' } });
-    try {
+    await withStack({ facadeEnvironment: { GRAPH_BASE_URL: 'https://localhost:9' } }, async (unreachable) => {
       const answer = await unreachable.call('GET', summary);
       expect(answer.status).toBe(502);
       expect(answer.json.type).toBe('urn:intune-status-facade:problem:graph-unreachable');
-    } finally {
-      await unreachable.stop();
-    }
+    });
   });
 
   test('a Graph 500 is a 502 that carries what Graph said', async () => {
@@ -275,34 +269,25 @@ describe('logs', () => {
 
 describe('settings', () => {
   test('a user-assigned identity is asked for by client id', async () => {
-    const userAssigned = await startStack({ facadeEnvironment: { AZURE_CLIENT_ID: '0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0' } });
-    try {
+    await withStack({ facadeEnvironment: { AZURE_CLIENT_ID: '0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0' } }, async (userAssigned) => {
       expect((await userAssigned.call('GET', summary)).status).toBe(200);
       expect(userAssigned.emulator.tokenRequests).toEqual([
         { resource: 'https://graph.microsoft.com', clientId: '0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0' },
       ]);
       expect((await userAssigned.call('GET', 'health')).json.credential).toContain('user-assigned');
-    } finally {
-      await userAssigned.stop();
-    }
+    });
   });
 
   test('a national cloud gets its own audience; a token for another cloud is refused', async () => {
-    const usGov = await startStack({ emulator: { cloud: 'USGov' } });
-    try {
+    await withStack({ emulator: { cloud: 'USGov' } }, async (usGov) => {
       expect((await usGov.call('GET', summary)).status).toBe(200);
       expect(usGov.emulator.tokenRequests.at(-1)?.resource).toBe('https://graph.microsoft.us');
-    } finally {
-      await usGov.stop();
-    }
-    const mismatched = await startStack({ emulator: { cloud: 'USGov' }, facadeEnvironment: { GRAPH_CLOUD: 'Global' } });
-    try {
+    });
+    await withStack({ emulator: { cloud: 'USGov' }, facadeEnvironment: { GRAPH_CLOUD: 'Global' } }, async (mismatched) => {
       const answer = await mismatched.call('GET', summary);
       expect(answer.status).toBe(502);
       expect(answer.json.graph).toMatchObject({ status: 401, code: 'InvalidAuthenticationToken' });
-    } finally {
-      await mismatched.stop();
-    }
+    });
   });
 
   test('a bad setting stops the app with a message naming it and the accepted values', async () => {

@@ -1,4 +1,4 @@
-import { SEEDED_IDS, SEEDED_PATHS, startStack, useStack } from '../support/stack';
+import { SEEDED_IDS, SEEDED_PATHS, startStack, useStack,withStack } from '../support/stack';
 
 const running = useStack();
 
@@ -116,18 +116,21 @@ describe('Idempotency-Key', () => {
 
 describe('where the records live', () => {
   test('an unreachable store answers 503 with Retry-After and sends nothing to Graph', async () => {
-    const noStore = await startStack({
-      facadeEnvironment: { IdempotencyStorage__tableServiceUri: 'https://127.0.0.1:9/devstoreaccount1' },
-    });
-    try {
-      const answer = await noStore.call('POST', statuses, { body: status('no-store@contoso.example'), headers: key('no-store') });
-      expect(answer.status).toBe(503);
-      expect(answer.json.type).toBe('urn:intune-status-facade:problem:idempotency-store-unavailable');
-      expect(answer.headers.get('retry-after')).toBeTruthy();
-      expect(noStore.emulator.requests).toHaveLength(0);
-    } finally {
-      await noStore.stop();
-    }
+    await withStack(
+      {
+        facadeEnvironment: { IdempotencyStorage__tableServiceUri: 'https://127.0.0.1:9/devstoreaccount1' },
+      },
+      async (noStore) => {
+        const answer = await noStore.call('POST', statuses, {
+          body: status('no-store@contoso.example'),
+          headers: key('no-store'),
+        });
+        expect(answer.status).toBe(503);
+        expect(answer.json.type).toBe('urn:intune-status-facade:problem:idempotency-store-unavailable');
+        expect(answer.headers.get('retry-after')).toBeTruthy();
+        expect(noStore.emulator.requests).toHaveLength(0);
+      },
+    );
   });
 
   test('in Azure Table Storage (Azurite here): a replay survives a restart of the facade', async () => {
@@ -143,16 +146,13 @@ describe('where the records live', () => {
     } finally {
       await before.stop();
     }
-    const after = await startStack({ facadeEnvironment: { IDEMPOTENCY_TABLE_NAME: table } });
-    try {
+    await withStack({ facadeEnvironment: { IDEMPOTENCY_TABLE_NAME: table } }, async (after) => {
       const replayed = await after.call('POST', statuses, { body: status('restart@contoso.example'), headers });
       expect(replayed.status).toBe(201);
       expect(replayed.headers.get('idempotent-replayed')).toBe('true');
       expect(replayed.json).toEqual(first.json);
       expect(after.emulator.requests).toHaveLength(0);
-    } finally {
-      await after.stop();
-    }
+    });
   });
 
   test('a connection string that is not one stops the app with a message naming the setting', async () => {
@@ -162,15 +162,12 @@ describe('where the records live', () => {
   });
 
   test('in memory when no storage is configured, and the health route says so', async () => {
-    const memory = await startStack({ idempotencyStore: 'memory' });
-    try {
+    await withStack({ idempotencyStore: 'memory' }, async (memory) => {
       expect((await memory.call('GET', 'health')).json.idempotencyStore).toMatch(/^in-memory/);
       const headers = key('memory');
       await memory.call('POST', statuses, { body: status('memory@contoso.example'), headers });
       const replayed = await memory.call('POST', statuses, { body: status('memory@contoso.example'), headers });
       expect(replayed.headers.get('idempotent-replayed')).toBe('true');
-    } finally {
-      await memory.stop();
-    }
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { type FacadeAnswer, SEEDED_PATHS, useStack } from '../support/stack';
+import { expectProblem, type FacadeAnswer, SEEDED_PATHS, useStack } from '../support/stack';
 
 const running = useStack();
 
@@ -9,17 +9,9 @@ const overview = SEEDED_PATHS.userStatusOverview;
 
 const validStatus = { userPrincipalName: 'megan.bowen@contoso.example', status: 'compliant' };
 
-/** Asserts a problem+json answer with `status` and that nothing reached Graph. */
+/** A refusal (problem+json with `status`) that sent nothing to Graph. */
 function expectRefused(answer: FacadeAnswer, status: number): void {
-  expect(answer.status).toBe(status);
-  expect(answer.headers.get('content-type')).toBe('application/problem+json');
-  expect(answer.json).toMatchObject({
-    status,
-    type: expect.stringMatching(/^urn:intune-status-facade:problem:/),
-    title: expect.any(String),
-    detail: expect.any(String),
-  });
-  expect(answer.headers.get('client-request-id')).toBeTruthy();
+  expectProblem(answer, status);
   expect(running().emulator.requests).toHaveLength(0);
 }
 

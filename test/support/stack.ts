@@ -111,6 +111,29 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 }
 
+/** Runs `use` with a stack of its own, stopped afterwards whatever happens. */
+export async function withStack<T>(options: StackOptions, use: (stack: Stack) => Promise<T>): Promise<T> {
+  const stack = await startStack(options);
+  try {
+    return await use(stack);
+  } finally {
+    await stack.stop();
+  }
+}
+
+/** The contract of every refusal: `status`, problem+json with the same status, a correlation id. */
+export function expectProblem(answer: FacadeAnswer, status: number): void {
+  expect({ status: answer.status, body: answer.text.slice(0, 500) }).toMatchObject({ status });
+  expect(answer.headers.get('content-type')).toBe('application/problem+json');
+  expect(answer.json).toMatchObject({
+    status,
+    type: expect.stringMatching(/^urn:intune-status-facade:problem:/),
+    title: expect.any(String),
+    detail: expect.any(String),
+  });
+  expect(answer.headers.get('client-request-id')).toBeTruthy();
+}
+
 /**
  * One stack for the whole test file, with the emulator reset before each test; the returned
  * function gives the running stack inside tests.
