@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 
 import { MAX_BODY_BYTES, MAX_BODY_DEPTH, MAX_BODY_VALUES } from '../../src/http/body';
 import { MAX_LISTED_ERRORS } from '../../src/http/problem';
-import { SEEDED_PATHS, startStack, useStack,withStack } from '../support/stack';
+import { SEEDED_PATHS, useStack, withStack } from '../support/stack';
 
 const running = useStack();
 const summary = SEEDED_PATHS.userStatusSummary;

@@ -1,5 +1,5 @@
 import { CATALOG } from '../../src/catalog/operations';
-import { SEEDED_IDS, SEEDED_PATHS, startHostProcess, useStack,withStack } from '../support/stack';
+import { SEEDED_IDS, SEEDED_PATHS, startHostProcess, useStack, withStack } from '../support/stack';
 
 const running = useStack();
 

@@ -1,4 +1,4 @@
-import { SEEDED_IDS, SEEDED_PATHS, startStack, useStack,withStack } from '../support/stack';
+import { SEEDED_IDS, SEEDED_PATHS, startStack, useStack, withStack } from '../support/stack';
 
 const running = useStack();
 
