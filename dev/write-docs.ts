@@ -3,6 +3,16 @@ import { join } from 'node:path';
 
 import { routeTableMarkdown, withRouteTable } from '../src/catalog/route-table';
 
+/** The README and the documents in docs/, as users read them. */
+export const DOCUMENTS = [
+  'README.md',
+  'docs/api-reference.md',
+  'docs/reliability.md',
+  'docs/local-development.md',
+  'docs/deployment.md',
+  'docs/architecture.md',
+];
+
 /** The Markdown files whose route table is generated from the catalog. */
 export const DOCUMENTS_WITH_ROUTE_TABLE = ['README.md', 'docs/api-reference.md'];
 

@@ -2,16 +2,11 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { DOCUMENTS } from '../../dev/write-docs';
+
 // What `npm start` runs after its build, and what the README and docs tell a user to paste: every
 // local curl must work against it as printed.
 const root = join(__dirname, '..', '..');
-const DOCUMENTS = [
-  'README.md',
-  'docs/api-reference.md',
-  'docs/reliability.md',
-  'docs/local-development.md',
-  'docs/deployment.md',
-];
 const DOCUMENTED_BASE = 'http://localhost:7071/api';
 
 /** The curl commands of the documents' shell blocks that call the local host, continuation lines joined. */

@@ -1,19 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-import { DOCUMENTS_WITH_ROUTE_TABLE } from '../../dev/write-docs';
+import { DOCUMENTS, DOCUMENTS_WITH_ROUTE_TABLE } from '../../dev/write-docs';
 import { routeTableMarkdown, withRouteTable } from '../../src/catalog/route-table';
 
 const root = join(__dirname, '..', '..');
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
-const DOCUMENTS = [
-  'README.md',
-  'docs/api-reference.md',
-  'docs/reliability.md',
-  'docs/local-development.md',
-  'docs/deployment.md',
-  'docs/architecture.md',
-];
 const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
 
 describe('the docs', () => {
