@@ -42,7 +42,7 @@ export const COMPLIANCE_STATUSES = [
   'notAssigned',
 ] as const;
 
-/** Graph's complianceStatus enumeration (identical in v1.0 and beta). */
+/** Graph's complianceStatus enumeration (identical in v1.0 and beta). The Graph emulator lists it again, on purpose: its model is written independently, to catch mistakes here. */
 export const complianceStatus = v.picklist(COMPLIANCE_STATUSES, `must be one of ${COMPLIANCE_STATUSES.join(', ')}`);
 
 /**
