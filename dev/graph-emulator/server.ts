@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
@@ -187,6 +188,8 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
           }),
       );
       await Promise.all(closing);
+      // A certificate made for this run only (no certPath given) goes with it.
+      if (!options.certPath) await rm(certPath, { force: true });
     },
   };
 }
