@@ -5,8 +5,8 @@ import type { GraphCall, GraphGateway } from '../graph/gateway';
 import { readJsonObject } from '../http/body';
 import { readIdempotencyKey } from '../http/idempotency-key';
 import { type IdempotencyStore, requestFingerprint } from '../idempotency';
-import { type KeyedExecution, underKey } from './key-step';
 import type { Result } from './result';
+import { type KeyedExecution, underIdempotencyKey } from './under-idempotency-key';
 import { validateRequest, type ValidRequest } from './validate';
 import { type CallPlan, execute } from './writes';
 
@@ -57,7 +57,7 @@ export async function runOperation(
   // A read is idempotent by nature: a key on GET is accepted and changes nothing.
   if (key.value === undefined || operation.method === 'GET') return execute(plan);
   const { params, version, body: validBody } = valid.value;
-  return underKey(
+  return underIdempotencyKey(
     {
       store: dependencies.idempotency,
       key: key.value,

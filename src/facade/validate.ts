@@ -3,6 +3,7 @@ import * as v from 'valibot';
 import { type Operation, routeParameters } from '../catalog/operations';
 import { type FieldError, validationProblem } from '../http/problem';
 import type { JsonObject } from '../json';
+import { DATE_TIME_OFFSET, dateTimeOffsetProblem } from '../schemas/date-time-offset';
 import { GRAPH_VERSIONS, type GraphVersion, writeSchema } from '../schemas/entities';
 import { pathId } from '../schemas/primitives';
 import { type Result, stopWith, succeed } from './result';
@@ -132,7 +133,12 @@ function validateBody(
       if (reported.has(pointer)) continue;
       reported.add(pointer);
       const name = path.length > 0 ? String(path[0]) : '';
-      const detail = issue.kind === 'schema' && issue.input === undefined ? `${name} is required` : `${name} ${issue.message}`;
+      const detail =
+        issue.kind === 'schema' && issue.input === undefined
+          ? `${name} is required`
+          : (issue.requirement === DATE_TIME_OFFSET || issue.type === 'iso_timestamp') && typeof issue.input === 'string'
+            ? `${name} ${dateTimeOffsetProblem(issue.input)} (like 2016-12-31T23:58:21.6459442-08:00)`
+            : `${name} ${issue.message}`;
       errors.push({ pointer, detail });
     }
   }

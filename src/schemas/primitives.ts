@@ -1,5 +1,7 @@
 import * as v from 'valibot';
 
+import { DATE_TIME_OFFSET } from './date-time-offset';
+
 /** Graph's Edm.Int32, restricted to the non-negative range every count in these entities uses. */
 export const count = v.pipe(
   v.number('must be a number'),
@@ -10,20 +12,11 @@ export const count = v.pipe(
 
 const TIMESTAMP_MESSAGE = 'must be an ISO 8601 date and time with Z or an offset, like 2016-12-31T23:58:21.6459442-08:00';
 
-/**
- * The form of Edm.DateTimeOffset that Graph accepts: `T` between date and time, at most 7
- * fraction digits, `Z` or `±hh:mm`, and a day that exists in its month (29 February in any year:
- * Graph itself answers for the leap years). valibot's isoTimestamp alone also lets through a space
- * for `T`, `+hhmm` and 31 April, which Graph refuses.
- */
-const GRAPH_DATE_TIME_OFFSET =
-  /^\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)|02-(?:0[1-9]|1\d|2\d))T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,7})?(?:Z|[+-](?:0\d|1[0-4]):[0-5]\d)$/;
-
-/** Graph's Edm.DateTimeOffset: ISO 8601 with `Z` or an explicit offset. */
+/** Graph's Edm.DateTimeOffset, as .NET parses it (date-time-offset.ts); a failing value is explained by `dateTimeOffsetProblem`. */
 export const timestamp = v.pipe(
   v.string('must be a string'),
   v.isoTimestamp(TIMESTAMP_MESSAGE),
-  v.regex(GRAPH_DATE_TIME_OFFSET, TIMESTAMP_MESSAGE),
+  v.regex(DATE_TIME_OFFSET, TIMESTAMP_MESSAGE),
 );
 
 /** Free text as Graph types it (Edm.String), nullable, with a length limit far above any real value. */

@@ -1,4 +1,4 @@
-import { expectProblem, type FacadeAnswer, SEEDED_PATHS, useStack } from '../support/stack';
+import { expectProblem, type FacadeResponse, SEEDED_PATHS, useStack } from '../support/stack';
 
 const running = useStack();
 
@@ -10,13 +10,13 @@ const overview = SEEDED_PATHS.userStatusOverview;
 const validStatus = { userPrincipalName: 'megan.bowen@contoso.example', status: 'compliant' };
 
 /** A refusal (problem+json with `status`) that sent nothing to Graph. */
-function expectRefused(answer: FacadeAnswer, status: number): void {
+function expectRefused(answer: FacadeResponse, status: number): void {
   expectProblem(answer, status);
   expect(running().emulator.requests).toHaveLength(0);
 }
 
-const pointers = (answer: FacadeAnswer) => (answer.json.errors as { pointer?: string }[]).map((error) => error.pointer);
-const parameters = (answer: FacadeAnswer) => (answer.json.errors as { parameter?: string }[]).map((error) => error.parameter);
+const pointers = (answer: FacadeResponse) => (answer.json.errors as { pointer?: string }[]).map((error) => error.pointer);
+const parameters = (answer: FacadeResponse) => (answer.json.errors as { parameter?: string }[]).map((error) => error.parameter);
 
 describe('bodies that are not JSON objects: 400', () => {
   test.each([

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { CATALOG, type Operation, routeParameters } from '../../src/catalog/operations';
 import { type GraphVersion } from '../../src/schemas/entities';
 import { BODY_OPERATIONS, effectiveVersion, fillSegments, PATCH_OPERATIONS, validBody, validId } from './hostile';
-import { type FacadeAnswer, SEEDED_IDS, type Stack, startStack } from './stack';
+import { type FacadeResponse, SEEDED_IDS, type Stack, startStack } from './stack';
 
 let stack: Stack;
 let seededStatusId: string;
@@ -54,7 +54,7 @@ export function expectNoGraphCall(): void {
 }
 
 /** The caller-facing contract of every refusal: 4xx, problem+json with the same status, a safe correlation id. */
-export function expectProblem(answer: FacadeAnswer, method: string, status?: number): void {
+export function expectProblem(answer: FacadeResponse, method: string, status?: number): void {
   if (status !== undefined) expect({ status: answer.status, body: answer.text.slice(0, 500) }).toMatchObject({ status });
   expect(answer.status).toBeGreaterThanOrEqual(400);
   expect(answer.status).toBeLessThan(500);
@@ -69,9 +69,9 @@ export function expectProblem(answer: FacadeAnswer, method: string, status?: num
   });
 }
 
-export const parametersNamed = (answer: FacadeAnswer) =>
+export const parametersNamed = (answer: FacadeResponse) =>
   (answer.json.errors as { parameter?: string }[]).flatMap((error) => (error.parameter === undefined ? [] : [error.parameter]));
-export const pointersNamed = (answer: FacadeAnswer) =>
+export const pointersNamed = (answer: FacadeResponse) =>
   (answer.json.errors as { pointer?: string }[]).flatMap((error) => (error.pointer === undefined ? [] : [error.pointer]));
 export const sortedUnique = (values: readonly string[]) => [...new Set(values)].sort();
 

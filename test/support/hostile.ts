@@ -170,8 +170,13 @@ const dateTimeParts = fc.record({
 });
 const datePart = (p: { year: number; month: number; day: number }) => `${p.year}-${pad2(p.month)}-${pad2(p.day)}`;
 const timePart = (p: { hour: number; minute: number; second: number }) => `${pad2(p.hour)}:${pad2(p.minute)}:${pad2(p.second)}`;
-const offsetHours = fc.integer({ min: 0, max: 14 }).map(pad2);
-const offsetMinutes = fc.constantFrom('00', '30', '45');
+/** An offset within ±14:00, as .NET takes it. */
+const offset = fc.oneof(
+  fc
+    .tuple(fc.integer({ min: 0, max: 13 }).map(pad2), fc.constantFrom('00', '30', '45'))
+    .map(([hours, minutes]) => `${hours}:${minutes}`),
+  fc.constant('14:00'),
+);
 
 /** Timestamps in the one form both the README and Graph's Edm.DateTimeOffset accept: `T`, up to 7 fraction digits, `Z` or `±hh:mm`. */
 export const validTimestamp: fc.Arbitrary<string> = fc
@@ -180,7 +185,7 @@ export const validTimestamp: fc.Arbitrary<string> = fc
     fc.option(fc.stringMatching(/^[0-9]{1,7}$/), { nil: undefined }),
     fc.oneof(
       fc.constant('Z'),
-      fc.tuple(fc.constantFrom('+', '-'), offsetHours, offsetMinutes).map(([sign, h, m]) => `${sign}${h}:${m}`),
+      fc.tuple(fc.constantFrom('+', '-'), offset).map(([sign, hoursAndMinutes]) => `${sign}${hoursAndMinutes}`),
     ),
   )
   .map(

@@ -8,8 +8,8 @@ import { startHostProcess } from '../../dev/host-process';
 import { fillRoute } from '../../src/catalog/operations';
 import { RESOURCES } from '../../src/catalog/resources';
 
-/** A facade answer, read whole. */
-export interface FacadeAnswer {
+/** The facade's response, read whole. */
+export interface FacadeResponse {
   readonly status: number;
   readonly headers: Headers;
   readonly text: string;
@@ -30,7 +30,7 @@ export interface Stack {
   readonly emulator: GraphEmulator;
   /** Everything the host process wrote to stdout and stderr so far. */
   output(): string;
-  call(method: string, path: string, options?: CallOptions): Promise<FacadeAnswer>;
+  call(method: string, path: string, options?: CallOptions): Promise<FacadeResponse>;
   control(method: string, path: string, body?: unknown): Promise<Response>;
   stop(): Promise<void>;
 }
@@ -122,7 +122,7 @@ export async function withStack<T>(options: StackOptions, use: (stack: Stack) =>
 }
 
 /** The contract of every refusal: `status`, problem+json with the same status, a correlation id. */
-export function expectProblem(answer: FacadeAnswer, status: number): void {
+export function expectProblem(answer: FacadeResponse, status: number): void {
   expect({ status: answer.status, body: answer.text.slice(0, 500) }).toMatchObject({ status });
   expect(answer.headers.get('content-type')).toBe('application/problem+json');
   expect(answer.json).toMatchObject({

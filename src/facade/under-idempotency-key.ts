@@ -22,7 +22,7 @@ export interface KeyedExecution extends Execution {
   readonly storeFailure?: string;
 }
 
-export interface KeyStep {
+export interface IdempotencyKeyStep {
   readonly store: IdempotencyStore;
   readonly key: string;
   readonly fingerprint: string;
@@ -39,8 +39,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * that arrives while an earlier one with its key is running waits for it (callers do not retry
  * a 409, so refusing would fail their run).
  */
-export async function underKey(
-  step: KeyStep,
+export async function underIdempotencyKey(
+  step: IdempotencyKeyStep,
   run: (earlier: EarlierInDoubt | undefined) => Promise<Execution>,
 ): Promise<KeyedExecution> {
   let claim;
@@ -97,7 +97,7 @@ export async function underKey(
 }
 
 /** Claims the key, waiting while an earlier attempt holds it, as long as the budget leaves room for this one's work. */
-async function claimWaiting(step: KeyStep) {
+async function claimWaiting(step: IdempotencyKeyStep) {
   for (;;) {
     const leaseMs = step.deadlineMs - Date.now() + LEASE_MARGIN_MS;
     const claim = await step.store.claim(step.key, step.fingerprint, leaseMs);
