@@ -1,6 +1,6 @@
 import { chaosSettingsFrom, queuedFaultFrom } from './faults';
 import type { LocalReply } from './identity';
-import { type EmulatorRuntime, resetRuntime } from './runtime';
+import { type Behaviour, type EmulatorRuntime, resetRuntime } from './runtime';
 import { emptyStats, snapshotOf } from './stats';
 import { throttlingSettingsFrom } from './throttling';
 
@@ -21,9 +21,17 @@ export const CONTROL_ROUTES: Readonly<Record<string, ControlHandler>> = {
     runtime.roles = Array.isArray(body.roles) ? body.roles.map(String) : [];
     return done;
   },
+  'GET /_emulator/behaviour': (runtime) => ({ status: 200, body: runtime.behaviour }),
   'PUT /_emulator/behaviour': (runtime, body) => {
-    runtime.honourPrefer = body.honourPrefer !== false;
-    return done;
+    // Only the switches named change; each must be a boolean.
+    for (const [name, value] of Object.entries(body)) {
+      if (!(name in runtime.behaviour) || typeof value !== 'boolean')
+        throw new RangeError(
+          `behaviour: ${name} is not a switch (${Object.keys(runtime.behaviour).join(', ')}), or not true or false`,
+        );
+    }
+    runtime.behaviour = { ...runtime.behaviour, ...(body as Partial<Behaviour>) };
+    return { status: 200, body: runtime.behaviour };
   },
   'POST /_emulator/faults': (runtime, body) => (runtime.faults.push(queuedFaultFrom(body)), done),
   'DELETE /_emulator/faults': (runtime) => ((runtime.faults.length = 0), done),

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import {
   COMPLIANCE_USER_OVERVIEW,
+  defaultsOf,
   type EntityType,
   INSTALL_SUMMARY,
   USER_STATUS,
@@ -9,6 +10,7 @@ import {
   valueProblem,
   type Version,
 } from './model';
+import type { Behaviour } from './runtime';
 import type { Entity, GraphState } from './state';
 
 /**
@@ -44,6 +46,9 @@ export interface CallContext {
   /** The roles the app holds now (applied at once; real Entra applies a change with the next token). */
   readonly roles: readonly string[];
   readonly preferRepresentation: boolean;
+  readonly behaviour: Behaviour;
+  /** The token is an application's own (no user): some operations refuse those. */
+  readonly appOnly: boolean;
   readonly url: URL;
   /** The emulated Graph root, for OData links. */
   readonly graphUrl: string;
@@ -92,7 +97,15 @@ function route(state: GraphState, segments: string[], context: CallContext): Gra
     navigation === 'installSummary' &&
     itemId === undefined
   ) {
-    if (context.version === 'v1.0') throw unknownSegment('installSummary');
+    // Current beta metadata no longer has this navigation; older pages said application tokens are refused.
+    if (context.version === 'v1.0' || context.behaviour.installSummaryRemoved) throw unknownSegment('installSummary');
+    if (context.behaviour.installSummaryDelegatedOnly && context.appOnly) {
+      throw new GraphError(
+        403,
+        'Forbidden',
+        'Application-only tokens are not supported for this operation; use a delegated (user) token.',
+      );
+    }
     requireRole(context, 'DeviceManagementApps');
     const app = state.mobileApps.get(parentId);
     if (!app) throw notFound(parentId);
@@ -201,7 +214,8 @@ function statusCollection(statuses: Map<string, Entity>, context: CallContext, s
     return { status: 200, body };
   }
   if (context.method === 'POST') {
-    const created: Entity = { id: randomUUID() };
+    // Graph returns every property of a new item, at its default where the create did not set it.
+    const created: Entity = { ...defaultsOf(USER_STATUS), id: randomUUID() };
     applyWrite(USER_STATUS, context.body, context, created);
     statuses.set(created.id as string, created);
     const location = `${context.graphUrl}/${context.version}/${segments.join('/')}('${created.id as string}')`;

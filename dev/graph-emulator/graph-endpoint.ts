@@ -147,7 +147,9 @@ export function graphEndpoint(
           body,
           url,
           roles: runtime.roles,
-          preferRepresentation: runtime.honourPrefer && /return=representation/i.test(prefer ?? ''),
+          preferRepresentation: runtime.behaviour.honourPrefer && /return=representation/i.test(prefer ?? ''),
+          behaviour: runtime.behaviour,
+          appOnly: token.claims.idtyp === 'app',
           graphUrl: options.graphUrl(),
         });
       } catch (error) {

@@ -122,6 +122,27 @@ export function isDateTimeOffset(text: string): boolean {
   );
 }
 
+/** The value Graph gives a property nobody set: 0, the first instant of year 1, the first enum member, or null. */
+function defaultValue(property: PropertyDefinition): unknown {
+  if (property.nullable) return null;
+  switch (property.type) {
+    case 'Int32':
+      return 0;
+    case 'DateTimeOffset':
+      return '0001-01-01T00:00:00Z';
+    case 'complianceStatus':
+      return 'unknown';
+    case 'String':
+      return '';
+  }
+}
+
+/** Every property of the entity type (all versions) at Graph's default, as a new entity starts. */
+export function defaultsOf(type: EntityType): Record<string, unknown> {
+  const properties = { ...type.properties['v1.0'], ...type.properties.beta };
+  return Object.fromEntries(Object.entries(properties).map(([name, property]) => [name, defaultValue(property)]));
+}
+
 /** Why Graph would refuse this value for the property, or undefined when it accepts it. */
 export function valueProblem(property: PropertyDefinition, name: string, value: unknown): string | undefined {
   if (value === null)

@@ -31,6 +31,22 @@ export interface RecordedRequest {
   delayedMs: number;
 }
 
+/** How the emulated Graph answers where real Graph has been seen to differ from its docs. */
+export interface Behaviour {
+  /** PATCH honours `Prefer: return=representation` (200 with the entity); off, it answers 204, as Intune does in practice. */
+  honourPrefer: boolean;
+  /** The install summary as current beta metadata has it: no `installSummary` navigation (400 for the segment). */
+  installSummaryRemoved: boolean;
+  /** The install summary refused to application identities (403), as its older docs page says. */
+  installSummaryDelegatedOnly: boolean;
+}
+
+export const GRAPH_AS_SEEN: Readonly<Behaviour> = {
+  honourPrefer: false,
+  installSummaryRemoved: false,
+  installSummaryDelegatedOnly: false,
+};
+
 /** Everything the emulator holds that a test may look at or switch; one per emulator. */
 export interface EmulatorRuntime {
   readonly state: GraphState;
@@ -40,8 +56,7 @@ export interface EmulatorRuntime {
   readonly chaos: Chaos;
   stats: EmulatorStats;
   roles: string[];
-  /** Whether a PATCH asking `Prefer: return=representation` gets it (real Graph often answers 204 anyway). */
-  honourPrefer: boolean;
+  behaviour: Behaviour;
 }
 
 export function createRuntime(): EmulatorRuntime {
@@ -53,7 +68,7 @@ export function createRuntime(): EmulatorRuntime {
     chaos: new Chaos(),
     stats: emptyStats(),
     roles: [...DEFAULT_ROLES],
-    honourPrefer: true,
+    behaviour: { ...GRAPH_AS_SEEN },
   };
 }
 
@@ -63,7 +78,7 @@ export function resetRuntime(runtime: EmulatorRuntime): void {
   runtime.requests.length = 0;
   runtime.faults.length = 0;
   runtime.roles = [...DEFAULT_ROLES];
-  runtime.honourPrefer = true;
+  runtime.behaviour = { ...GRAPH_AS_SEEN };
   runtime.throttling.configure(INTUNE_THROTTLING);
   runtime.chaos.configure(CHAOS_OFF);
   runtime.stats = emptyStats();

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
+import { defaultsOf, USER_STATUS } from './model';
+
 export type Entity = Record<string, unknown>;
 
 export interface MobileAppConfiguration {
@@ -98,7 +100,7 @@ export class GraphState {
       const statuses = new Map<string, Entity>();
       for (const status of configuration.userStatuses ?? []) {
         const id = typeof status.id === 'string' ? status.id : randomUUID();
-        statuses.set(id, { ...status, id });
+        statuses.set(id, { ...defaultsOf(USER_STATUS), ...status, id });
       }
       this.mobileAppConfigurations.set(configuration.id, {
         userStatusSummary: userSummary(randomUUID(), configuration.userStatusSummary),

@@ -9,6 +9,8 @@ export interface Figures {
   readonly duplicateCreates: number;
   /** Operations whose last answer was not the write's success (201 with the status, 200 with the entity). */
   readonly wrongFinalAnswers: number;
+  /** Updates answered 204: applied, but the entity could not be read back within the budget. */
+  readonly updatesWithoutEntity: number;
   /** Answers the callers retried (408, 429, 5xx, no answer) before their final one. */
   readonly interimAnswers: number;
   readonly interimWithoutRetryAfter: number;
@@ -41,6 +43,7 @@ export function formatFigures(figures: Figures): string {
     ['writes lost (must be 0)', figures.writesLost],
     ['duplicate creates (must be 0)', figures.duplicateCreates],
     ['operations not ending in their right answer (must be 0)', figures.wrongFinalAnswers],
+    ['  updates answered 204, applied but not read back', figures.updatesWithoutEntity],
     ['interim answers callers retried (408, 429, 5xx)', figures.interimAnswers],
     ['  of them 5xx / 409', `${figures.interim5xx} / ${figures.interim409}`],
     ['  of them without Retry-After (must be 0)', figures.interimWithoutRetryAfter],

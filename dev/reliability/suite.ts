@@ -123,6 +123,7 @@ export async function runReliabilitySuite(
     const latencies: number[] = [];
     const operationLatencies: number[] = [];
     const counters = {
+      updatesWithoutEntity: 0,
       requestsSent: 0,
       interimAnswers: 0,
       interimWithoutRetryAfter: 0,
@@ -232,10 +233,18 @@ export async function runReliabilitySuite(
         final.status >= 200 && final.status < 300 ? (JSON.parse(final.text || '{}') as Record<string, unknown>) : undefined;
       if (intent.method === 'POST') {
         if (!countByUpn.has(String(intent.body.userPrincipalName))) writesLost += 1;
-        if (final.status !== 201 || answered?.userPrincipalName !== intent.body.userPrincipalName) wrongFinalAnswers += 1;
+        if (final.status !== 201 || answered?.userPrincipalName !== intent.body.userPrincipalName) {
+          wrongFinalAnswers += 1;
+          log(`wrong final answer to POST ${intent.path}: ${final.status} ${final.text.slice(0, 300)}`);
+        }
       } else {
         if (lastIntent.get(intent.resource) === intent && finalValue(intent.resource) !== value) writesLost += 1;
-        if (final.status !== 200 || answered?.[name] !== value) wrongFinalAnswers += 1;
+        // 204: applied, but the entity could not be read back within the budget (counted apart).
+        if (final.status === 204) counters.updatesWithoutEntity += 1;
+        else if (final.status !== 200 || answered?.[name] !== value) {
+          wrongFinalAnswers += 1;
+          log(`wrong final answer to PATCH ${intent.path}: ${final.status} ${final.text.slice(0, 300)}`);
+        }
       }
     }
     const duplicateCreates = [...countByUpn.values()].reduce((sum, count) => sum + Math.max(0, count - 1), 0);
@@ -250,6 +259,7 @@ export async function runReliabilitySuite(
       writesLost,
       duplicateCreates,
       wrongFinalAnswers,
+      updatesWithoutEntity: counters.updatesWithoutEntity,
       interimAnswers: counters.interimAnswers,
       interimWithoutRetryAfter: counters.interimWithoutRetryAfter,
       interim5xx: counters.interim5xx,

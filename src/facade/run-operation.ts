@@ -53,6 +53,7 @@ export async function runOperation(
     graph: dependencies.graph,
     inDoubtWindowMs: dependencies.inDoubtWindowMs,
     keyed: key.value !== undefined,
+    returnMinimal: prefersMinimal(request.headers.get('prefer')),
   };
   // A read is idempotent by nature: a key on GET is accepted and changes nothing.
   if (key.value === undefined || operation.method === 'GET') return execute(plan);
@@ -66,6 +67,17 @@ export async function runOperation(
       inDoubtWindowMs: dependencies.inDoubtWindowMs,
     },
     (earlier) => execute(plan, earlier),
+  );
+}
+
+/** Whether a Prefer header asks for `return=minimal` (RFC 7240: comma-separated preferences). */
+function prefersMinimal(prefer: string | null): boolean {
+  return (prefer ?? '').split(',').some(
+    (preference) =>
+      preference
+        .trim()
+        .toLowerCase()
+        .replace(/\s*=\s*/, '=') === 'return=minimal',
   );
 }
 

@@ -23,6 +23,8 @@ export interface CallPlan {
   readonly inDoubtWindowMs: number;
   /** Whether the caller sent an Idempotency-Key, so that a retry can be recognised. */
   readonly keyed: boolean;
+  /** The caller sent `Prefer: return=minimal`: an update answers 204 and is not read back. */
+  readonly returnMinimal: boolean;
 }
 
 /** An earlier attempt under the same Idempotency-Key left this write in doubt; it may be looked for from `lookFromMs`. */
@@ -47,6 +49,8 @@ export interface Execution {
 const SETTLE_MS = 500;
 /** A look-up is only started with this much of the budget left: one attempt to read the collection. */
 const LOOKUP_RESERVE_MS = MIN_ATTEMPT_MS;
+/** The least time the read-back of an update gets, even past the budget: two attempts. */
+const READ_BACK_MIN_MS = 2 * MIN_ATTEMPT_MS;
 /** Sends of one create within one call, at most: the first, and one more after a look-up proved it absent. */
 const MAX_SENDS = 2;
 
@@ -64,6 +68,8 @@ export function execute(plan: CallPlan, earlier?: EarlierInDoubt): Promise<Execu
       return createOnce(plan, earlier);
     case 'delete':
       return deleteOnce(plan, earlier);
+    case 'update':
+      return updateShowingEntity(plan, earlier);
     default:
       return forward(plan, earlier);
   }
@@ -117,6 +123,33 @@ async function forward(plan: CallPlan, earlier: EarlierInDoubt | undefined): Pro
   const exchange = await send(plan);
   const settlement = settlementOf(plan, exchange, earlier);
   return { response: responseOf(plan, exchange), settlement, exchange };
+}
+
+/**
+ * An update, answered with the entity so that a flow step's outputs never change shape: when
+ * Graph answers 204 (as Intune does in practice), the entity is read back, one read; Intune
+ * allows ten times more reads than writes. `Prefer: return=minimal` asks for 204 and no read.
+ */
+async function updateShowingEntity(plan: CallPlan, earlier: EarlierInDoubt | undefined): Promise<Execution> {
+  const execution = await forward(plan, earlier);
+  const answer = execution.exchange && lastAttempt(execution.exchange)?.answer;
+  const applied = execution.settlement.kind === 'final' && answer !== undefined && answer.status >= 200 && answer.status < 300;
+  if (!applied) return execution;
+  if (plan.returnMinimal) return { ...execution, response: { status: 204 } };
+  if (answer.body !== undefined) return execution;
+  const read: GraphCall = {
+    version: plan.call.version,
+    method: 'GET',
+    path: plan.call.path,
+    clientRequestId: plan.call.clientRequestId,
+  };
+  // The read may run a little past the budget the write used up: an applied write deserves its answer.
+  const deadlineMs = Math.max(plan.deadlineMs, Date.now() + READ_BACK_MIN_MS);
+  const readBack = lastAttempt(await plan.graph.send(read, { deadlineMs, mayRepeat: () => true }))?.answer;
+  // The update is applied whatever the read gives: without the entity, 204 still says so.
+  return readBack?.status === 200
+    ? { ...execution, response: successResponse(plan.operation, readBack, plan.request, plan.requestUrl) }
+    : execution;
 }
 
 /** A DELETE: a 404 after an attempt that may have deleted the item means it is gone, as asked. */

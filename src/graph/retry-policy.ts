@@ -34,10 +34,12 @@ export function backoffMs(attempt: number, random: () => number = Math.random): 
   return Math.round(exponential * (0.5 + random() / 2));
 }
 
-/** Whether Graph may simply be asked again after this ending (a transient refusal or failure). */
+/** Graph statuses that may go away when asked again: throttling, timeouts and server failures. */
+const TRANSIENT_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
+
+/** Whether Graph may simply be asked again after this ending, if the write rules allow a repeat. */
 function isTransient(ending: AttemptEnding): boolean {
-  if (ending.kind === 'network') return true;
-  return ending.kind === 'answer' && (ending.status === 429 || ending.status === 503 || ending.status === 504);
+  return ending.kind === 'network' || (ending.kind === 'answer' && TRANSIENT_STATUSES.has(ending.status));
 }
 
 /**
@@ -58,9 +60,8 @@ export function nextStep(
   if (ending.kind === 'timeout') return { retry: false, retryAfterMs: backoffMs(attempt, random) };
   const delayMs = (ending.kind === 'answer' ? parseRetryAfter(ending.retryAfter) : undefined) ?? backoffMs(attempt, random);
   if (!isTransient(ending)) {
-    // A failure the caller may still retry (a 5xx or a 408) is told when; a refusal is final.
-    const failed = ending.kind === 'network' || ending.status === 408 || ending.status >= 500;
-    return failed ? { retry: false, retryAfterMs: delayMs } : { retry: false };
+    // Another 5xx the caller may still retry is told when; a refusal is final.
+    return ending.kind === 'answer' && ending.status >= 500 ? { retry: false, retryAfterMs: delayMs } : { retry: false };
   }
   const retry = mayRepeat && attempt < MAX_ATTEMPTS && delayMs + MIN_ATTEMPT_MS <= remainingMs;
   return retry ? { retry: true, delayMs } : { retry: false, retryAfterMs: delayMs };

@@ -39,12 +39,19 @@ describe('over real sockets: host -> ManagedIdentityCredential -> identity endpo
     expect(running().emulator.requests[0]?.prefer).toBe('return=representation');
   });
 
-  test('when Graph answers a PATCH with 204, so does the facade, and the write is applied', async () => {
-    await running().control('PUT', 'behaviour', { honourPrefer: false });
+  test('when Graph answers a PATCH with 204 (its default here, as in Intune), the facade reads the entity back: 200 with it', async () => {
     const answer = await running().call('PATCH', overview, { body: { successCount: 31 } });
+    expect(answer.status).toBe(200);
+    expect(answer.json).toMatchObject({ successCount: 31, failedCount: 2 });
+    expect(running().emulator.requests.map((request) => request.method)).toEqual(['PATCH', 'GET']);
+  });
+
+  test('Prefer: return=minimal answers 204 and reads nothing back', async () => {
+    const answer = await running().call('PATCH', overview, { body: { successCount: 32 }, headers: { prefer: 'return=minimal' } });
     expect(answer.status).toBe(204);
     expect(answer.text).toBe('');
-    expect((await running().call('GET', overview)).json.successCount).toBe(31);
+    expect(running().emulator.requests.map((request) => request.method)).toEqual(['PATCH']);
+    expect((await running().call('GET', overview)).json.successCount).toBe(32);
   });
 
   test('a user status lives through create, list, get, update and delete', async () => {
@@ -230,11 +237,28 @@ describe('when Graph cannot be asked', () => {
     });
   });
 
-  test('a Graph 500 is a 502 that carries what Graph said', async () => {
-    await running().control('POST', 'faults', { method: 'GET', status: 500, code: 'InternalServerError', message: 'boom' });
+  test('a Graph 500 on a read is asked again; one that persists is a 502 that carries what Graph said', async () => {
+    await running().control('POST', 'faults', {
+      method: 'GET',
+      status: 500,
+      code: 'InternalServerError',
+      message: 'boom',
+      retryAfter: '0',
+    });
+    expect((await running().call('GET', summary)).status).toBe(200);
+
+    await running().control('POST', 'faults', {
+      method: 'GET',
+      status: 500,
+      code: 'InternalServerError',
+      message: 'boom',
+      retryAfter: '0',
+      times: 10,
+    });
     const answer = await running().call('GET', summary);
     expect(answer.status).toBe(502);
     expect(answer.json.graph).toMatchObject({ status: 500, code: 'InternalServerError' });
+    expect(Number(answer.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
   });
 });
 

@@ -28,14 +28,22 @@ describe('the retry policy toward Graph', () => {
     for (const status of [200, 201, 204, 400, 401, 403, 404, 409]) {
       expect(nextStep({ kind: 'answer', status }, 1, plenty, true)).toEqual({ retry: false });
     }
-    // Failures the caller may retry are not retried here, but the caller is told when to.
+    // Another 5xx is not retried here, but the caller is told when it may try.
+    expect(nextStep({ kind: 'answer', status: 501 }, 1, plenty, true, half)).toEqual({
+      retry: false,
+      retryAfterMs: backoffMs(1, half),
+    });
+    expect(nextStep({ kind: 'timeout' }, 1, plenty, true).retry).toBe(false);
+  });
+
+  test('408, 500 and 502 are retried too where the write rules allow, and only there', () => {
     for (const status of [408, 500, 502]) {
-      expect(nextStep({ kind: 'answer', status }, 1, plenty, true, half)).toEqual({
+      expect(nextStep({ kind: 'answer', status }, 1, plenty, true, half)).toEqual({ retry: true, delayMs: backoffMs(1, half) });
+      expect(nextStep({ kind: 'answer', status }, 1, plenty, false, half)).toEqual({
         retry: false,
         retryAfterMs: backoffMs(1, half),
       });
     }
-    expect(nextStep({ kind: 'timeout' }, 1, plenty, true).retry).toBe(false);
   });
 
   test('no retry past the budget or the attempt limit: the wait goes to the caller', () => {
