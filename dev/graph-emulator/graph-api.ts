@@ -47,6 +47,8 @@ export interface CallContext {
   readonly roles: readonly string[];
   readonly preferRepresentation: boolean;
   readonly behaviour: Behaviour;
+  /** Paging tokens issued so far, as they arrive on the wire, and the offset each names. */
+  readonly skipTokens: Map<string, number>;
   /** The token is an application's own (no user): some operations refuse those. */
   readonly appOnly: boolean;
   readonly url: URL;
@@ -55,6 +57,27 @@ export interface CallContext {
 }
 
 const MAX_PAGE = 100;
+
+/** A query parameter's value as it came on the wire, not decoded; undefined when absent. */
+function rawQueryValue(url: URL, name: string): string | undefined {
+  for (const pair of url.search.slice(1).split('&')) {
+    const equals = pair.indexOf('=');
+    const key = (equals < 0 ? pair : pair.slice(0, equals)).replace(/^%24/i, '$');
+    if (key.toLowerCase() === name.toLowerCase()) return equals < 0 ? '' : pair.slice(equals + 1);
+  }
+  return undefined;
+}
+
+/**
+ * A paging token built from data as Intune's are: the last item's keys, quoted, with `=`,
+ * spaces, a `+` and whatever the data holds (non-ASCII too), some of it percent-encoded and some
+ * raw, as it appears in Graph's nextLink.
+ */
+function intuneSkipToken(last: Entity, nextOffset: number): string {
+  const upn = encodeURIComponent(typeof last.userPrincipalName === 'string' ? last.userPrincipalName : '');
+  const name = (typeof last.userDisplayName === 'string' ? last.userDisplayName : '').replace(/[&#%]/g, '');
+  return `LastUserPrincipalName%3d%27${upn}%27 LastId='${String(last.id)}' Name=${name}+${nextOffset}`;
+}
 
 /** Graph's answer to an admitted request: its version checked, then routed; throws GraphError on a refusal. */
 export function answerGraph(
@@ -195,21 +218,22 @@ function singleton(type: EntityType, entity: Entity, context: CallContext, segme
 function statusCollection(statuses: Map<string, Entity>, context: CallContext, segments: string[]): GraphReply {
   if (context.method === 'GET') {
     const top = Math.min(Number(context.url.searchParams.get('$top') ?? MAX_PAGE) || MAX_PAGE, MAX_PAGE);
-    const token = context.url.searchParams.get('$skiptoken');
-    const offset = token
-      ? Number(Buffer.from(token, 'base64url').toString('utf8')) || 0
-      : Number(context.url.searchParams.get('$skip') ?? 0) || 0;
+    const token = rawQueryValue(context.url, '$skiptoken');
+    const offset = token === undefined ? Number(context.url.searchParams.get('$skip') ?? 0) || 0 : context.skipTokens.get(token);
+    // Intune's tokens are checked byte for byte: one altered on the way back names no page.
+    if (offset === undefined) throw new GraphError(400, 'BadRequest', `The skip token '${token ?? ''}' is not valid.`);
     const all = [...statuses.values()];
     const page = all.slice(offset, offset + top).map((status) => view(USER_STATUS, status, context, segments, false));
     const body: Entity = {
       '@odata.context': `${context.graphUrl}/${context.version}/$metadata#${segments.join('/')}`,
       value: page,
     };
-    if (offset + top < all.length) {
-      const next = new URL(`${context.graphUrl}/${context.version}/${segments.join('/')}`);
-      next.searchParams.set('$top', String(top));
-      next.searchParams.set('$skiptoken', Buffer.from(String(offset + top)).toString('base64url'));
-      body['@odata.nextLink'] = next.toString();
+    const last = all[offset + top - 1];
+    if (offset + top < all.length && last) {
+      const next = `${context.graphUrl}/${context.version}/${segments.join('/')}?$top=${top}&$skiptoken=${intuneSkipToken(last, offset + top)}`;
+      // Registered as it arrives on the wire: the link as any client's URL parser serialises it.
+      context.skipTokens.set(rawQueryValue(new URL(next), '$skiptoken') as string, offset + top);
+      body['@odata.nextLink'] = next;
     }
     return { status: 200, body };
   }

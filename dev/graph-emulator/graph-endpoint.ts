@@ -149,6 +149,7 @@ export function graphEndpoint(
           roles: runtime.roles,
           preferRepresentation: runtime.behaviour.honourPrefer && /return=representation/i.test(prefer ?? ''),
           behaviour: runtime.behaviour,
+          skipTokens: runtime.state.skipTokens,
           appOnly: token.claims.idtyp === 'app',
           graphUrl: options.graphUrl(),
         });

@@ -60,6 +60,8 @@ export class GraphState {
   readonly mobileAppConfigurations = new Map<string, MobileAppConfiguration>();
   readonly mobileApps = new Map<string, { installSummary: Entity }>();
   readonly deviceCompliancePolicies = new Map<string, { userStatusOverview: Entity }>();
+  /** Paging tokens issued, as they arrive on the wire, and the offset each names. */
+  readonly skipTokens = new Map<string, number>();
 
   constructor() {
     this.reset();
@@ -70,6 +72,7 @@ export class GraphState {
     this.mobileAppConfigurations.clear();
     this.mobileApps.clear();
     this.deviceCompliancePolicies.clear();
+    this.skipTokens.clear();
     this.seed({
       mobileAppConfigurations: [
         {

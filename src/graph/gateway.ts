@@ -12,6 +12,7 @@ import type { HttpMethod } from '../catalog/operations';
 import type { Settings } from '../config';
 import type { GraphVersion } from '../schemas/entities';
 import type { AttemptEnding } from './attempt';
+import { skipTokenForUrl } from './paging';
 import { MIN_ATTEMPT_MS, nextStep } from './retry-policy';
 import { WriteLimiter } from './write-limiter';
 
@@ -112,9 +113,9 @@ export function createGraphGateway(settings: Settings, credential: TokenCredenti
       .option('signal', AbortSignal.timeout(Math.max(1, timeoutMs)))
       .responseType(ResponseType.RAW);
     if (call.top !== undefined) request = request.top(call.top);
-    // Graph's nextLinks spell it $skiptoken (the client's skipToken() would send $skipToken), and
-    // the client puts query values in the URL as given, so the token is encoded here.
-    if (call.skipToken !== undefined) request = request.query({ $skiptoken: encodeURIComponent(call.skipToken) });
+    // Sent as Graph issued it in its nextLink, as $skiptoken (the client's skipToken() would send
+    // $skipToken); the client puts query values in the URL as given.
+    if (call.skipToken !== undefined) request = request.query({ $skiptoken: skipTokenForUrl(call.skipToken) });
     if (call.skip !== undefined) request = request.skip(call.skip);
     if (call.method === 'PATCH') request = request.header('Prefer', 'return=representation');
     try {
