@@ -4,7 +4,7 @@ import { CATALOG, catalogRoutes, type HttpMethod, type Operation } from './catal
 import type { Settings } from './config';
 import type { OperationDependencies } from './facade/run-operation';
 import { operationHandler } from './http/operation-handler';
-import { healthHandler, methodNotAllowedHandler, notFoundHandler } from './http/service-routes';
+import { diagnosticsHandler, healthHandler, methodNotAllowedHandler, notFoundHandler } from './http/service-routes';
 
 export type RegisteredMethod = HttpMethod | 'PUT' | 'HEAD' | 'OPTIONS';
 
@@ -18,6 +18,7 @@ export interface FunctionDefinition {
 }
 
 const HEALTH_ROUTE = 'health';
+const DIAGNOSTICS_ROUTE = 'diagnostics';
 
 /**
  * The Functions host tries routes in the alphabetical order of function names and takes the first
@@ -50,7 +51,7 @@ export function facadeFunctions(
     authLevel: 'function',
     handler: operationHandler(operation, dependencies),
   }));
-  const routes: [string, HttpMethod[]][] = [...catalogRoutes(catalog), [HEALTH_ROUTE, ['GET']]];
+  const routes: [string, HttpMethod[]][] = [...catalogRoutes(catalog), [HEALTH_ROUTE, ['GET']], [DIAGNOSTICS_ROUTE, ['GET']]];
   const methodNotAllowed: FunctionDefinition[] = routes.map(([route, allowed]) => ({
     name: methodNotAllowedName(route),
     route,
@@ -67,6 +68,13 @@ export function facadeFunctions(
       methods: ['GET'],
       authLevel: 'anonymous',
       handler: healthHandler(settings, dependencies),
+    },
+    {
+      name: 'Diagnostics',
+      route: DIAGNOSTICS_ROUTE,
+      methods: ['GET'],
+      authLevel: 'function',
+      handler: diagnosticsHandler(settings, dependencies),
     },
     { name: CATCH_ALL_NAME, route: '{*path}', methods: ALL_METHODS, authLevel: 'anonymous', handler: notFoundHandler },
   ];

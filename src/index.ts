@@ -4,6 +4,7 @@ import { loadSettings } from './config';
 import { facadeFunctions } from './functions';
 import { createCredential } from './graph/credential';
 import { createGraphGateway } from './graph/gateway';
+import { createTokenInspector } from './graph/token-claims';
 import { createIdempotencyStore } from './idempotency';
 
 // Entry point named by package.json `main`: the Functions host (and the local host in dev/)
@@ -15,6 +16,7 @@ const dependencies = {
   idempotency: createIdempotencyStore(settings.idempotency, credential),
   timeBudgetMs: settings.timeBudgetMs,
   inDoubtWindowMs: settings.inDoubtWindowMs,
+  token: createTokenInspector(credential, settings.endpoints.scope),
 };
 
 for (const fn of facadeFunctions(settings, dependencies)) {

@@ -55,10 +55,10 @@ export const SHORT_PROFILE: ReliabilityProfile = {
     writesPerTenant: 20,
     requestsPerTenant: 200,
   },
-  chaos: { probability: 0.25, seed: 20261125, outcomes: faults(3) },
+  chaos: { probability: 0.25, seed: 20261125, outcomes: faults(4) },
   facade: {
-    GRAPH_TIME_BUDGET_SECONDS: '3',
-    GRAPH_IN_DOUBT_WINDOW_SECONDS: '6',
+    GRAPH_TIME_BUDGET_SECONDS: '4',
+    GRAPH_IN_DOUBT_WINDOW_SECONDS: '7',
     GRAPH_WRITES_PER_20S: '90',
     GRAPH_WRITE_BURST: '5',
   },

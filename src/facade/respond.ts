@@ -90,6 +90,8 @@ export interface FailureContext {
   readonly retryAfterMs: number | undefined;
   /** Said when a write may have been applied, for the detail. */
   readonly inDoubtNote?: string;
+  /** The roles the facade's token holds, when known (read on a 403). */
+  readonly rolesHeld?: readonly string[];
 }
 
 /** A problem for an exchange that did not end in success: Graph's refusal, throttling, an outage or a timeout. */
@@ -107,8 +109,7 @@ export function failureResponse(operation: Operation, exchange: GraphExchange, c
   }
   const attempt = lastAttempt(exchange);
   const ending = attempt?.ending;
-  if (ending?.kind === 'answer' && attempt?.answer)
-    return graphProblem(operation, attempt.answer, headers, note, context.retryAfterMs);
+  if (ending?.kind === 'answer' && attempt?.answer) return graphProblem(operation, attempt.answer, headers, note, context);
   switch (ending?.kind) {
     case 'token':
       return problemResponse('token-unavailable', {
@@ -131,19 +132,36 @@ export function failureResponse(operation: Operation, exchange: GraphExchange, c
   }
 }
 
+/** Graph's message says the path has a segment it does not know: the operation is not exposed (any more) in this version. */
+const UNKNOWN_SEGMENT = /Resource not found for the segment/i;
+
 function graphProblem(
   operation: Operation,
   answer: GraphAnswer,
   headers: Record<string, string>,
   note: string,
-  retryAfterMs: number | undefined,
+  context: FailureContext,
 ): HttpResponseInit {
   const graph = graphErrorSummary(answer);
   const said = graph.code ? `${graph.code}: ${graph.message ?? ''}`.trim() : `status ${answer.status}`;
+  if (answer.status === 403 && context.rolesHeld?.includes(operation.permission)) {
+    return problemResponse('graph-refuses-application-identity', {
+      status: 502,
+      detail: `Graph refuses ${operation.name} for application identities: the app's identity holds ${operation.permission}, and Graph answered 403 (${said}). This operation needs a delegated (user) token; granting more permissions will not help.`,
+      graph,
+    });
+  }
   if (answer.status === 401 || answer.status === 403) {
     return problemResponse('graph-permission-missing', {
       status: 502,
       detail: `Graph refused the facade's identity (${answer.status}). ${operation.name} needs the Microsoft Graph application permission ${operation.permission} granted to the function app's managed identity.`,
+      graph,
+    });
+  }
+  if (answer.status === 400 && !operation.graphVersions.includes('v1.0') && UNKNOWN_SEGMENT.test(graph.message ?? '')) {
+    return problemResponse('graph-operation-not-exposed', {
+      status: 502,
+      detail: `Graph beta no longer exposes ${operation.name} (${operation.graphPath}): it answered 400 (${said}). The operation exists only in beta, which Microsoft does not support for production use; nothing the caller sends can make it succeed.`,
       graph,
     });
   }
@@ -152,7 +170,7 @@ function graphProblem(
       status: 429,
       detail: 'Graph is throttling this tenant or app; send the request again after Retry-After seconds.',
       graph,
-      headers: { 'retry-after': retryAfterSeconds(retryAfterMs ?? 10_000) },
+      headers: { 'retry-after': retryAfterSeconds(context.retryAfterMs ?? 10_000) },
     });
   }
   if (answer.status >= 500) {

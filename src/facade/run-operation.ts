@@ -2,6 +2,7 @@ import type { HttpRequest } from '@azure/functions';
 
 import { fillRoute, type Operation } from '../catalog/operations';
 import type { GraphCall, GraphGateway } from '../graph/gateway';
+import type { TokenInspector } from '../graph/token-claims';
 import { readJsonObject } from '../http/body';
 import { readIdempotencyKey } from '../http/idempotency-key';
 import { type IdempotencyStore, requestFingerprint } from '../idempotency';
@@ -18,6 +19,8 @@ export interface OperationDependencies {
   readonly timeBudgetMs: number;
   /** How long after it was sent a write with no certain answer may still be under way in Graph. */
   readonly inDoubtWindowMs: number;
+  /** The claims of the facade's own Graph token, to tell a missing permission from a refusal of app identities. */
+  readonly token: TokenInspector;
 }
 
 /** What one request came to: the response, and what the log line reports. */
@@ -54,6 +57,7 @@ export async function runOperation(
     inDoubtWindowMs: dependencies.inDoubtWindowMs,
     keyed: key.value !== undefined,
     returnMinimal: prefersMinimal(request.headers.get('prefer')),
+    token: dependencies.token,
   };
   // A read is idempotent by nature: a key on GET is accepted and changes nothing.
   if (key.value === undefined || operation.method === 'GET') return execute(plan);

@@ -5,6 +5,7 @@ import type { Attempt, GraphCall, GraphExchange, GraphGateway } from '../graph/g
 import { lastAttempt } from '../graph/gateway';
 import { findCreated, type LookupResult } from '../graph/lookup';
 import { MIN_ATTEMPT_MS } from '../graph/retry-policy';
+import type { TokenInspector } from '../graph/token-claims';
 import { problemResponse } from '../http/problem';
 import { fateOf, isInDoubt, mayRepeat, type WriteFate } from './in-doubt';
 import { createdResponse, failureResponse, retryAfterSeconds, successResponse } from './respond';
@@ -25,6 +26,8 @@ export interface CallPlan {
   readonly keyed: boolean;
   /** The caller sent `Prefer: return=minimal`: an update answers 204 and is not read back. */
   readonly returnMinimal: boolean;
+  /** The facade's own token, read when Graph refuses it (403). */
+  readonly token: TokenInspector;
 }
 
 /** An earlier attempt under the same Idempotency-Key left this write in doubt; it may be looked for from `lookFromMs`. */
@@ -110,19 +113,22 @@ function settlementOf(plan: CallPlan, exchange: GraphExchange, earlier: EarlierI
   return earlier ? { kind: 'in-doubt', lookFromMs: earlier.lookFromMs } : { kind: 'freed' };
 }
 
-function responseOf(plan: CallPlan, exchange: GraphExchange): HttpResponseInit {
+async function responseOf(plan: CallPlan, exchange: GraphExchange): Promise<HttpResponseInit> {
   const answer = lastAttempt(exchange)?.answer;
   if (!exchange.heldLocally && answer && answer.status >= 200 && answer.status < 300) {
     return successResponse(plan.operation, answer, plan.request, plan.requestUrl);
   }
-  return failureResponse(plan.operation, exchange, { retryAfterMs: exchange.retryAfterMs });
+  // A 403 means a missing permission, unless the token holds it: then Graph refuses the operation to app identities.
+  const token = answer?.status === 403 ? await plan.token.read(plan.deadlineMs) : undefined;
+  const rolesHeld = token?.ok ? token.claims.roles : undefined;
+  return failureResponse(plan.operation, exchange, { retryAfterMs: exchange.retryAfterMs, ...(rolesHeld ? { rolesHeld } : {}) });
 }
 
 /** A read, a list or an update: sent, retried by the policy, mapped. Repeating an update changes nothing. */
 async function forward(plan: CallPlan, earlier: EarlierInDoubt | undefined): Promise<Execution> {
   const exchange = await send(plan);
   const settlement = settlementOf(plan, exchange, earlier);
-  return { response: responseOf(plan, exchange), settlement, exchange };
+  return { response: await responseOf(plan, exchange), settlement, exchange };
 }
 
 /**
@@ -162,7 +168,7 @@ async function deleteOnce(plan: CallPlan, earlier: EarlierInDoubt | undefined): 
     return { response: { status: 204 }, settlement: { kind: 'final' }, exchange, foundEarlierWrite: true };
   }
   const settlement = settlementOf(plan, exchange, earlier);
-  return { response: responseOf(plan, exchange), settlement, exchange };
+  return { response: await responseOf(plan, exchange), settlement, exchange };
 }
 
 /**
@@ -199,7 +205,7 @@ async function createOnce(plan: CallPlan, earlier: EarlierInDoubt | undefined): 
     const fate = exchangeFate(exchange);
     if (!isInDoubt(fate)) {
       const settlement: Settlement = fate === 'final' ? { kind: 'final' } : { kind: 'freed' };
-      return { response: responseOf(plan, exchange), settlement, exchange };
+      return { response: await responseOf(plan, exchange), settlement, exchange };
     }
     lookFromMs = lookFromOf(exchange.attempts, plan.inDoubtWindowMs);
   }

@@ -29,6 +29,8 @@ const PROBLEMS = {
   'method-not-allowed': 'Method not allowed on this route',
   'graph-rejected': 'Microsoft Graph rejected the request',
   'graph-permission-missing': "The facade's identity lacks a Microsoft Graph permission",
+  'graph-refuses-application-identity': 'Microsoft Graph refuses this operation for application identities',
+  'graph-operation-not-exposed': 'Microsoft Graph no longer exposes this operation',
   'graph-throttled': 'Microsoft Graph is throttling requests',
   'graph-failed': 'Microsoft Graph failed to answer',
   'graph-unreachable': 'Microsoft Graph could not be reached',

@@ -2,6 +2,7 @@ import type { HttpHandler } from '@azure/functions';
 
 import { CATALOG, type HttpMethod } from '../catalog/operations';
 import type { Settings } from '../config';
+import { diagnose } from '../facade/diagnostics';
 import type { OperationDependencies } from '../facade/run-operation';
 import { describeCredential } from '../graph/credential';
 import { correlationIdOf, withCorrelation } from './correlation';
@@ -28,6 +29,19 @@ export function healthHandler(settings: Settings, dependencies: OperationDepende
           operations: CATALOG.length,
           node: process.version,
         }),
+      },
+      correlationIdOf(request.headers),
+    );
+}
+
+/** What the identity may do in Graph, proved by read probes; `ready` is false with what to grant. Never a token. */
+export function diagnosticsHandler(settings: Settings, dependencies: OperationDependencies): HttpHandler {
+  return async (request) =>
+    withCorrelation(
+      {
+        status: 200,
+        headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+        body: JSON.stringify(await diagnose(settings, dependencies)),
       },
       correlationIdOf(request.headers),
     );

@@ -35,6 +35,7 @@ const dependencies: OperationDependencies = {
   idempotency: new MemoryIdempotencyStore(),
   timeBudgetMs: 5000,
   inDoubtWindowMs: 10_000,
+  token: { read: () => Promise.resolve({ ok: false, reason: 'no token in this test' }) },
 };
 const functions = facadeFunctions(loadSettings({}), dependencies, catalog) as unknown as RegisteredHttpFunction[];
 

@@ -58,7 +58,8 @@ test('each route answers 405 for the methods it does not serve, and health and 4
   expect(byName.get('Health')).toEqual({ name: 'Health', route: 'health', methods: ['GET'], authLevel: 'anonymous' });
   expect(byName.get(CATCH_ALL_NAME)?.route).toBe('{*path}');
   expect(byName.get(methodNotAllowedName('health'))?.methods).not.toContain('GET');
-  expect(mockCore.registered).toHaveLength(CATALOG.length + catalogRoutes().size + 3);
+  // Beyond the operations and their 405s: health and diagnostics with their 405s, and the catch-all.
+  expect(mockCore.registered).toHaveLength(CATALOG.length + catalogRoutes().size + 5);
 });
 
 test('routed as the Functions host routes (by function name, first match), every operation reaches its own function', () => {

@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+
+import { fillRoute } from '../catalog/operations';
+import { type Resource, RESOURCES } from '../catalog/resources';
+import type { Settings } from '../config';
+import { type GraphGateway, lastAttempt } from '../graph/gateway';
+import type { TokenInspector, TokenReading } from '../graph/token-claims';
+import { graphErrorSummary } from './respond';
+
+/** What one read probe of a resource proved. */
+export type ProbeResult =
+  'access' | 'permission-missing' | 'refused-for-application-identities' | 'not-exposed' | 'token-refused' | 'graph-unavailable';
+
+export interface Probe {
+  readonly resource: string;
+  readonly graphVersion: string;
+  readonly graphPath: string;
+  readonly permission: string;
+  readonly result: ProbeResult;
+  readonly graphStatus: number | undefined;
+  readonly graphRequestId: string | undefined;
+  readonly detail: string;
+}
+
+/** The report of `GET /api/diagnostics`: identifiers and claims, never a token or a secret. */
+export interface DiagnosticsReport {
+  readonly ready: boolean;
+  readonly graph: { readonly cloud: string; readonly root: string };
+  readonly token:
+    | {
+        readonly ok: true;
+        readonly audience?: string;
+        readonly tenantId?: string;
+        readonly appId?: string;
+        readonly roles: readonly string[];
+      }
+    | { readonly ok: false; readonly reason: string };
+  readonly permissions: readonly {
+    readonly permission: string;
+    readonly inToken: boolean;
+    readonly neededBy: readonly string[];
+  }[];
+  readonly probes: readonly Probe[];
+  /** What to grant or know before any caller fails; empty when ready. */
+  readonly missing: readonly string[];
+}
+
+export interface DiagnosticsDependencies {
+  readonly graph: GraphGateway;
+  readonly token: TokenInspector;
+  readonly timeBudgetMs: number;
+}
+
+/** An id no tenant has: Graph's 404 for it proves the identity may read there, a 401 or 403 proves it may not. */
+const MADE_UP_ID = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * Takes a token the way the facade does and reads its claims, then sends one read probe per
+ * resource (never a write), all within the time budget, and says what is missing.
+ */
+export async function diagnose(
+  settings: Settings,
+  dependencies: DiagnosticsDependencies,
+  resources: readonly Resource[] = RESOURCES,
+): Promise<DiagnosticsReport> {
+  const deadlineMs = Date.now() + dependencies.timeBudgetMs;
+  const [token, probes] = await Promise.all([
+    dependencies.token.read(deadlineMs),
+    Promise.all(resources.map((resource) => probe(resource, dependencies.graph, deadlineMs))),
+  ]);
+  const roles = token.ok ? token.claims.roles : [];
+  const permissions = [...new Set(resources.map((resource) => resource.permission))].map((permission) => ({
+    permission,
+    inToken: roles.includes(permission),
+    neededBy: resources.filter((resource) => resource.permission === permission).map((resource) => resource.noun),
+  }));
+  const explained = probes.map((found) => explainProbe(found, roles));
+  const missing = [
+    ...(token.ok ? [] : [`No token for Microsoft Graph: ${token.reason}`]),
+    ...permissions
+      .filter((entry) => token.ok && !entry.inToken)
+      .map(
+        (entry) =>
+          `Grant the Microsoft Graph application permission ${entry.permission} to the function app's managed identity (needed by ${entry.neededBy.join(', ')}).`,
+      ),
+    ...explained.filter((entry) => entry.result !== 'access').map((entry) => `${entry.resource}: ${entry.detail}`),
+  ];
+  return {
+    ready: missing.length === 0,
+    graph: { cloud: settings.cloud, root: new URL(settings.endpoints.graphRoot).origin },
+    token: tokenSummary(token),
+    permissions,
+    probes: explained,
+    missing,
+  };
+}
+
+function tokenSummary(token: TokenReading): DiagnosticsReport['token'] {
+  if (!token.ok) return { ok: false, reason: token.reason };
+  const { audience, tenantId, appId, roles } = token.claims;
+  return { ok: true, ...(audience ? { audience } : {}), ...(tenantId ? { tenantId } : {}), ...(appId ? { appId } : {}), roles };
+}
+
+type RawProbe = Omit<Probe, 'result' | 'detail'> & { readonly message: string | undefined; readonly failure: string | undefined };
+
+async function probe(resource: Resource, graph: GraphGateway, deadlineMs: number): Promise<RawProbe> {
+  const graphVersion = resource.graphVersions[0] as string;
+  const ids = Object.fromEntries(Object.keys(resource.exampleParameters).map((name) => [name, MADE_UP_ID]));
+  const path = `/${fillRoute(resource.graphPath.replace(/^\//, ''), ids)}`;
+  const exchange = await graph.send(
+    { version: resource.graphVersions[0] ?? 'v1.0', method: 'GET', path, clientRequestId: randomUUID() },
+    { deadlineMs, mayRepeat: () => true },
+  );
+  const attempt = lastAttempt(exchange);
+  const answer = attempt?.answer;
+  return {
+    resource: resource.noun,
+    graphVersion,
+    graphPath: resource.graphPath,
+    permission: resource.permission,
+    graphStatus: answer?.status,
+    graphRequestId: answer?.requestId,
+    message: answer ? graphErrorSummary(answer).message : undefined,
+    failure: attempt && attempt.ending.kind !== 'answer' ? attempt.ending.kind : undefined,
+  };
+}
+
+function explainProbe(found: RawProbe, roles: readonly string[]): Probe {
+  const { message, failure, ...probe } = found;
+  const status = found.graphStatus;
+  const said = message ? `: ${message}` : '';
+  const result = (resultOf: ProbeResult, detail: string): Probe => ({ ...probe, result: resultOf, detail });
+  if (status === 404 || status === 200)
+    return result('access', `Graph answered ${status} for a made-up id: the identity may read ${found.resource}.`);
+  if (status === 403 && roles.includes(found.permission)) {
+    return result(
+      'refused-for-application-identities',
+      `Graph refuses it for application identities although the token holds ${found.permission} (403${said}).`,
+    );
+  }
+  if (status === 403) return result('permission-missing', `Graph refused the identity (403${said}); grant ${found.permission}.`);
+  if (status === 401)
+    return result('token-refused', `Graph refused the token (401${said}); check the Graph cloud and the identity.`);
+  if (status === 400 && /Resource not found for the segment/i.test(message ?? '')) {
+    return result('not-exposed', `Graph ${found.graphVersion} no longer exposes ${found.graphPath} (400${said}).`);
+  }
+  const why = status === undefined ? `no answer (${failure ?? 'unknown'})` : `${status}${said}`;
+  return result('graph-unavailable', `Graph could not be asked within the time budget: ${why}.`);
+}

@@ -1,0 +1,125 @@
+import { SEEDED_PATHS, useStack, withStack } from '../support/stack';
+
+const running = useStack();
+const APPS = 'DeviceManagementApps.ReadWrite.All';
+const CONFIGURATION = 'DeviceManagementConfiguration.ReadWrite.All';
+
+interface Report {
+  ready: boolean;
+  token: { ok: boolean; roles?: string[]; audience?: string };
+  permissions: { permission: string; inToken: boolean }[];
+  probes: { resource: string; result: string; graphStatus?: number }[];
+  missing: string[];
+}
+
+const resultsOf = (report: Report) => Object.fromEntries(report.probes.map((probe) => [probe.resource, probe.result]));
+
+test('with every grant in place: ready, with the token’s audience and roles, every probe proving access, no write sent', async () => {
+  const answer = await running().call('GET', 'diagnostics');
+  expect(answer.status).toBe(200);
+  const report = answer.json as Report;
+  expect(report.ready).toBe(true);
+  expect(report.token).toMatchObject({
+    ok: true,
+    audience: 'https://graph.microsoft.com',
+    roles: expect.arrayContaining([APPS, CONFIGURATION]),
+  });
+  expect(new Set(Object.values(resultsOf(report)))).toEqual(new Set(['access']));
+  expect(report.missing).toEqual([]);
+  expect(running().emulator.requests.every((request) => request.method === 'GET')).toBe(true);
+  // Claims only: the token itself is never shown.
+  for (const token of running().emulator.issuedTokens) expect(answer.text).not.toContain(token);
+});
+
+test.each([
+  [
+    APPS,
+    CONFIGURATION,
+    ['MobileAppConfigurationUserStatusSummary', 'MobileAppConfigurationUserStatus', 'MobileAppInstallSummary'],
+  ],
+  [CONFIGURATION, APPS, ['DeviceCompliancePolicyUserStatusOverview']],
+])('without %s: not ready, the grant named, its resources’ probes refused', async (removed, kept, refusedResources) => {
+  await withStack({}, async (stack) => {
+    await stack.control('PUT', 'roles', { roles: [kept] });
+    const report = (await stack.call('GET', 'diagnostics')).json as Report;
+    expect(report.ready).toBe(false);
+    expect(report.permissions).toContainEqual(expect.objectContaining({ permission: removed, inToken: false }));
+    expect(report.missing.join('\n')).toContain(`Grant the Microsoft Graph application permission ${removed}`);
+    const results = resultsOf(report);
+    for (const resource of refusedResources) expect(results[resource]).toBe('permission-missing');
+    expect(Object.values(results).filter((result) => result === 'access')).toHaveLength(4 - refusedResources.length);
+  });
+});
+
+test('with no role at all: every probe refused, both grants named', async () => {
+  await withStack({}, async (stack) => {
+    await stack.control('PUT', 'roles', { roles: [] });
+    const report = (await stack.call('GET', 'diagnostics')).json as Report;
+    expect(report.ready).toBe(false);
+    expect(new Set(Object.values(resultsOf(report)))).toEqual(new Set(['permission-missing']));
+    expect(report.missing.filter((line) => line.startsWith('Grant'))).toHaveLength(2);
+  });
+});
+
+test.each([
+  ['installSummaryRemoved', 'not-exposed'],
+  ['installSummaryDelegatedOnly', 'refused-for-application-identities'],
+])('with the install summary switch %s: its probe says %s, and the rest stays ready', async (switchName, result) => {
+  await running().control('PUT', 'behaviour', { [switchName]: true });
+  const report = (await running().call('GET', 'diagnostics')).json as Report;
+  expect(report.ready).toBe(false);
+  const results = resultsOf(report);
+  expect(results.MobileAppInstallSummary).toBe(result);
+  expect(Object.values(results).filter((value) => value === 'access')).toHaveLength(3);
+  expect(report.missing).toHaveLength(1);
+});
+
+test('with Graph unreachable: answers within the time budget, not ready, saying why', async () => {
+  await withStack(
+    { facadeEnvironment: { GRAPH_BASE_URL: 'https://localhost:9', GRAPH_TIME_BUDGET_SECONDS: '3' } },
+    async (stack) => {
+      const started = Date.now();
+      const answer = await stack.call('GET', 'diagnostics');
+      expect(Date.now() - started).toBeLessThan(10_000);
+      const report = answer.json as Report;
+      expect(answer.status).toBe(200);
+      expect(report.ready).toBe(false);
+      expect(report.token.ok).toBe(true);
+      expect(new Set(Object.values(resultsOf(report)))).toEqual(new Set(['graph-unavailable']));
+    },
+  );
+});
+
+describe('what Graph refused, said truthfully', () => {
+  test('a 403 although the token holds the role: Graph refuses the operation for application identities', async () => {
+    await running().control('PUT', 'behaviour', { installSummaryDelegatedOnly: true });
+    const answer = await running().call('PATCH', `${SEEDED_PATHS.installSummary}?graphVersion=beta`, {
+      body: { installedDeviceCount: 1 },
+    });
+    expect(answer.status).toBe(502);
+    expect(answer.json.type).toBe('urn:intune-status-facade:problem:graph-refuses-application-identity');
+    expect(answer.json.detail).toContain('application identities');
+    expect(answer.json.graph).toMatchObject({ status: 403, code: 'Forbidden', requestId: expect.any(String) });
+  });
+
+  test('a 403 without the role: the permission to grant', async () => {
+    await withStack({}, async (stack) => {
+      await stack.control('PUT', 'roles', { roles: [CONFIGURATION] });
+      const answer = await stack.call('GET', SEEDED_PATHS.installSummary);
+      expect(answer.json.type).toBe('urn:intune-status-facade:problem:graph-permission-missing');
+      expect(answer.json.detail).toContain(APPS);
+    });
+  });
+
+  test('an unknown segment on the beta-only operation: no longer exposed in Graph beta', async () => {
+    await running().control('PUT', 'behaviour', { installSummaryRemoved: true });
+    const answer = await running().call('GET', SEEDED_PATHS.installSummary);
+    expect(answer.status).toBe(502);
+    expect(answer.json.type).toBe('urn:intune-status-facade:problem:graph-operation-not-exposed');
+    expect(answer.json.graph).toMatchObject({
+      status: 400,
+      code: 'BadRequest',
+      message: expect.stringContaining("segment 'installSummary'"),
+    });
+  });
+});
