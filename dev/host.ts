@@ -109,7 +109,11 @@ export function createLocalHost(functions: readonly RegisteredHttpFunction[], op
       const method = (request.method ?? 'GET').toUpperCase();
       // The request target is a path; a full URL in it (absolute-form) must not pick the origin either.
       const target = new URL(request.url ?? '/', 'http://placeholder');
-      const url = new URL(`${target.pathname}${target.search}`, origin());
+      // Path and query are set on the host's own origin one by one: a path such as `//evil.example/`
+      // must stay a path, never become another origin.
+      const url = new URL(origin());
+      url.pathname = target.pathname;
+      url.search = target.search;
       if (url.pathname === '/admin/functions' && method === 'GET') {
         response.writeHead(200, { 'content-type': 'application/json' });
         response.end(

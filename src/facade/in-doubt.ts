@@ -41,19 +41,21 @@ export function fateOf(ending: AttemptEnding): WriteFate {
 /** What the next attempt with the same Idempotency-Key does after a write was left in doubt. */
 export const NEXT_ATTEMPT: Readonly<Record<WriteMethod, string>> = {
   POST: 'looks for the create in the collection (after the in-doubt window when it may still be under way): found, it is the answer; absent, it is sent once more',
-  PATCH: 'sends it again: setting the same values twice changes nothing',
-  DELETE: 'sends it again: a 404 then means the earlier attempt deleted it, and the answer is 204',
+  PATCH:
+    'sends it again (setting the same values twice changes nothing), after the in-doubt window when it may still be under way, so that a late attempt cannot undo the repeat',
+  DELETE:
+    'sends it again, after the in-doubt window when it may still be under way: a 404 then means an earlier attempt deleted it, and the answer is 204',
 };
 
 /**
- * Whether a write may be sent again, unlooked, after this ending within the same call. A PATCH
- * or DELETE always may (repeating it changes nothing); a create only when it certainly was not
- * applied.
+ * Whether a write may be sent again, unlooked, after this ending within the same call: a create
+ * only when it certainly was not applied; a PATCH or DELETE unless the attempt may still be under
+ * way (a late landing could undo the repeat; repeating one that Graph is done with changes nothing).
  */
 export function mayRepeat(method: WriteMethod | 'GET', ending: AttemptEnding): boolean {
-  if (method !== 'POST') return true;
+  if (method === 'GET') return true;
   const fate = fateOf(ending);
-  return fate === 'freed';
+  return method === 'POST' ? fate === 'freed' : fate !== 'in-doubt-under-way';
 }
 
 /** True for the fates in which the write may have been applied. */

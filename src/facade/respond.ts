@@ -99,11 +99,12 @@ export function failureResponse(operation: Operation, exchange: GraphExchange, c
   const note = context.inDoubtNote ? ` ${context.inDoubtNote}` : '';
   const headers: Record<string, string> =
     context.retryAfterMs === undefined ? {} : { 'retry-after': retryAfterSeconds(context.retryAfterMs) };
-  if (exchange.heldLocally) {
+  // Held before the first attempt, nothing was sent; held after one, that attempt's ending is what the caller must know.
+  if (exchange.heldLocally && exchange.attempts.length === 0) {
     return problemResponse('graph-throttled', {
       status: 429,
       detail:
-        "This instance holds writes to stay under Intune's write limit and could not send this one within its time budget; send it again after Retry-After seconds.",
+        "Nothing was sent: this instance holds writes to stay under Intune's write limit, and this one could not be sent with time for Graph to answer within the budget. Send it again after Retry-After seconds.",
       headers: { 'retry-after': retryAfterSeconds(context.retryAfterMs ?? 1000) },
     });
   }

@@ -126,9 +126,32 @@ async function responseOf(plan: CallPlan, exchange: GraphExchange): Promise<Http
 
 /** A read, a list or an update: sent, retried by the policy, mapped. Repeating an update changes nothing. */
 async function forward(plan: CallPlan, earlier: EarlierInDoubt | undefined): Promise<Execution> {
+  const blocked = await waitOutEarlierAttempt(plan, earlier);
+  if (blocked) return blocked;
   const exchange = await send(plan);
   const settlement = settlementOf(plan, exchange, earlier);
-  return { response: await responseOf(plan, exchange), settlement, exchange };
+  return { response: await writeResponseOf(plan, exchange, settlement), settlement, exchange };
+}
+
+/**
+ * A PATCH or DELETE an earlier attempt left under way in Graph is not repeated before the
+ * in-doubt window ends: the late attempt could land after the repeat and undo it. The wait is
+ * taken here when the budget allows it, else the caller is told when to come back.
+ */
+async function waitOutEarlierAttempt(plan: CallPlan, earlier: EarlierInDoubt | undefined): Promise<Execution | undefined> {
+  const untilMs = earlier ? earlier.lookFromMs - Date.now() : 0;
+  if (!earlier || untilMs <= 0 || plan.call.method === 'GET') return undefined;
+  if (untilMs + MIN_ATTEMPT_MS > plan.deadlineMs - Date.now()) return stillInDoubt(plan, undefined, earlier.lookFromMs);
+  await sleep(untilMs);
+  return undefined;
+}
+
+/** The answer to a write: a write left in doubt says so, with a Retry-After that lets any late attempt land first. */
+async function writeResponseOf(plan: CallPlan, exchange: GraphExchange, settlement: Settlement): Promise<HttpResponseInit> {
+  if (settlement.kind !== 'in-doubt' || plan.call.method === 'GET') return responseOf(plan, exchange);
+  const retryAfterMs = Math.max(1000, settlement.lookFromMs - Date.now());
+  const inDoubtNote = `The ${plan.operation.kind} may have been applied, and may still be under way in Graph: send it again after Retry-After seconds, not sooner.`;
+  return failureResponse(plan.operation, exchange, { retryAfterMs, inDoubtNote });
 }
 
 /**
@@ -160,6 +183,8 @@ async function updateShowingEntity(plan: CallPlan, earlier: EarlierInDoubt | und
 
 /** A DELETE: a 404 after an attempt that may have deleted the item means it is gone, as asked. */
 async function deleteOnce(plan: CallPlan, earlier: EarlierInDoubt | undefined): Promise<Execution> {
+  const blocked = await waitOutEarlierAttempt(plan, earlier);
+  if (blocked) return blocked;
   const exchange = await send(plan);
   const attempts = exchange.attempts;
   const final = attempts.at(-1);
@@ -168,7 +193,7 @@ async function deleteOnce(plan: CallPlan, earlier: EarlierInDoubt | undefined): 
     return { response: { status: 204 }, settlement: { kind: 'final' }, exchange, foundEarlierWrite: true };
   }
   const settlement = settlementOf(plan, exchange, earlier);
-  return { response: await responseOf(plan, exchange), settlement, exchange };
+  return { response: await writeResponseOf(plan, exchange, settlement), settlement, exchange };
 }
 
 /**
@@ -183,9 +208,9 @@ async function createOnce(plan: CallPlan, earlier: EarlierInDoubt | undefined): 
   let exchange: GraphExchange | undefined;
   for (let sends = 0; ;) {
     if (lookFromMs !== undefined) {
-      const waitMs = lookFromMs - Date.now();
-      if (waitMs + LOOKUP_RESERVE_MS > plan.deadlineMs - Date.now()) return stillInDoubt(plan, exchange, lookFromMs);
-      if (waitMs > 0) await sleep(waitMs);
+      const untilLookMs = lookFromMs - Date.now();
+      if (untilLookMs + LOOKUP_RESERVE_MS > plan.deadlineMs - Date.now()) return stillInDoubt(plan, exchange, lookFromMs);
+      if (untilLookMs > 0) await sleep(untilLookMs);
       const lookup = await findCreated(plan.call, plan.request.body ?? {}, plan.deadlineMs, plan.graph);
       if (lookup.kind === 'found') {
         const response = createdResponse(plan.operation, plan.request, plan.requestUrl, lookup.entity);
@@ -197,8 +222,13 @@ async function createOnce(plan: CallPlan, earlier: EarlierInDoubt | undefined): 
         };
       }
       if (lookup.kind === 'unfinished') return lookupUnfinished(lookup, lookFromMs, exchange);
-      // Absent: every attempt so far was refused, and the create may be sent afresh.
-      if (sends >= MAX_SENDS || plan.deadlineMs - Date.now() < MIN_ATTEMPT_MS) return notSentYet(exchange);
+      // Absent: every attempt so far was refused, and the create may be sent afresh, once Graph's
+      // wait (its Retry-After on the answer that left it in doubt) is over.
+      const graphWaitMs = exchange?.retryAfterMs ?? 0;
+      if (sends >= MAX_SENDS || graphWaitMs + MIN_ATTEMPT_MS > plan.deadlineMs - Date.now()) {
+        return notSentYet(exchange, Math.max(graphWaitMs, 1000), sends >= MAX_SENDS);
+      }
+      if (graphWaitMs > 0) await sleep(graphWaitMs);
     }
     exchange = await send(plan);
     sends += 1;
@@ -217,6 +247,7 @@ const LOOK_AGAIN = 'send it again with the same Idempotency-Key, and the facade 
 function stillInDoubt(plan: CallPlan, exchange: GraphExchange | undefined, lookFromMs: number): Execution {
   const retryAfterMs = Math.max(1000, lookFromMs - Date.now());
   const settlement: Settlement = { kind: 'in-doubt', lookFromMs };
+  const write = plan.operation.kind;
   if (exchange) {
     const inDoubtNote = plan.keyed
       ? `The create may have been applied: ${LOOK_AGAIN}`
@@ -224,10 +255,14 @@ function stillInDoubt(plan: CallPlan, exchange: GraphExchange | undefined, lookF
     return { response: failureResponse(plan.operation, exchange, { retryAfterMs, inDoubtNote }), settlement, exchange };
   }
   const at = new Date(lookFromMs).toISOString();
+  const then =
+    write === 'create'
+      ? `it is looked for from ${at} on; ${LOOK_AGAIN.replace('send it', 'send the request')}`
+      : `it is sent again from ${at} on, so that it cannot be undone by the earlier one landing late; send the request again after Retry-After seconds.`;
   return {
-    response: problemResponse('create-in-doubt', {
+    response: problemResponse('write-in-doubt', {
       status: 503,
-      detail: `An earlier attempt of this create may still be under way in Graph, so it is looked for from ${at} on; ${LOOK_AGAIN.replace('send it', 'send the request')}`,
+      detail: `An earlier attempt of this ${write} may still be under way in Graph, so ${then}`,
       headers: { 'retry-after': retryAfterSeconds(retryAfterMs) },
     }),
     settlement,
@@ -260,13 +295,14 @@ function lookupUnfinished(
   return { response, settlement, exchange: lookup.exchange ?? sent };
 }
 
-/** A look-up proved the create absent, and no time is left to send it: nothing was applied, so the key is freed. */
-function notSentYet(exchange: GraphExchange | undefined): Execution {
+/** A look-up proved the create absent, and it cannot be sent again in this call: nothing was applied, so the key is freed. */
+function notSentYet(exchange: GraphExchange | undefined, retryAfterMs: number, sendsSpent: boolean): Execution {
+  const why = sendsSpent ? 'it was sent twice in this call already' : 'Graph asked to wait longer than the time budget leaves';
   return {
     response: problemResponse('graph-unreachable', {
       status: 503,
-      detail: 'Graph did not create the item, and no time was left to send it again; send the request again.',
-      headers: { 'retry-after': '1' },
+      detail: `Graph did not create the item, and it was not sent again because ${why}; send the request again after Retry-After seconds.`,
+      headers: { 'retry-after': retryAfterSeconds(retryAfterMs) },
     }),
     settlement: { kind: 'freed' },
     exchange,

@@ -158,6 +158,9 @@ export function createGraphGateway(settings: Settings, credential: TokenCredenti
       const attempts: Attempt[] = [];
       for (let attemptNumber = 1; ; attemptNumber++) {
         if (call.method !== 'GET') {
+          // A write is never started without time for Graph to answer it: one that could only time
+          // out would be left in doubt for nothing. Nothing is sent, and the caller is told when to come back.
+          if (deadlineMs - Date.now() < MIN_ATTEMPT_MS) return { attempts, heldLocally: true, retryAfterMs: 1000 };
           const waitMs = writeLimiter.reserve(Math.max(0, deadlineMs - Date.now() - MIN_ATTEMPT_MS));
           if (waitMs === undefined) {
             return { attempts, heldLocally: true, retryAfterMs: writeLimiter.waitForNextTurnMs() };

@@ -12,7 +12,8 @@ export type LookupResult =
   | { readonly kind: 'absent' }
   | { readonly kind: 'unfinished'; readonly exchange: GraphExchange | undefined };
 
-const MAX_PAGES = 20;
+/** Pages read at most; the time budget bounds the look-up first (Graph pages hold up to 999 items). */
+const MAX_PAGES = 1000;
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T/;
 
 /** Equal as Graph stores it: timestamps by the instant they name (Graph may return another offset). */

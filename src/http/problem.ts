@@ -35,7 +35,7 @@ const PROBLEMS = {
   'graph-failed': 'Microsoft Graph failed to answer',
   'graph-unreachable': 'Microsoft Graph could not be reached',
   'graph-timeout': 'Microsoft Graph did not answer in time',
-  'create-in-doubt': 'An earlier attempt of this create may still be under way in Microsoft Graph',
+  'write-in-doubt': 'An earlier attempt of this write may still be under way in Microsoft Graph',
   'token-unavailable': 'No token for Microsoft Graph could be obtained',
   'internal-error': 'The facade failed unexpectedly',
 } as const;

@@ -77,6 +77,13 @@ test('URLs in answers name the host’s own origin, never the Host header the ca
   const location = /\r\nlocation: ([^\r]+)/i.exec(answer)?.[1] as string;
   expect(new URL(location).origin).toBe(new URL(running().baseUrl).origin);
   expect(answer).not.toContain('attacker.example');
+
+  // A path that starts with `//` is a path, not another origin.
+  const sneaky = await exchange(
+    running().baseUrl,
+    `POST /.//attacker.example/api/${SEEDED_PATHS.userStatuses} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+  );
+  expect(sneaky).not.toContain('attacker.example');
 });
 
 test('two functions with the same route and a method in common stop the host at start-up', () => {

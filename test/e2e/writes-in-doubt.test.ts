@@ -188,3 +188,32 @@ describe('a retry arriving while the first attempt still runs', () => {
     expect(statusesOf(configurationId)).toHaveLength(1);
   });
 });
+
+describe('an update that may still be under way in Graph', () => {
+  test('is not repeated before the in-doubt window ends, so a late landing cannot undo a later update', async () => {
+    const configurationId = await ownConfiguration();
+    const path = `mobile-app-configurations/${configurationId}/user-status-summary`;
+    // Graph applies the first PATCH after the facade has stopped waiting for it.
+    await stack.control('POST', 'faults', { method: 'PATCH', pathIncludes: configurationId, delayMs: (BUDGET_S + 1.5) * 1000 });
+    const headers = { 'idempotency-key': `late-${configurationId}` };
+    const first = await stack.call('PATCH', path, { body: { pendingCount: 1 }, headers });
+    expect(first.status).toBe(504);
+    const waitS = Number(first.headers.get('retry-after'));
+    expect(waitS).toBeGreaterThanOrEqual(1);
+
+    const tooSoon = await stack.call('PATCH', path, { body: { pendingCount: 1 }, headers });
+    expect(tooSoon.status).toBe(503);
+    expect(tooSoon.json.type).toBe('urn:intune-status-facade:problem:write-in-doubt');
+    await new Promise((resolve) => setTimeout(resolve, Number(tooSoon.headers.get('retry-after')) * 1000));
+
+    const retried = await stack.call('PATCH', path, { body: { pendingCount: 1 }, headers });
+    expect(retried.status).toBe(200);
+    const later = await stack.call('PATCH', path, {
+      body: { pendingCount: 2 },
+      headers: { 'idempotency-key': `later-${configurationId}` },
+    });
+    expect(later.status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(stack.emulator.state.mobileAppConfigurations.get(configurationId)?.userStatusSummary.pendingCount).toBe(2);
+  });
+});
