@@ -39,8 +39,18 @@ export function successResponse(
       return { status: 204 };
     case 'create':
       return createdResponse(operation, request, requestUrl, answer.body);
-    case 'list':
+    case 'list': {
+      const next = nextPageOf(answer.body);
+      // A nextLink with no cursor would send the caller back to the first page, for ever.
+      if (next && next.skipToken === undefined && next.skip === undefined) {
+        return problemResponse('graph-failed', {
+          status: 502,
+          detail: "Graph's nextLink carries no paging cursor ($skiptoken or $skip) that the facade can pass on.",
+          graph: graphErrorSummary(answer),
+        });
+      }
       return json(200, listPage(operation, answer.body, request, requestUrl));
+    }
   }
 }
 

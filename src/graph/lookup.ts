@@ -53,6 +53,7 @@ export async function findCreated(
     const next = nextPageOf(answer.body);
     // Absent only when every page was read: a search cut short proves nothing.
     if (!next) return { kind: 'absent' };
+    if (next.skipToken === undefined && next.skip === undefined) return { kind: 'unfinished', exchange };
     page = {
       ...(next.skipToken !== undefined ? { skipToken: next.skipToken } : {}),
       ...(next.skip !== undefined ? { skip: next.skip } : {}),
