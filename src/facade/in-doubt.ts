@@ -48,14 +48,23 @@ export const NEXT_ATTEMPT: Readonly<Record<WriteMethod, string>> = {
 };
 
 /**
+ * Whether Graph may still apply this attempt later, after a repeat of it: it was still working
+ * when the facade stopped waiting (no answer within the budget), or a gateway gave up waiting
+ * for it (504; Graph has been seen applying a write after one). A repeat sent before the
+ * in-doubt window ends could then be undone by the late landing.
+ */
+export function mayLandLate(ending: AttemptEnding): boolean {
+  return ending.kind === 'timeout' || (ending.kind === 'answer' && ending.status === 504);
+}
+
+/**
  * Whether a write may be sent again, unlooked, after this ending within the same call: a create
- * only when it certainly was not applied; a PATCH or DELETE unless the attempt may still be under
- * way (a late landing could undo the repeat; repeating one that Graph is done with changes nothing).
+ * only when it certainly was not applied; a PATCH or DELETE unless the attempt may land late
+ * (repeating one that Graph is done with, or that never reached it, changes nothing).
  */
 export function mayRepeat(method: WriteMethod | 'GET', ending: AttemptEnding): boolean {
   if (method === 'GET') return true;
-  const fate = fateOf(ending);
-  return method === 'POST' ? fate === 'freed' : fate !== 'in-doubt-under-way';
+  return method === 'POST' ? fateOf(ending) === 'freed' : !mayLandLate(ending);
 }
 
 /** True for the fates in which the write may have been applied. */

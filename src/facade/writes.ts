@@ -7,7 +7,7 @@ import { findCreated, type LookupResult } from '../graph/lookup';
 import { MIN_ATTEMPT_MS } from '../graph/retry-policy';
 import type { TokenInspector } from '../graph/token-claims';
 import { problemResponse } from '../http/problem';
-import { fateOf, isInDoubt, mayRepeat, type WriteFate } from './in-doubt';
+import { fateOf, isInDoubt, mayLandLate, mayRepeat, type WriteFate } from './in-doubt';
 import { createdResponse, failureResponse, retryAfterSeconds, successResponse } from './respond';
 import type { ValidRequest } from './validate';
 
@@ -92,12 +92,18 @@ function exchangeFate(exchange: GraphExchange): WriteFate {
   return fates.includes('in-doubt') ? 'in-doubt' : 'freed';
 }
 
-/** When a write left in doubt by these attempts may be looked for: at once, or once the window after its sending has passed. */
-function lookFromOf(attempts: readonly Attempt[], windowMs: number, now = Date.now()): number {
+/**
+ * When a write left in doubt by these attempts may be looked for (a create) or sent again (a
+ * PATCH or DELETE): at once, or once the window after its sending has passed. A create waits
+ * after every ending that may leave it still running; an update or delete only after one that
+ * may land late, since repeating it is harmless otherwise.
+ */
+function lookFromOf(method: string, attempts: readonly Attempt[], windowMs: number, now = Date.now()): number {
   return attempts.reduce((latest, attempt) => {
     const fate = fateOf(attempt.ending);
-    if (fate === 'in-doubt-under-way') return Math.max(latest, attempt.sentAtMs + windowMs);
-    return fate === 'in-doubt' ? Math.max(latest, now + SETTLE_MS) : latest;
+    const underWay = method === 'POST' ? fate === 'in-doubt-under-way' : mayLandLate(attempt.ending);
+    if (underWay) return Math.max(latest, attempt.sentAtMs + windowMs);
+    return isInDoubt(fate) ? Math.max(latest, now + SETTLE_MS) : latest;
   }, now);
 }
 
@@ -108,7 +114,7 @@ function settlementOf(plan: CallPlan, exchange: GraphExchange, earlier: EarlierI
   if (isInDoubt(fate))
     return {
       kind: 'in-doubt',
-      lookFromMs: Math.max(earlier?.lookFromMs ?? 0, lookFromOf(exchange.attempts, plan.inDoubtWindowMs)),
+      lookFromMs: Math.max(earlier?.lookFromMs ?? 0, lookFromOf(plan.call.method, exchange.attempts, plan.inDoubtWindowMs)),
     };
   return earlier ? { kind: 'in-doubt', lookFromMs: earlier.lookFromMs } : { kind: 'freed' };
 }
@@ -149,8 +155,12 @@ async function waitOutEarlierAttempt(plan: CallPlan, earlier: EarlierInDoubt | u
 /** The answer to a write: a write left in doubt says so, with a Retry-After that lets any late attempt land first. */
 async function writeResponseOf(plan: CallPlan, exchange: GraphExchange, settlement: Settlement): Promise<HttpResponseInit> {
   if (settlement.kind !== 'in-doubt' || plan.call.method === 'GET') return responseOf(plan, exchange);
-  const retryAfterMs = Math.max(1000, settlement.lookFromMs - Date.now());
-  const inDoubtNote = `The ${plan.operation.kind} may have been applied, and may still be under way in Graph: send it again after Retry-After seconds, not sooner.`;
+  const untilMs = settlement.lookFromMs - Date.now();
+  const retryAfterMs = Math.max(1000, untilMs);
+  const inDoubtNote =
+    untilMs > SETTLE_MS
+      ? `The ${plan.operation.kind} may have been applied, and may still land late in Graph: send it again after Retry-After seconds, not sooner.`
+      : `The ${plan.operation.kind} may have been applied; sending it again is safe.`;
   return failureResponse(plan.operation, exchange, { retryAfterMs, inDoubtNote });
 }
 
@@ -237,7 +247,7 @@ async function createOnce(plan: CallPlan, earlier: EarlierInDoubt | undefined): 
       const settlement: Settlement = fate === 'final' ? { kind: 'final' } : { kind: 'freed' };
       return { response: await responseOf(plan, exchange), settlement, exchange };
     }
-    lookFromMs = lookFromOf(exchange.attempts, plan.inDoubtWindowMs);
+    lookFromMs = lookFromOf(plan.call.method, exchange.attempts, plan.inDoubtWindowMs);
   }
 }
 
