@@ -49,12 +49,14 @@ export const NEXT_ATTEMPT: Readonly<Record<WriteMethod, string>> = {
 
 /**
  * Whether Graph may still apply this attempt later, after a repeat of it: it was still working
- * when the facade stopped waiting (no answer within the budget), or a gateway gave up waiting
- * for it (504; Graph has been seen applying a write after one). A repeat sent before the
- * in-doubt window ends could then be undone by the late landing.
+ * when the facade stopped waiting, at the end of the time budget (Graph has been seen applying a
+ * write after answering 504 at about 30 s, the default budget). A repeat sent before the
+ * in-doubt window ends could then be undone by the late landing. A quick 5xx or a broken
+ * connection is repeated at once: holding every such update back for the window would leave
+ * callers' retries spent before it ends.
  */
 export function mayLandLate(ending: AttemptEnding): boolean {
-  return ending.kind === 'timeout' || (ending.kind === 'answer' && ending.status === 504);
+  return ending.kind === 'timeout';
 }
 
 /**

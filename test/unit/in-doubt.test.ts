@@ -36,7 +36,7 @@ describe('the in-doubt rule, every method × ending', () => {
     (method, _name, ending, fate) => {
       expect(fateOf(ending)).toBe(fate);
       // Sent again within the same call only when that can neither duplicate nor be undone by a late attempt.
-      const landsLate = ending.kind === 'timeout' || (ending.kind === 'answer' && ending.status === 504);
+      const landsLate = ending.kind === 'timeout';
       expect(mayRepeat(method, ending)).toBe(method === 'POST' ? fate === 'freed' : !landsLate);
       expect(NEXT_ATTEMPT[method]).toBeTruthy();
     },
