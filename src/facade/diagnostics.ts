@@ -104,11 +104,12 @@ function tokenSummary(token: TokenReading): DiagnosticsReport['token'] {
 type RawProbe = Omit<Probe, 'result' | 'detail'> & { readonly message: string | undefined; readonly failure: string | undefined };
 
 async function probe(resource: Resource, graph: GraphGateway, deadlineMs: number): Promise<RawProbe> {
-  const graphVersion = resource.graphVersions[0] as string;
+  // The default version, as the facade calls it: the first the resource exists in.
+  const graphVersion = resource.graphVersions[0] ?? 'v1.0';
   const ids = Object.fromEntries(Object.keys(resource.exampleParameters).map((name) => [name, MADE_UP_ID]));
   const path = `/${fillRoute(resource.graphPath.replace(/^\//, ''), ids)}`;
   const exchange = await graph.send(
-    { version: resource.graphVersions[0] ?? 'v1.0', method: 'GET', path, clientRequestId: randomUUID() },
+    { version: graphVersion, method: 'GET', path, clientRequestId: randomUUID() },
     { deadlineMs, mayRepeat: () => true },
   );
   const attempt = lastAttempt(exchange);

@@ -38,15 +38,6 @@ export function fateOf(ending: AttemptEnding): WriteFate {
   }
 }
 
-/** What the next attempt with the same Idempotency-Key does after a write was left in doubt. */
-export const NEXT_ATTEMPT: Readonly<Record<WriteMethod, string>> = {
-  POST: 'looks for the create in the collection (after the in-doubt window when it may still be under way): found, it is the answer; absent, it is sent once more',
-  PATCH:
-    'sends it again (setting the same values twice changes nothing), after the in-doubt window when it may still be under way, so that a late attempt cannot undo the repeat',
-  DELETE:
-    'sends it again, after the in-doubt window when it may still be under way: a 404 then means an earlier attempt deleted it, and the answer is 204',
-};
-
 /**
  * Whether Graph may still apply this attempt later, after a repeat of it: it was still working
  * when the facade stopped waiting, at the end of the time budget (Graph has been seen applying a
