@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
+import { SEED_EXAMPLES } from '../src/catalog/examples';
 import { startAzuriteTables } from './azurite';
-import { curlFor, SEED_EXAMPLES } from './examples';
+import { curlFor } from './examples';
 import { startGraphEmulator } from './graph-emulator/server';
 import { SEEDED_IDS } from './graph-emulator/state';
 

@@ -3,6 +3,7 @@ import type { HttpHandler } from '@azure/functions';
 import { CATALOG, catalogRoutes, type HttpMethod, type Operation } from './catalog/operations';
 import type { Settings } from './config';
 import type { OperationDependencies } from './facade/run-operation';
+import { openApiHandler, referenceAssetHandler, referencePageHandler, swaggerHandler } from './http/description-routes';
 import { operationHandler } from './http/operation-handler';
 import { diagnosticsHandler, healthHandler, methodNotAllowedHandler, notFoundHandler } from './http/service-routes';
 
@@ -20,6 +21,14 @@ export interface FunctionDefinition {
 const HEALTH_ROUTE = 'health';
 const DIAGNOSTICS_ROUTE = 'diagnostics';
 
+/** The anonymous routes that describe the API: its two descriptions and the reference page with its assets. */
+const DESCRIPTION_FUNCTIONS: readonly { name: string; route: string; handler: HttpHandler }[] = [
+  { name: 'OpenApiDescription', route: 'openapi.json', handler: openApiHandler },
+  { name: 'SwaggerDescription', route: 'swagger.json', handler: swaggerHandler },
+  { name: 'ApiReference', route: 'docs', handler: referencePageHandler },
+  { name: 'ApiReferenceAsset', route: 'docs/{asset}', handler: referenceAssetHandler },
+];
+
 /**
  * The Functions host tries routes in the alphabetical order of function names and takes the first
  * match, so the catch-all must sort after every other function or it would answer their requests.
@@ -31,13 +40,14 @@ const ALL_METHODS: readonly RegisteredMethod[] = ['GET', 'POST', 'PUT', 'PATCH',
 
 /** The Functions name of the 405 function of a route, e.g. `MethodNotAllowed_mobile-apps_mobileAppId_install-summary`. */
 export function methodNotAllowedName(route: string): string {
-  return `MethodNotAllowed_${route.replace(/[{}]/g, '').replace(/\//g, '_')}`;
+  // Function names allow letters, digits, `_` and `-` only.
+  return `MethodNotAllowed_${route.replace(/[{}]/g, '').replace(/[^A-Za-z0-9_-]/g, '_')}`;
 }
 
 /**
- * The function app, derived from the catalog: one function per operation, the health route, one
- * 405 function per route for the methods it does not serve, and a catch-all that answers 404 as
- * problem+json.
+ * The function app, derived from the catalog: one function per operation, the health and
+ * diagnostics routes, the API descriptions and reference page, one 405 function per route for the
+ * methods it does not serve, and a catch-all that answers 404 as problem+json.
  */
 export function facadeFunctions(
   settings: Settings,
@@ -51,7 +61,12 @@ export function facadeFunctions(
     authLevel: 'function',
     handler: operationHandler(operation, dependencies),
   }));
-  const routes: [string, HttpMethod[]][] = [...catalogRoutes(catalog), [HEALTH_ROUTE, ['GET']], [DIAGNOSTICS_ROUTE, ['GET']]];
+  const routes: [string, HttpMethod[]][] = [
+    ...catalogRoutes(catalog),
+    [HEALTH_ROUTE, ['GET']],
+    [DIAGNOSTICS_ROUTE, ['GET']],
+    ...DESCRIPTION_FUNCTIONS.map(({ route }): [string, HttpMethod[]] => [route, ['GET']]),
+  ];
   const methodNotAllowed: FunctionDefinition[] = routes.map(([route, allowed]) => ({
     name: methodNotAllowedName(route),
     route,
@@ -76,6 +91,13 @@ export function facadeFunctions(
       authLevel: 'function',
       handler: diagnosticsHandler(settings, dependencies),
     },
+    ...DESCRIPTION_FUNCTIONS.map(({ name, route, handler }): FunctionDefinition => ({
+      name,
+      route,
+      methods: ['GET'],
+      authLevel: 'anonymous',
+      handler,
+    })),
     { name: CATCH_ALL_NAME, route: '{*path}', methods: ALL_METHODS, authLevel: 'anonymous', handler: notFoundHandler },
   ];
 }

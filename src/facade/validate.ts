@@ -6,6 +6,7 @@ import type { JsonObject } from '../json';
 import { DATE_TIME_OFFSET, dateTimeOffsetProblem } from '../schemas/date-time-offset';
 import { GRAPH_VERSIONS, type GraphVersion, writeSchema } from '../schemas/entities';
 import { pathId } from '../schemas/primitives';
+import { pageSize, skipCount, skipToken } from '../schemas/request-parameters';
 import { type Result, stopWith, succeed } from './result';
 
 /** A request that passed validation, ready to be sent to Graph. */
@@ -21,15 +22,6 @@ export interface Paging {
   readonly skipToken?: string;
   readonly skip?: number;
 }
-
-const pageSize = v.pipe(v.string(), v.regex(/^[1-9][0-9]{0,2}$/, 'must be a whole number from 1 to 999'), v.transform(Number));
-const skipCount = v.pipe(v.string(), v.regex(/^[0-9]{1,9}$/, 'must be a whole number from 0 to 999999999'), v.transform(Number));
-/** Graph's paging token, opaque: any characters it holds travel back byte for byte; only its length is bounded. */
-const skipToken = v.pipe(
-  v.string(),
-  v.minLength(1, 'must not be empty'),
-  v.maxLength(4096, 'must be the skipToken of a nextLink returned by this API (at most 4096 characters)'),
-);
 
 /** Checks path parameters, the query and the body together, so that a caller sees every problem at once (422). */
 export function validateRequest(

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 
 import type { HttpResponseInit } from '@azure/functions';
+import * as v from 'valibot';
 
-const SAFE_CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+import { correlationId } from '../schemas/request-parameters';
 
 /**
  * The correlation id of a call: the caller's `client-request-id` (or `x-ms-client-request-id`)
@@ -11,7 +12,7 @@ const SAFE_CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  */
 export function correlationIdOf(headers: Headers): string {
   const given = headers.get('client-request-id') ?? headers.get('x-ms-client-request-id');
-  return given && SAFE_CORRELATION_ID.test(given) ? given : randomUUID();
+  return given !== null && v.safeParse(correlationId, given).success ? given : randomUUID();
 }
 
 /** The response with `client-request-id` and, when Graph answered, Graph's request id as `x-graph-request-id`. */

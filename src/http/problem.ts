@@ -16,31 +16,74 @@ export interface GraphErrorSummary {
   readonly date?: string;
 }
 
+/**
+ * Which requests can meet a problem: any operation, operations that take a body, writes, writes
+ * sent with an Idempotency-Key, operations that exist only in Graph beta, or no operation (the
+ * service routes). The API descriptions list each operation's problems from this.
+ */
+export type ProblemScope = 'operation' | 'body' | 'write' | 'keyed-write' | 'beta-only' | 'route';
+
+interface ProblemClass {
+  readonly title: string;
+  /** The statuses it is answered with. */
+  readonly statuses: readonly number[];
+  readonly scope: ProblemScope;
+}
+
 const PROBLEMS = {
-  'invalid-body': 'The request body is not a JSON object',
-  'unsupported-media-type': 'The request body must be application/json',
-  'body-too-large': 'The request body is too large',
-  'validation-failed': 'The request is not valid',
-  'invalid-idempotency-key': 'The Idempotency-Key header is not valid',
-  'idempotency-key-reused': 'The Idempotency-Key was used for another request',
-  'idempotency-key-in-progress': 'A request with this Idempotency-Key is still being processed',
-  'idempotency-store-unavailable': 'The Idempotency-Key store is unavailable',
-  'not-found': 'No such route',
-  'method-not-allowed': 'Method not allowed on this route',
-  'graph-rejected': 'Microsoft Graph rejected the request',
-  'graph-permission-missing': "The facade's identity lacks a Microsoft Graph permission",
-  'graph-refuses-application-identity': 'Microsoft Graph refuses this operation for application identities',
-  'graph-operation-not-exposed': 'Microsoft Graph no longer exposes this operation',
-  'graph-throttled': 'Microsoft Graph is throttling requests',
-  'graph-failed': 'Microsoft Graph failed to answer',
-  'graph-unreachable': 'Microsoft Graph could not be reached',
-  'graph-timeout': 'Microsoft Graph did not answer in time',
-  'write-in-doubt': 'An earlier attempt of this write may still be under way in Microsoft Graph',
-  'token-unavailable': 'No token for Microsoft Graph could be obtained',
-  'internal-error': 'The facade failed unexpectedly',
-} as const;
+  'invalid-body': { title: 'The request body is not a JSON object', statuses: [400], scope: 'body' },
+  'unsupported-media-type': { title: 'The request body must be application/json', statuses: [415], scope: 'body' },
+  'body-too-large': { title: 'The request body is too large', statuses: [413], scope: 'body' },
+  'validation-failed': { title: 'The request is not valid', statuses: [422], scope: 'operation' },
+  'invalid-idempotency-key': { title: 'The Idempotency-Key header is not valid', statuses: [400], scope: 'operation' },
+  'idempotency-key-reused': { title: 'The Idempotency-Key was used for another request', statuses: [422], scope: 'keyed-write' },
+  'idempotency-key-in-progress': {
+    title: 'A request with this Idempotency-Key is still being processed',
+    statuses: [503],
+    scope: 'keyed-write',
+  },
+  'idempotency-store-unavailable': { title: 'The Idempotency-Key store is unavailable', statuses: [503], scope: 'keyed-write' },
+  'not-found': { title: 'No such route', statuses: [404], scope: 'route' },
+  'method-not-allowed': { title: 'Method not allowed on this route', statuses: [405], scope: 'route' },
+  // Graph's own 4xx is passed on with its status; these are the ones Intune answers.
+  'graph-rejected': { title: 'Microsoft Graph rejected the request', statuses: [400, 404, 408, 409], scope: 'operation' },
+  'graph-permission-missing': {
+    title: "The facade's identity lacks a Microsoft Graph permission",
+    statuses: [502],
+    scope: 'operation',
+  },
+  'graph-refuses-application-identity': {
+    title: 'Microsoft Graph refuses this operation for application identities',
+    statuses: [502],
+    scope: 'operation',
+  },
+  'graph-operation-not-exposed': {
+    title: 'Microsoft Graph no longer exposes this operation',
+    statuses: [502],
+    scope: 'beta-only',
+  },
+  'graph-throttled': { title: 'Microsoft Graph is throttling requests', statuses: [429], scope: 'operation' },
+  'graph-failed': { title: 'Microsoft Graph failed to answer', statuses: [502, 503, 504], scope: 'operation' },
+  'graph-unreachable': { title: 'Microsoft Graph could not be reached', statuses: [502, 503], scope: 'operation' },
+  'graph-timeout': { title: 'Microsoft Graph did not answer in time', statuses: [504], scope: 'operation' },
+  'write-in-doubt': {
+    title: 'An earlier attempt of this write may still be under way in Microsoft Graph',
+    statuses: [503],
+    scope: 'write',
+  },
+  'token-unavailable': { title: 'No token for Microsoft Graph could be obtained', statuses: [503], scope: 'operation' },
+  'internal-error': { title: 'The facade failed unexpectedly', statuses: [500], scope: 'operation' },
+} as const satisfies Record<string, ProblemClass>;
 
 export type ProblemKind = keyof typeof PROBLEMS;
+
+/** Every problem class with its kind, for the API descriptions. */
+export const PROBLEM_CLASSES: readonly (ProblemClass & { readonly kind: ProblemKind })[] = Object.entries(PROBLEMS).map(
+  ([kind, problem]) => ({ kind: kind as ProblemKind, ...problem }),
+);
+
+/** The `type` of a problem of this kind. */
+export const problemType = (kind: ProblemKind): string => `urn:intune-status-facade:problem:${kind}`;
 
 export interface ProblemDetails {
   readonly status: number;
@@ -57,8 +100,8 @@ export interface ProblemDetails {
 /** An RFC 9457 problem+json response. */
 export function problemResponse(kind: ProblemKind, details: ProblemDetails): HttpResponseInit {
   const body = {
-    type: `urn:intune-status-facade:problem:${kind}`,
-    title: PROBLEMS[kind],
+    type: problemType(kind),
+    title: PROBLEMS[kind].title,
     status: details.status,
     detail: details.detail,
     ...(details.errors ? { errors: details.errors } : {}),

@@ -1,4 +1,4 @@
-import { SEED_EXAMPLES } from '../../dev/examples';
+import { SEED_EXAMPLES } from '../../src/catalog/examples';
 import { useStack } from '../support/stack';
 
 const running = useStack();

@@ -1,0 +1,114 @@
+import type { ApiDescription, OperationDescription, ParameterDescription, ResponseDescription } from './api-description';
+import type { JsonSchema } from './json-schema';
+
+/** The function key, as the Functions host reads it. */
+export const FUNCTION_KEY_HEADER = 'x-functions-key';
+
+/** A named schema's reference in OpenAPI 3.1. */
+const refTo = (name: string) => `#/components/schemas/${name}`;
+
+/** A schema with every `{ $ref: name }` of the model pointed at its component. */
+export function withRefs(schema: unknown, refOf: (name: string) => string): unknown {
+  if (Array.isArray(schema)) return schema.map((item) => withRefs(item, refOf));
+  if (typeof schema !== 'object' || schema === null) return schema;
+  return Object.fromEntries(
+    Object.entries(schema).map(([keyword, value]) =>
+      keyword === '$ref' && typeof value === 'string' ? [keyword, refOf(value)] : [keyword, withRefs(value, refOf)],
+    ),
+  );
+}
+
+/** The OpenAPI 3.1 document of the API, served from `serverUrl` (the facade's base URL, ending in /api). */
+export function openApiDocument(api: ApiDescription, serverUrl: string): JsonSchema {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const described of api.operations) {
+    const path = `/${described.operation.route}`;
+    paths[path] = { ...paths[path], [described.operation.method.toLowerCase()]: operationObject(described) };
+  }
+  const tags = [...new Set(api.operations.map((described) => described.tag))].map((name) => ({ name }));
+  // One schema per version is precise; the merged one is for Swagger 2.0, which cannot say "any of".
+  const mergedOnly = new Set(api.operations.flatMap((described) => described.body?.mergedSchemaName ?? []));
+  const schemas = Object.fromEntries(Object.entries(api.schemas).filter(([name]) => !mergedOnly.has(name)));
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: api.title,
+      version: api.version,
+      description: api.description,
+      contact: api.contact,
+      license: { name: 'MIT', identifier: 'MIT' },
+    },
+    servers: [{ url: serverUrl }],
+    tags,
+    security: [{ functionKey: [] }],
+    paths,
+    components: {
+      schemas: withRefs(schemas, refTo),
+      securitySchemes: {
+        functionKey: { type: 'apiKey', in: 'header', name: FUNCTION_KEY_HEADER, description: "The function app's function key." },
+      },
+    },
+  };
+}
+
+function operationObject(described: OperationDescription): Record<string, unknown> {
+  const { operation, body } = described;
+  return {
+    operationId: operation.name,
+    summary: operation.summary,
+    description: described.description,
+    tags: [described.tag],
+    parameters: described.parameters.map(parameterObject),
+    ...(body
+      ? {
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema:
+                  Object.keys(body.schemaNameByVersion).length === 1
+                    ? { $ref: refTo(Object.values(body.schemaNameByVersion)[0] as string) }
+                    : { anyOf: Object.values(body.schemaNameByVersion).map((name) => ({ $ref: refTo(name) })) },
+                examples: Object.fromEntries(
+                  body.examples.map((example) => [example.graphVersion, { summary: example.title, value: example.body }]),
+                ),
+              },
+            },
+          },
+        }
+      : {}),
+    responses: Object.fromEntries(described.responses.map((response) => [String(response.status), responseObject(response)])),
+  };
+}
+
+function parameterObject(parameter: ParameterDescription): Record<string, unknown> {
+  return {
+    name: parameter.name,
+    in: parameter.in,
+    required: parameter.required,
+    description: parameter.description,
+    schema: { title: parameter.label, ...parameter.schema },
+    'x-ms-summary': parameter.label,
+    'x-ms-visibility': parameter.visibility,
+  };
+}
+
+function responseObject(response: ResponseDescription): Record<string, unknown> {
+  const headers = Object.fromEntries(
+    response.headers.map((header) => [header.name, { description: header.description, schema: header.schema }]),
+  );
+  return {
+    description: response.description,
+    ...(response.headers.length > 0 ? { headers } : {}),
+    ...(response.schemaName && response.mediaType
+      ? {
+          content: {
+            [response.mediaType]: {
+              schema: { $ref: refTo(response.schemaName) },
+              ...(response.example === undefined ? {} : { example: response.example }),
+            },
+          },
+        }
+      : {}),
+  };
+}

@@ -1,0 +1,129 @@
+import { readFileSync } from 'node:fs';
+
+import type { HttpHandler, HttpResponseInit } from '@azure/functions';
+
+import { apiDocuments } from '../describe/documents';
+import type { JsonSchema } from '../describe/json-schema';
+import { correlationIdOf, withCorrelation } from './correlation';
+import { ROUTE_PREFIX } from './links';
+import { problemResponse } from './problem';
+
+/**
+ * The API's descriptions and its reference page, served anonymously: they hold no secret, and
+ * importers (API Management, Power Automate, the Logic Apps designer) fetch them without a key.
+ */
+
+/** The descriptions of the last origin asked for: on Azure the origin never changes, so this is built once. */
+let lastDocuments: { origin: string; documents: ReturnType<typeof apiDocuments> } | undefined;
+
+function documentsFor(requestUrl: string): ReturnType<typeof apiDocuments> {
+  const origin = new URL(requestUrl).origin;
+  if (lastDocuments?.origin !== origin) lastDocuments = { origin, documents: apiDocuments(`${origin}/${ROUTE_PREFIX}`) };
+  return lastDocuments.documents;
+}
+
+const jsonDocument = (document: JsonSchema): HttpResponseInit => ({
+  status: 200,
+  headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache' },
+  body: JSON.stringify(document, null, 2),
+});
+
+/** OpenAPI 3.1, for API Management and the reference page. */
+export const openApiHandler: HttpHandler = (request) =>
+  withCorrelation(jsonDocument(documentsFor(request.url).openApi), correlationIdOf(request.headers));
+
+/** Swagger 2.0, for Power Automate custom connectors and the Logic Apps designer. */
+export const swaggerHandler: HttpHandler = (request) =>
+  withCorrelation(jsonDocument(documentsFor(request.url).swagger), correlationIdOf(request.headers));
+
+const ASSET_BASE = `/${ROUTE_PREFIX}/docs`;
+
+const REFERENCE_PAGE = `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8">
+    <meta name="viewport" content="width=device-width, initial-scale=1">
+    <title>Intune status facade: API reference</title>
+    <link rel="stylesheet" href="${ASSET_BASE}/swagger-ui.css">
+  </head>
+  <body>
+    <div id="reference"></div>
+    <script src="${ASSET_BASE}/swagger-ui-bundle.js"></script>
+    <script src="${ASSET_BASE}/start.js"></script>
+  </body>
+</html>
+`;
+
+/** Renders the OpenAPI document of this host; the validator badge is off, as it would call a server outside. */
+const START_SCRIPT = `window.reference = SwaggerUIBundle({
+  url: '/${ROUTE_PREFIX}/openapi.json',
+  dom_id: '#reference',
+  deepLinking: true,
+  validatorUrl: null,
+  displayRequestDuration: true,
+  persistAuthorization: false,
+});
+`;
+
+/**
+ * Every asset the page loads, served by the app itself so that the page works where nothing
+ * outside is reachable; the policy lets the page reach nothing but its own origin.
+ */
+const CONTENT_SECURITY_POLICY =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'";
+
+interface Asset {
+  readonly contentType: string;
+  readonly read: () => string | Buffer;
+}
+
+const fromSwaggerUi = (file: string) => () => readFileSync(require.resolve(`swagger-ui-dist/${file}`));
+
+const ASSETS: Readonly<Record<string, Asset>> = {
+  'swagger-ui.css': { contentType: 'text/css; charset=utf-8', read: fromSwaggerUi('swagger-ui.css') },
+  'swagger-ui-bundle.js': { contentType: 'text/javascript; charset=utf-8', read: fromSwaggerUi('swagger-ui-bundle.js') },
+  'start.js': { contentType: 'text/javascript; charset=utf-8', read: () => START_SCRIPT },
+};
+
+/** Assets read once, when first asked for. */
+const loadedAssets = new Map<string, string | Buffer>();
+
+export const referencePageHandler: HttpHandler = (request) =>
+  withCorrelation(
+    {
+      status: 200,
+      headers: {
+        'content-type': 'text/html; charset=utf-8',
+        'cache-control': 'no-cache',
+        'content-security-policy': CONTENT_SECURITY_POLICY,
+        'x-content-type-options': 'nosniff',
+      },
+      body: REFERENCE_PAGE,
+    },
+    correlationIdOf(request.headers),
+  );
+
+export const referenceAssetHandler: HttpHandler = (request) => {
+  const name = request.params.asset ?? '';
+  const asset = Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;
+  if (!asset) {
+    return withCorrelation(
+      problemResponse('not-found', { status: 404, detail: `The reference page has no asset ${JSON.stringify(name)}.` }),
+      correlationIdOf(request.headers),
+    );
+  }
+  const body = loadedAssets.get(name) ?? asset.read();
+  loadedAssets.set(name, body);
+  return withCorrelation(
+    {
+      status: 200,
+      headers: {
+        'content-type': asset.contentType,
+        'cache-control': 'public, max-age=3600',
+        'x-content-type-options': 'nosniff',
+      },
+      body,
+    },
+    correlationIdOf(request.headers),
+  );
+};
