@@ -58,8 +58,18 @@ test('each route answers 405 for the methods it does not serve, and health and 4
   expect(byName.get('Health')).toEqual({ name: 'Health', route: 'health', methods: ['GET'], authLevel: 'anonymous' });
   expect(byName.get(CATCH_ALL_NAME)?.route).toBe('{*path}');
   expect(byName.get(methodNotAllowedName('health'))?.methods).not.toContain('GET');
-  // Beyond the operations and their 405s: health and diagnostics with their 405s, and the catch-all.
-  expect(mockCore.registered).toHaveLength(CATALOG.length + catalogRoutes().size + 5);
+  // The descriptions and the reference page: anonymous GETs, each with its 405.
+  for (const [name, route] of [
+    ['OpenApiDescription', 'openapi.json'],
+    ['SwaggerDescription', 'swagger.json'],
+    ['ApiReference', 'docs'],
+    ['ApiReferenceAsset', 'docs/{asset}'],
+  ]) {
+    expect(byName.get(name)).toEqual({ name, route, methods: ['GET'], authLevel: 'anonymous' });
+    expect(byName.get(methodNotAllowedName(route))?.methods).not.toContain('GET');
+  }
+  // Beyond the operations and their 405s: health, diagnostics and the four description routes with their 405s, and the catch-all.
+  expect(mockCore.registered).toHaveLength(CATALOG.length + catalogRoutes().size + 2 * 6 + 1);
 });
 
 test('routed as the Functions host routes (by function name, first match), every operation reaches its own function', () => {

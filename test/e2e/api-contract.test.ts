@@ -1,0 +1,225 @@
+import { SEED_EXAMPLES } from '../../src/catalog/examples';
+import { CATALOG, examplePath, type Operation, operationNamed } from '../../src/catalog/operations';
+import { apiDocuments } from '../../src/describe/documents';
+import { openApiSchemas, pointerSegment } from '../support/api-schemas';
+import { type FacadeResponse, SEEDED_PATHS, useStack } from '../support/stack';
+
+// The contract: what the running host answers (success and every error class it can be led to)
+// is what its served OpenAPI document says, status, media type, schema and problem type.
+
+const running = useStack({
+  facadeEnvironment: { GRAPH_TIME_BUDGET_SECONDS: '3', GRAPH_IN_DOUBT_WINDOW_SECONDS: '60' },
+});
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the served description is read as plain JSON
+type Json = any;
+
+async function servedDescription(): Promise<Json> {
+  const response = await fetch(`${running().baseUrl}/openapi.json`);
+  expect(response.status).toBe(200);
+  return response.json();
+}
+
+/** Checks one real answer of an operation against the served description. */
+async function expectInContract(operation: Operation, answer: FacadeResponse): Promise<void> {
+  const description = await servedDescription();
+  const validate = openApiSchemas(description);
+  const method = operation.method.toLowerCase();
+  const described: Json = description.paths[`/${operation.route}`][method];
+  const at = `${operation.name} ${answer.status}`;
+  const response: Json = described.responses[String(answer.status)];
+  expect({ at, documented: response !== undefined }).toEqual({ at, documented: true });
+  expect(answer.headers.get('client-request-id')).toBeTruthy();
+  if (!response.content) {
+    expect({ at, body: answer.text }).toEqual({ at, body: '' });
+    return;
+  }
+  const [mediaType] = Object.keys(response.content) as [string];
+  expect(answer.headers.get('content-type')?.split(';')[0]).toBe(mediaType);
+  const pointer = `/paths/${pointerSegment(`/${operation.route}`)}/${method}/responses/${answer.status}/content/${pointerSegment(mediaType)}/schema`;
+  expect({ at, errors: validate(pointer, answer.json) }).toEqual({ at, errors: [] });
+  if (mediaType === 'application/problem+json') {
+    const kind = String(answer.json.type).split(':').pop();
+    expect(response.description).toContain(kind);
+  }
+}
+
+const pathOf = (operation: Operation, id = 'a1') => examplePath(operation).replace(/\{[A-Za-z]+\}$/, id);
+
+test('the descriptions are served anonymously and name the host that serves them', async () => {
+  const expected = apiDocuments(running().baseUrl);
+  for (const [route, document] of [
+    ['openapi.json', expected.openApi],
+    ['swagger.json', expected.swagger],
+  ] as const) {
+    const response = await fetch(`${running().baseUrl}/${route}`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await response.json()).toEqual(document);
+  }
+  const served = await servedDescription();
+  expect(served.servers).toEqual([{ url: running().baseUrl }]);
+});
+
+test('every example of the description is accepted by the host, and its answer is in the contract', async () => {
+  for (const example of SEED_EXAMPLES) {
+    const operation = operationNamed(example.operation);
+    const answer = await running().call(operation.method, `${example.path}?graphVersion=${example.graphVersion}`, {
+      body: example.body,
+    });
+    expect({ example: example.title, status: answer.status }).toEqual({
+      example: example.title,
+      status: operation.kind === 'create' ? 201 : 200,
+    });
+    await expectInContract(operation, answer);
+  }
+});
+
+test('a success of every operation is in the contract', async () => {
+  const created = await running().call('POST', SEEDED_PATHS.userStatuses, {
+    body: { userPrincipalName: 'contract@contoso.example', status: 'compliant' },
+  });
+  const id = String(created.json.id);
+  for (const operation of CATALOG) {
+    const seed = SEED_EXAMPLES.find(
+      (example) => example.operation === operation.name && example.graphVersion === operation.graphVersions[0],
+    );
+    const body =
+      operation.kind === 'create'
+        ? { userPrincipalName: 'another@contoso.example', status: 'compliant' }
+        : operation.kind === 'update'
+          ? (seed?.body ?? { status: 'error' })
+          : undefined;
+    const answer = await running().call(operation.method, pathOf(operation, id), body ? { body } : {});
+    expect({ operation: operation.name, status: answer.status }).toEqual({
+      operation: operation.name,
+      status: { read: 200, list: 200, update: 200, create: 201, delete: 204 }[operation.kind],
+    });
+    await expectInContract(operation, answer);
+  }
+});
+
+test('Prefer: return=minimal answers 204 with no body, as described', async () => {
+  const operation = operationNamed('UpdateDeviceCompliancePolicyUserStatusOverview');
+  const answer = await running().call('PATCH', pathOf(operation), {
+    body: { pendingCount: 2 },
+    headers: { prefer: 'return=minimal' },
+  });
+  expect(answer.status).toBe(204);
+  await expectInContract(operation, answer);
+});
+
+describe('every error class the host can be led to is in the contract', () => {
+  const summary = operationNamed('UpdateMobileAppConfigurationUserStatusSummary');
+  const readSummary = operationNamed('GetMobileAppConfigurationUserStatusSummary');
+  const create = operationNamed('CreateMobileAppConfigurationUserStatus');
+  const newStatus = { userPrincipalName: 'errors@contoso.example', status: 'compliant' };
+
+  test.each<[string, Operation, () => Promise<FacadeResponse>]>([
+    ['validation-failed', readSummary, () => running().call('GET', `${pathOf(readSummary)}?graphVersion=v2`)],
+    [
+      'validation-failed (body)',
+      summary,
+      () => running().call('PATCH', pathOf(summary), { body: { pendingCount: -1, nonsense: true } }),
+    ],
+    [
+      'invalid-idempotency-key',
+      create,
+      () => running().call('POST', pathOf(create), { body: newStatus, headers: { 'idempotency-key': 'k'.repeat(300) } }),
+    ],
+    [
+      'invalid-body',
+      summary,
+      () => running().call('PATCH', pathOf(summary), { rawBody: '[1, 2]', headers: { 'content-type': 'application/json' } }),
+    ],
+    [
+      'unsupported-media-type',
+      summary,
+      () => running().call('PATCH', pathOf(summary), { rawBody: 'x', headers: { 'content-type': 'text/plain' } }),
+    ],
+    [
+      'body-too-large',
+      summary,
+      () =>
+        running().call('PATCH', pathOf(summary), {
+          rawBody: JSON.stringify({ pendingCount: 1, pad: 'x'.repeat(2_000_000) }),
+          headers: { 'content-type': 'application/json' },
+        }),
+    ],
+    [
+      'graph-rejected',
+      readSummary,
+      () => running().call('GET', pathOf(readSummary).replace(/[0-9a-f-]{36}/, 'no-such-configuration')),
+    ],
+    [
+      'graph-throttled',
+      readSummary,
+      async () => {
+        await running().control('POST', 'faults', { method: 'GET', status: 429, retryAfter: '100' });
+        return running().call('GET', pathOf(readSummary));
+      },
+    ],
+    [
+      'graph-failed',
+      readSummary,
+      async () => {
+        await running().control('POST', 'faults', { method: 'GET', status: 500, times: 50 });
+        return running().call('GET', pathOf(readSummary));
+      },
+    ],
+    [
+      'graph-timeout',
+      readSummary,
+      async () => {
+        await running().control('POST', 'faults', { method: 'GET', delayMs: 6000, times: 5 });
+        return running().call('GET', pathOf(readSummary));
+      },
+    ],
+    [
+      'graph-unreachable',
+      readSummary,
+      async () => {
+        await running().control('POST', 'faults', { method: 'GET', reset: true, times: 50 });
+        return running().call('GET', pathOf(readSummary));
+      },
+    ],
+    [
+      'graph-permission-missing',
+      readSummary,
+      async () => {
+        await running().control('PUT', 'roles', { roles: [] });
+        return running().call('GET', pathOf(readSummary));
+      },
+    ],
+  ])('%s', async (_kind, operation, send) => {
+    const answer = await send();
+    expect(answer.status).toBeGreaterThanOrEqual(400);
+    await expectInContract(operation, answer);
+  });
+
+  test('idempotency-key-reused and write-in-doubt', async () => {
+    const first = await running().call('POST', pathOf(create), { body: newStatus, headers: { 'idempotency-key': 'contract-1' } });
+    expect(first.status).toBe(201);
+    const reused = await running().call('POST', pathOf(create), {
+      body: { ...newStatus, status: 'error' },
+      headers: { 'idempotency-key': 'contract-1' },
+    });
+    expect(reused.status).toBe(422);
+    await expectInContract(create, reused);
+
+    // A create Graph does not answer within the budget may land later: its retry is told to come back.
+    await running().control('POST', 'faults', { method: 'POST', delayMs: 6000 });
+    const timedOut = await running().call('POST', pathOf(create), {
+      body: newStatus,
+      headers: { 'idempotency-key': 'contract-2' },
+    });
+    expect(timedOut.status).toBe(504);
+    await expectInContract(create, timedOut);
+    const retried = await running().call('POST', pathOf(create), {
+      body: newStatus,
+      headers: { 'idempotency-key': 'contract-2' },
+    });
+    expect(retried.json?.type).toBe('urn:intune-status-facade:problem:write-in-doubt');
+    await expectInContract(create, retried);
+  });
+});
