@@ -59,12 +59,13 @@ test('each route answers 405 for the methods it does not serve, and health and 4
   expect(byName.get(CATCH_ALL_NAME)?.route).toBe('{*path}');
   expect(byName.get(methodNotAllowedName('health'))?.methods).not.toContain('GET');
   // The descriptions and the reference page: anonymous GETs, each with its 405.
-  for (const [name, route] of [
+  const descriptionRoutes: [string, string][] = [
     ['OpenApiDescription', 'openapi.json'],
     ['SwaggerDescription', 'swagger.json'],
     ['ApiReference', 'docs'],
     ['ApiReferenceAsset', 'docs/{asset}'],
-  ]) {
+  ];
+  for (const [name, route] of descriptionRoutes) {
     expect(byName.get(name)).toEqual({ name, route, methods: ['GET'], authLevel: 'anonymous' });
     expect(byName.get(methodNotAllowedName(route))?.methods).not.toContain('GET');
   }
