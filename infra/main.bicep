@@ -59,6 +59,12 @@ param graphWritesPer20Seconds int = 90
 ])
 param instanceMemoryMB int = 2048
 
+@description('Origins allowed to call the app from a browser. The Azure portal origins let the Logic Apps designer read the API definition; add the origin of any web page that calls the facade.')
+param corsAllowedOrigins array = [
+  'https://portal.azure.com'
+  'https://ms.portal.azure.com'
+]
+
 var serviceName = 'api'
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = {
@@ -142,6 +148,7 @@ module api 'app/function-app.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     graphWritesPer20Seconds: graphWritesPer20Seconds
     instanceMemoryMB: instanceMemoryMB
+    corsAllowedOrigins: corsAllowedOrigins
   }
   // The host starts as soon as the site exists: let it find its storage and telemetry
   // permissions in place instead of failing its first start.

@@ -32,6 +32,9 @@ param maximumInstanceCount int
 param graphWritesPer20Seconds int
 param instanceMemoryMB int
 
+@description('Origins allowed to call the app from a browser: the Azure portal, where the Logic Apps designer reads the API definition.')
+param corsAllowedOrigins array
+
 resource storageAccount 'Microsoft.Storage/storageAccounts@2024-01-01' existing = {
   name: storageAccountName
 }
@@ -75,6 +78,17 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       scmMinTlsVersion: '1.2'
       ftpsState: 'Disabled'
       http20Enabled: true
+      // The Logic Apps designer's Azure Functions action lists functions with custom routes
+      // only from the app's API definition, which it reads as Swagger 2.0 from the browser:
+      // the app serves it (src/describe), and CORS lets the portal fetch it. The default host
+      // name is the app's name under azurewebsites.net (no regional host name is asked for).
+      apiDefinition: {
+        url: 'https://${name}.azurewebsites.net/api/swagger.json'
+      }
+      cors: {
+        allowedOrigins: corsAllowedOrigins
+        supportCredentials: false
+      }
     }
     functionAppConfig: {
       deployment: {
