@@ -64,7 +64,8 @@ export interface HeaderDescription {
 }
 
 export interface ResponseDescription {
-  readonly status: number;
+  /** `default`: any other status, for Graph's rarer 4xx passed on as they are. */
+  readonly status: number | 'default';
   readonly description: string;
   readonly schemaName?: string;
   readonly mediaType?: 'application/json' | 'application/problem+json';
@@ -410,7 +411,15 @@ function problemResponses(operation: Operation): ResponseDescription[] {
         headers,
       };
     });
-  return [unauthorized, ...problems];
+  const passedOn: ResponseDescription = {
+    status: 'default',
+    description: "Problem type graph-rejected: any other 4xx of Graph's, passed on with its status.",
+    schemaName: PROBLEM_SCHEMA,
+    mediaType: 'application/problem+json',
+    example: problemExample(operation, 412, 'graph-rejected'),
+    headers: [CORRELATION_HEADER, GRAPH_REQUEST_HEADER],
+  };
+  return [unauthorized, ...problems, passedOn];
 }
 
 /** A problem body as the facade writes it, for one status. */

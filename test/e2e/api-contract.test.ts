@@ -27,7 +27,8 @@ async function expectInContract(operation: Operation, answer: FacadeResponse): P
   const method = operation.method.toLowerCase();
   const described: Json = description.paths[`/${operation.route}`][method];
   const at = `${operation.name} ${answer.status}`;
-  const response: Json = described.responses[String(answer.status)];
+  const documentedStatus = String(answer.status) in described.responses ? String(answer.status) : 'default';
+  const response: Json = described.responses[documentedStatus];
   expect({ at, documented: response !== undefined }).toEqual({ at, documented: true });
   expect(answer.headers.get('client-request-id')).toBeTruthy();
   if (!response.content) {
@@ -36,7 +37,7 @@ async function expectInContract(operation: Operation, answer: FacadeResponse): P
   }
   const [mediaType] = Object.keys(response.content) as [string];
   expect(answer.headers.get('content-type')?.split(';')[0]).toBe(mediaType);
-  const pointer = `/paths/${pointerSegment(`/${operation.route}`)}/${method}/responses/${answer.status}/content/${pointerSegment(mediaType)}/schema`;
+  const pointer = `/paths/${pointerSegment(`/${operation.route}`)}/${method}/responses/${documentedStatus}/content/${pointerSegment(mediaType)}/schema`;
   expect({ at, errors: validate(pointer, answer.json) }).toEqual({ at, errors: [] });
   if (mediaType === 'application/problem+json') {
     const kind = String(answer.json.type).split(':').pop();
@@ -222,4 +223,35 @@ describe('every error class the host can be led to is in the contract', () => {
     expect(retried.json?.type).toBe('urn:intune-status-facade:problem:write-in-doubt');
     await expectInContract(create, retried);
   });
+});
+
+test('the reference page serves its own assets and nothing else under /api/docs', async () => {
+  const base = running().baseUrl;
+  const page = await fetch(`${base}/docs`);
+  expect(page.status).toBe(200);
+  expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
+  const html = await page.text();
+  const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1] as string);
+  expect(assets.length).toBeGreaterThan(0);
+  for (const asset of assets) {
+    expect(asset.startsWith('/api/docs/')).toBe(true);
+    const answer = await fetch(new URL(asset, base));
+    expect({ asset, status: answer.status }).toEqual({ asset, status: 200 });
+  }
+  for (const hostile of [
+    '..%2F..%2Fpackage.json',
+    '%2e%2e',
+    '__proto__',
+    'constructor',
+    'toString',
+    'index.html',
+    'swagger-ui-bundle.js.map',
+  ]) {
+    const answer = await fetch(`${base}/docs/${hostile}`);
+    expect({ hostile, status: answer.status, type: answer.headers.get('content-type') }).toEqual({
+      hostile,
+      status: 404,
+      type: 'application/problem+json',
+    });
+  }
 });
