@@ -1,5 +1,4 @@
-import { TableClient, type TableEntity } from '@azure/data-tables';
-import type { TokenCredential } from '@azure/identity';
+import type { TableClient, TableEntity } from '@azure/data-tables';
 
 import {
   type Claim,
@@ -26,7 +25,7 @@ interface RecordEntity {
 const statusOf = (error: unknown) => (error as { statusCode?: number })?.statusCode;
 
 // A call's time budget is seconds, not minutes: few, short retries, and no operation may hang.
-const CLIENT_OPTIONS = { retryOptions: { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1000 } };
+export const TABLE_CLIENT_OPTIONS = { retryOptions: { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1000 } };
 const OPERATION_TIMEOUT_MS = 5000;
 const bounded = () => ({ abortSignal: AbortSignal.timeout(OPERATION_TIMEOUT_MS) });
 
@@ -61,23 +60,6 @@ export class TableIdempotencyStore implements IdempotencyStore {
     readonly description: string,
     private readonly now: () => number = Date.now,
   ) {}
-
-  /** For Azure: the table service URI and the function app's managed identity. */
-  static withIdentity(tableServiceUri: string, tableName: string, credential: TokenCredential): TableIdempotencyStore {
-    return new TableIdempotencyStore(
-      new TableClient(tableServiceUri, tableName, credential, CLIENT_OPTIONS),
-      `table storage (${new URL(tableServiceUri).origin}, table ${tableName})`,
-    );
-  }
-
-  /** For a local emulator such as Azurite. */
-  static withConnectionString(connectionString: string, tableName: string): TableIdempotencyStore {
-    const table = TableClient.fromConnectionString(connectionString, tableName, {
-      ...CLIENT_OPTIONS,
-      allowInsecureConnection: true,
-    });
-    return new TableIdempotencyStore(table, `table storage (${new URL(table.url).origin}, table ${tableName})`);
-  }
 
   async claim(key: string, fingerprint: string, leaseMs: number): Promise<Claim> {
     await this.ensureTable();

@@ -1,0 +1,32 @@
+import type { GraphBudget, RequestKind, Reservation } from './budget';
+import { type BudgetState, EMPTY_BUDGET, pausedUntil, type RateShape, takeTurn } from './gcra';
+
+/** A budget kept in this instance's memory: the whole budget on one instance, or one instance's share. */
+export class LocalBudget implements GraphBudget {
+  private readonly states = new Map<RequestKind, BudgetState>();
+
+  constructor(
+    private readonly shapes: Readonly<Record<RequestKind, RateShape>>,
+    readonly description: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  reserve(kind: RequestKind, maxWaitMs: number): Promise<Reservation> {
+    const turn = takeTurn(this.states.get(kind) ?? EMPTY_BUDGET, this.shapes[kind], this.now(), maxWaitMs);
+    if (!turn.granted) return Promise.resolve(turn);
+    this.states.set(kind, turn.state);
+    return Promise.resolve({ granted: true, waitMs: turn.waitMs });
+  }
+
+  pause(kind: RequestKind, untilMs: number): Promise<void> {
+    this.states.set(kind, pausedUntil(this.states.get(kind) ?? EMPTY_BUDGET, untilMs));
+    return Promise.resolve();
+  }
+}
+
+/** No budget at all: every turn is now. For raw measurements only (GRAPH_BUDGET=off). */
+export const UNLIMITED_BUDGET: GraphBudget = {
+  reserve: () => Promise.resolve({ granted: true, waitMs: 0 }),
+  pause: () => Promise.resolve(),
+  description: 'off',
+};

@@ -1,0 +1,169 @@
+import type { TableClient } from '@azure/data-tables';
+
+import type { GraphBudget, RequestKind, Reservation } from './budget';
+import { type BudgetState, EMPTY_BUDGET, localShare, pausedUntil, type RateShape, takeTurn } from './gcra';
+import { LocalBudget } from './local-budget';
+
+/** One budget row: the GCRA state of one request kind, shared by every instance. */
+interface BudgetEntity {
+  readonly partitionKey: string;
+  readonly rowKey: RequestKind;
+  readonly dueAtMs: number;
+  readonly pausedUntilMs: number;
+}
+
+const PARTITION = 'graph-budget';
+/** A store slower than this is treated as unreachable: a request must not wait on its budget's bookkeeping. */
+const STORE_TIMEOUT_MS = 1000;
+/** How long an instance stays on its local share before it tries the shared store again. */
+const FALLBACK_MS = 10_000;
+/** Lost ETag races in a row before the store is treated as unusable; each loss means another instance took a turn. */
+const MAX_CONFLICTS = 8;
+
+const statusOf = (error: unknown) => (error as { statusCode?: number })?.statusCode;
+const bounded = () => ({ abortSignal: AbortSignal.timeout(STORE_TIMEOUT_MS) });
+
+export interface TableBudgetOptions {
+  readonly table: TableClient;
+  readonly description: string;
+  readonly shapes: Readonly<Record<RequestKind, RateShape>>;
+  /** The most instances the app may run: one instance's share of the budget when the store cannot be reached. */
+  readonly instanceCap: number;
+  readonly log: (message: string) => void;
+  readonly now?: () => number;
+}
+
+/**
+ * The app's budget in Table Storage, shared by every instance. Each turn is one conditional
+ * write of the row's new state (If-Match its ETag): two instances racing for a turn cannot both
+ * take the same one; the loser reads the row again and takes the next. The last state this
+ * instance wrote is kept, so that when no other instance wrote since, a turn costs one write.
+ * When the store is slow or unreachable, the instance falls back to a conservative local share
+ * of the budget (the limit divided by the instance cap), says so in its log, and tries the
+ * store again later: it never sends more than its share.
+ */
+export class TableBudget implements GraphBudget {
+  readonly description: string;
+  private readonly known = new Map<RequestKind, { state: BudgetState; etag: string }>();
+  private readonly fallback: LocalBudget;
+  private fallbackUntilMs = 0;
+  private tableReady: Promise<unknown> | undefined;
+  private readonly now: () => number;
+
+  constructor(private readonly options: TableBudgetOptions) {
+    this.now = options.now ?? Date.now;
+    this.description = `shared in ${options.description}`;
+    this.fallback = new LocalBudget(
+      { read: localShare(options.shapes.read, options.instanceCap), write: localShare(options.shapes.write, options.instanceCap) },
+      'local share',
+      this.now,
+    );
+  }
+
+  async reserve(kind: RequestKind, maxWaitMs: number): Promise<Reservation> {
+    if (this.now() < this.fallbackUntilMs) return this.fallback.reserve(kind, maxWaitMs);
+    try {
+      const reservation = await this.reserveShared(kind, maxWaitMs);
+      this.recovered();
+      return reservation;
+    } catch (error) {
+      this.fallBack(error);
+      return this.fallback.reserve(kind, maxWaitMs);
+    }
+  }
+
+  async pause(kind: RequestKind, untilMs: number): Promise<void> {
+    await this.fallback.pause(kind, untilMs);
+    if (this.now() < this.fallbackUntilMs) return;
+    try {
+      await this.update(kind, (state) => ({ state: pausedUntil(state, untilMs), done: undefined }));
+    } catch (error) {
+      this.fallBack(error);
+    }
+  }
+
+  private reserveShared(kind: RequestKind, maxWaitMs: number): Promise<Reservation> {
+    return this.update<Reservation>(kind, (state) => {
+      const turn = takeTurn(state, this.options.shapes[kind], this.now(), maxWaitMs);
+      return turn.granted ? { state: turn.state, done: { granted: true, waitMs: turn.waitMs } } : { done: turn };
+    });
+  }
+
+  /**
+   * Applies `change` to the row with a conditional write, again on a fresh read after each lost
+   * race. A change that returns no state writes nothing (a refused turn takes nothing).
+   */
+  private async update<T>(kind: RequestKind, change: (state: BudgetState) => { state?: BudgetState; done: T }): Promise<T> {
+    for (let conflicts = 0; conflicts < MAX_CONFLICTS; conflicts++) {
+      const current = this.known.get(kind) ?? (await this.read(kind));
+      const { state, done } = change(current.state);
+      if (!state) return done;
+      const etag = await this.replace(kind, state, current.etag);
+      if (etag !== undefined) {
+        this.known.set(kind, { state, etag });
+        return done;
+      }
+      this.known.delete(kind);
+    }
+    throw new Error(`the ${kind} budget row changed under this instance ${MAX_CONFLICTS} times in a row`);
+  }
+
+  private async read(kind: RequestKind): Promise<{ state: BudgetState; etag: string }> {
+    this.tableReady ??= this.options.table.createTable(bounded()).catch((error: unknown) => {
+      this.tableReady = undefined;
+      throw error;
+    });
+    await this.tableReady;
+    try {
+      const entity = await this.options.table.getEntity<BudgetEntity>(PARTITION, kind, bounded());
+      return { state: { dueAtMs: entity.dueAtMs, pausedUntilMs: entity.pausedUntilMs }, etag: entity.etag };
+    } catch (error) {
+      if (statusOf(error) !== 404) throw error;
+    }
+    try {
+      const created = await this.options.table.createEntity<BudgetEntity>({ partitionKey: PARTITION, rowKey: kind, ...EMPTY_BUDGET }, bounded());
+      return { state: EMPTY_BUDGET, etag: created.etag ?? '' };
+    } catch (error) {
+      // Another instance created it first: read what it wrote.
+      if (statusOf(error) !== 409) throw error;
+      const entity = await this.options.table.getEntity<BudgetEntity>(PARTITION, kind, bounded());
+      return { state: { dueAtMs: entity.dueAtMs, pausedUntilMs: entity.pausedUntilMs }, etag: entity.etag };
+    }
+  }
+
+  /** The new ETag, or undefined when another instance wrote the row since `etag`. */
+  private async replace(kind: RequestKind, state: BudgetState, etag: string): Promise<string | undefined> {
+    try {
+      const written = await this.options.table.updateEntity<BudgetEntity>(
+        { partitionKey: PARTITION, rowKey: kind, ...state },
+        'Replace',
+        { etag, ...bounded() },
+      );
+      return written.etag ?? '';
+    } catch (error) {
+      if (statusOf(error) === 412) return undefined;
+      throw error;
+    }
+  }
+
+  private fallBack(error: unknown): void {
+    const wasShared = this.fallbackUntilMs === 0;
+    this.fallbackUntilMs = this.now() + FALLBACK_MS;
+    this.known.clear();
+    if (!wasShared) return;
+    const share = (kind: RequestKind) => localShare(this.options.shapes[kind], this.options.instanceCap).requestsPer20Seconds;
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    this.options.log(
+      JSON.stringify({
+        event: 'graph-budget-fallback',
+        detail: `The shared Graph budget (${this.options.description}) cannot be reached (${reason}); this instance sends at most its local share, ${share('write').toFixed(2)} writes and ${share('read').toFixed(2)} reads per 20 s, until it can.`,
+      }),
+    );
+  }
+
+  private recovered(): void {
+    if (this.fallbackUntilMs === 0) return;
+    this.fallbackUntilMs = 0;
+    this.options.log(JSON.stringify({ event: 'graph-budget-recovered', detail: `Back on the shared Graph budget (${this.options.description}).` }));
+  }
+}

@@ -1,0 +1,27 @@
+import { TableClient, type TableServiceClientOptions } from '@azure/data-tables';
+import type { TokenCredential } from '@azure/identity';
+import { ManagedIdentityCredential } from '@azure/identity';
+
+/** How the app reaches its table service: by identity in Azure, by connection string on a local emulator such as Azurite. */
+export type TableConnection =
+  | { readonly tableServiceUri: string; readonly clientId: string | undefined }
+  | { readonly connectionString: string };
+
+/** A client for one table of the app's storage, and a description of where it is (never a key). */
+export function tableClientFor(
+  connection: TableConnection,
+  tableName: string,
+  credential: TokenCredential,
+  options: TableServiceClientOptions,
+): { client: TableClient; description: string } {
+  const client =
+    'connectionString' in connection
+      ? TableClient.fromConnectionString(connection.connectionString, tableName, { ...options, allowInsecureConnection: true })
+      : new TableClient(
+          connection.tableServiceUri,
+          tableName,
+          connection.clientId ? new ManagedIdentityCredential({ clientId: connection.clientId }) : credential,
+          options,
+        );
+  return { client, description: `table storage (${new URL(client.url).origin}, table ${tableName})` };
+}
