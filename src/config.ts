@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 
+import type { RateShape } from './budget/gcra';
 import { GRAPH_CLOUD_NAMES, type GraphCloudEndpoints, type GraphCloudName, graphEndpoints } from './graph/clouds';
 
 /** Settings read from app settings (Azure) or the environment (local runs). */
@@ -17,9 +18,19 @@ export interface Settings {
   /** How long after it was sent a write with no certain answer may still be under way in Graph. */
   readonly inDoubtWindowMs: number;
   /** Writes this instance sends to Graph per 20 seconds at most, and how many may go at once. */
-  readonly writesPer20Seconds: number;
-  readonly writeBurst: number;
   readonly idempotency: IdempotencySettings;
+  readonly budget: BudgetSettings;
+}
+
+/** The app's Graph request budget: where it is kept, and its rates. */
+export interface BudgetSettings {
+  /** `shared` in Table Storage across instances; `per-instance` in memory; `off` for raw measurements only. */
+  readonly mode: 'shared' | 'per-instance' | 'off';
+  readonly writes: RateShape;
+  readonly reads: RateShape;
+  /** The most instances the app runs (the Bicep's maximumInstanceCount): an instance's share when the shared store is unreachable. */
+  readonly instanceCap: number;
+  readonly tableName: string;
 }
 
 /** Where Idempotency-Key records live: a table (Azure Storage or Azurite), else this instance's memory. */
@@ -51,8 +62,24 @@ const EnvironmentSchema = v.object({
   IDENTITY_HEADER: v.optional(v.string()),
   GRAPH_TIME_BUDGET_SECONDS: v.optional(wholeNumber('GRAPH_TIME_BUDGET_SECONDS', 1, 110), '30'),
   GRAPH_IN_DOUBT_WINDOW_SECONDS: v.optional(wholeNumber('GRAPH_IN_DOUBT_WINDOW_SECONDS', 1, 600), '100'),
-  GRAPH_WRITES_PER_20S: v.optional(wholeNumber('GRAPH_WRITES_PER_20S', 1, 200), '90'),
-  GRAPH_WRITE_BURST: v.optional(wholeNumber('GRAPH_WRITE_BURST', 1, 200), '10'),
+  GRAPH_BUDGET: v.optional(v.picklist(['shared', 'per-instance', 'off'], 'GRAPH_BUDGET must be shared, per-instance or off')),
+  // Intune allows 100 writes and 1000 requests (writes included) per 20 s per app per tenant.
+  // The defaults leave a margin: at most 95 + 4 writes in any 20 s, and reads stay far below.
+  GRAPH_WRITES_PER_20S: v.optional(wholeNumber('GRAPH_WRITES_PER_20S', 1, 100), '95'),
+  GRAPH_WRITE_BURST: v.optional(wholeNumber('GRAPH_WRITE_BURST', 1, 100), '4'),
+  GRAPH_READS_PER_20S: v.optional(wholeNumber('GRAPH_READS_PER_20S', 1, 1000), '800'),
+  GRAPH_READ_BURST: v.optional(wholeNumber('GRAPH_READ_BURST', 1, 1000), '40'),
+  GRAPH_MAX_INSTANCES: v.optional(wholeNumber('GRAPH_MAX_INSTANCES', 1, 1000), '40'),
+  GRAPH_BUDGET_TABLE_NAME: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(
+        /^[A-Za-z][A-Za-z0-9]{2,62}$/,
+        'GRAPH_BUDGET_TABLE_NAME must be a table name: a letter, then 2 to 62 letters or digits',
+      ),
+    ),
+    'graphbudget',
+  ),
   IDEMPOTENCY_TABLE_NAME: v.optional(
     v.pipe(
       v.string(),
@@ -100,6 +127,12 @@ export function loadSettings(environment: Readonly<Record<string, string | undef
     throw new SettingsError(`Invalid settings for intune-status-facade: ${problems.join('; ')}`);
   }
   const env = parsed.output;
+  const idempotency = idempotencyStorage(env.IDEMPOTENCY_TABLE_NAME, env);
+  if (env.GRAPH_BUDGET === 'shared' && idempotency.kind !== 'table') {
+    throw new SettingsError(
+      'Invalid settings for intune-status-facade: GRAPH_BUDGET=shared needs a table service (IdempotencyStorage__tableServiceUri or IdempotencyStorage)',
+    );
+  }
   return {
     cloud: env.GRAPH_CLOUD,
     endpoints: graphEndpoints(env.GRAPH_CLOUD, env.GRAPH_BASE_URL),
@@ -108,9 +141,15 @@ export function loadSettings(environment: Readonly<Record<string, string | undef
     managedIdentityAvailable: Boolean(env.IDENTITY_ENDPOINT && env.IDENTITY_HEADER),
     timeBudgetMs: env.GRAPH_TIME_BUDGET_SECONDS * 1000,
     inDoubtWindowMs: env.GRAPH_IN_DOUBT_WINDOW_SECONDS * 1000,
-    writesPer20Seconds: env.GRAPH_WRITES_PER_20S,
-    writeBurst: env.GRAPH_WRITE_BURST,
-    idempotency: idempotencyStorage(env.IDEMPOTENCY_TABLE_NAME, env),
+    idempotency: idempotency,
+    budget: {
+      // Shared wherever the app has a table service: the limit is the app's, not an instance's.
+      mode: env.GRAPH_BUDGET ?? (idempotency.kind === 'table' ? 'shared' : 'per-instance'),
+      writes: { requestsPer20Seconds: env.GRAPH_WRITES_PER_20S, burst: env.GRAPH_WRITE_BURST },
+      reads: { requestsPer20Seconds: env.GRAPH_READS_PER_20S, burst: env.GRAPH_READ_BURST },
+      instanceCap: env.GRAPH_MAX_INSTANCES,
+      tableName: env.GRAPH_BUDGET_TABLE_NAME,
+    },
   };
 }
 

@@ -1,5 +1,6 @@
 import { app } from '@azure/functions';
 
+import { createGraphBudget } from './budget';
 import { loadSettings } from './config';
 import { facadeFunctions } from './functions';
 import { createCredential } from './graph/credential';
@@ -12,7 +13,7 @@ import { createIdempotencyStore } from './idempotency';
 const settings = loadSettings(process.env);
 const credential = createCredential(settings);
 const dependencies = {
-  graph: createGraphGateway(settings, credential),
+  graph: createGraphGateway(settings, credential, createGraphBudget(settings.budget, settings.idempotency, credential)),
   idempotency: createIdempotencyStore(settings.idempotency, credential),
   timeBudgetMs: settings.timeBudgetMs,
   inDoubtWindowMs: settings.inDoubtWindowMs,

@@ -3,11 +3,14 @@ import type { Turn } from './gcra';
 /** Intune counts writes and all requests separately; each kind has a budget of its own. */
 export type RequestKind = 'read' | 'write';
 
-/** A refused turn, or the wait before a granted one. */
-export type Reservation = { readonly granted: true; readonly waitMs: number } | Extract<Turn, { granted: false }>;
+/**
+ * A granted turn and the instant it is due (epoch ms: a wait measured from when the turn was
+ * computed would drift by the time the store took to record it), or a refusal.
+ */
+export type Reservation = { readonly granted: true; readonly atMs: number } | Extract<Turn, { granted: false }>;
 
 /**
- * The app's Graph request budget. `reserve` takes a turn and says how long to wait for it,
+ * The app's Graph request budget. `reserve` takes a turn and says when it is due,
  * or refuses when the turn is further away than `maxWaitMs` (nothing taken); `pause` makes
  * every turn wait until Graph's Retry-After has passed.
  */

@@ -12,10 +12,11 @@ export class LocalBudget implements GraphBudget {
   ) {}
 
   reserve(kind: RequestKind, maxWaitMs: number): Promise<Reservation> {
-    const turn = takeTurn(this.states.get(kind) ?? EMPTY_BUDGET, this.shapes[kind], this.now(), maxWaitMs);
+    const nowMs = this.now();
+    const turn = takeTurn(this.states.get(kind) ?? EMPTY_BUDGET, this.shapes[kind], nowMs, maxWaitMs);
     if (!turn.granted) return Promise.resolve(turn);
     this.states.set(kind, turn.state);
-    return Promise.resolve({ granted: true, waitMs: turn.waitMs });
+    return Promise.resolve({ granted: true, atMs: nowMs + turn.waitMs });
   }
 
   pause(kind: RequestKind, untilMs: number): Promise<void> {
@@ -26,7 +27,7 @@ export class LocalBudget implements GraphBudget {
 
 /** No budget at all: every turn is now. For raw measurements only (GRAPH_BUDGET=off). */
 export const UNLIMITED_BUDGET: GraphBudget = {
-  reserve: () => Promise.resolve({ granted: true, waitMs: 0 }),
+  reserve: () => Promise.resolve({ granted: true, atMs: 0 }),
   pause: () => Promise.resolve(),
   description: 'off',
 };

@@ -18,10 +18,19 @@ const STORE_TIMEOUT_MS = 1000;
 /** How long an instance stays on its local share before it tries the shared store again. */
 const FALLBACK_MS = 10_000;
 /** Lost ETag races in a row before the store is treated as unusable; each loss means another instance took a turn. */
-const MAX_CONFLICTS = 8;
+const MAX_CONFLICTS = 16;
 
 const statusOf = (error: unknown) => (error as { statusCode?: number })?.statusCode;
 const bounded = () => ({ abortSignal: AbortSignal.timeout(STORE_TIMEOUT_MS) });
+
+/** A change of the row's state; no state means nothing to write (a refused turn takes nothing). */
+type Change<T> = (state: BudgetState) => { state?: BudgetState; done: T };
+
+interface Queued {
+  readonly change: Change<unknown>;
+  readonly resolve: (done: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
 
 export interface TableBudgetOptions {
   readonly table: TableClient;
@@ -48,13 +57,19 @@ export class TableBudget implements GraphBudget {
   private readonly fallback: LocalBudget;
   private fallbackUntilMs = 0;
   private tableReady: Promise<unknown> | undefined;
+  /** Changes waiting for the write in flight, per kind; a kind being written is in `pumping`. */
+  private readonly pending = new Map<RequestKind, Queued[]>();
+  private readonly pumping = new Set<RequestKind>();
   private readonly now: () => number;
 
   constructor(private readonly options: TableBudgetOptions) {
     this.now = options.now ?? Date.now;
     this.description = `shared in ${options.description}`;
     this.fallback = new LocalBudget(
-      { read: localShare(options.shapes.read, options.instanceCap), write: localShare(options.shapes.write, options.instanceCap) },
+      {
+        read: localShare(options.shapes.read, options.instanceCap),
+        write: localShare(options.shapes.write, options.instanceCap),
+      },
       'local share',
       this.now,
     );
@@ -84,24 +99,68 @@ export class TableBudget implements GraphBudget {
 
   private reserveShared(kind: RequestKind, maxWaitMs: number): Promise<Reservation> {
     return this.update<Reservation>(kind, (state) => {
-      const turn = takeTurn(state, this.options.shapes[kind], this.now(), maxWaitMs);
-      return turn.granted ? { state: turn.state, done: { granted: true, waitMs: turn.waitMs } } : { done: turn };
+      const nowMs = this.now();
+      const turn = takeTurn(state, this.options.shapes[kind], nowMs, maxWaitMs);
+      return turn.granted ? { state: turn.state, done: { granted: true, atMs: nowMs + turn.waitMs } } : { done: turn };
     });
   }
 
   /**
-   * Applies `change` to the row with a conditional write, again on a fresh read after each lost
-   * race. A change that returns no state writes nothing (a refused turn takes nothing).
+   * Applies `change` to the row with a conditional write. Changes asked for while a write is in
+   * flight wait and go together in the next one: an instance under load spends one write on many
+   * turns, and the instance that just won a race has nothing queued to win the next with, so
+   * instances cannot starve each other.
    */
-  private async update<T>(kind: RequestKind, change: (state: BudgetState) => { state?: BudgetState; done: T }): Promise<T> {
+  private update<T>(kind: RequestKind, change: Change<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const queue = this.pending.get(kind) ?? [];
+      queue.push({ change, resolve: resolve as (done: unknown) => void, reject });
+      this.pending.set(kind, queue);
+      if (!this.pumping.has(kind)) void this.pump(kind);
+    });
+  }
+
+  private async pump(kind: RequestKind): Promise<void> {
+    this.pumping.add(kind);
+    try {
+      for (let batch = this.take(kind); batch.length > 0; batch = this.take(kind)) {
+        try {
+          const results = await this.applyTogether(
+            kind,
+            batch.map((queued) => queued.change),
+          );
+          batch.forEach((queued, index) => queued.resolve(results[index]));
+        } catch (error) {
+          for (const queued of batch) queued.reject(error);
+        }
+      }
+    } finally {
+      this.pumping.delete(kind);
+    }
+  }
+
+  private take(kind: RequestKind): Queued[] {
+    const batch = this.pending.get(kind) ?? [];
+    this.pending.set(kind, []);
+    return batch;
+  }
+
+  /** The changes applied in order to the row's state, written once; again on a fresh read after each lost race. */
+  private async applyTogether(kind: RequestKind, changes: readonly Change<unknown>[]): Promise<unknown[]> {
     for (let conflicts = 0; conflicts < MAX_CONFLICTS; conflicts++) {
       const current = this.known.get(kind) ?? (await this.read(kind));
-      const { state, done } = change(current.state);
-      if (!state) return done;
+      let state = current.state;
+      let changed = false;
+      const results = changes.map((change) => {
+        const outcome = change(state);
+        if (outcome.state) [state, changed] = [outcome.state, true];
+        return outcome.done;
+      });
+      if (!changed) return results;
       const etag = await this.replace(kind, state, current.etag);
       if (etag !== undefined) {
         this.known.set(kind, { state, etag });
-        return done;
+        return results;
       }
       this.known.delete(kind);
     }
@@ -121,7 +180,10 @@ export class TableBudget implements GraphBudget {
       if (statusOf(error) !== 404) throw error;
     }
     try {
-      const created = await this.options.table.createEntity<BudgetEntity>({ partitionKey: PARTITION, rowKey: kind, ...EMPTY_BUDGET }, bounded());
+      const created = await this.options.table.createEntity<BudgetEntity>(
+        { partitionKey: PARTITION, rowKey: kind, ...EMPTY_BUDGET },
+        bounded(),
+      );
       return { state: EMPTY_BUDGET, etag: created.etag ?? '' };
     } catch (error) {
       // Another instance created it first: read what it wrote.
@@ -164,6 +226,11 @@ export class TableBudget implements GraphBudget {
   private recovered(): void {
     if (this.fallbackUntilMs === 0) return;
     this.fallbackUntilMs = 0;
-    this.options.log(JSON.stringify({ event: 'graph-budget-recovered', detail: `Back on the shared Graph budget (${this.options.description}).` }));
+    this.options.log(
+      JSON.stringify({
+        event: 'graph-budget-recovered',
+        detail: `Back on the shared Graph budget (${this.options.description}).`,
+      }),
+    );
   }
 }

@@ -8,13 +8,13 @@ import {
 } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
 
+import type { GraphBudget, RequestKind } from '../budget';
 import type { HttpMethod } from '../catalog/operations';
 import type { Settings } from '../config';
 import type { GraphVersion } from '../schemas/entities';
 import type { AttemptEnding } from './attempt';
 import { skipTokenForUrl } from './paging';
-import { MIN_ATTEMPT_MS, nextStep } from './retry-policy';
-import { WriteLimiter } from './write-limiter';
+import { MIN_ATTEMPT_MS, nextStep, parseRetryAfter } from './retry-policy';
 
 /** One call to Graph, fully resolved: the path is already built from validated ids. */
 export interface GraphCall {
@@ -93,9 +93,8 @@ function createClient(settings: Settings, credential: TokenCredential, version: 
 }
 
 /** Sends calls to Graph with one client per version, created on first use and reused. */
-export function createGraphGateway(settings: Settings, credential: TokenCredential): GraphGateway {
+export function createGraphGateway(settings: Settings, credential: TokenCredential, budget: GraphBudget): GraphGateway {
   const clients = new Map<GraphVersion, Client>();
-  const writeLimiter = new WriteLimiter(settings.writesPer20Seconds, settings.writeBurst);
   const clientFor = (version: GraphVersion): Client => {
     let client = clients.get(version);
     if (!client) {
@@ -157,19 +156,22 @@ export function createGraphGateway(settings: Settings, credential: TokenCredenti
       const { deadlineMs } = options;
       const attempts: Attempt[] = [];
       for (let attemptNumber = 1; ; attemptNumber++) {
-        if (call.method !== 'GET') {
-          // A write is never started without time for Graph to answer it: one that could only time
-          // out would be left in doubt for nothing. Nothing is sent, and the caller is told when to come back.
-          if (deadlineMs - Date.now() < MIN_ATTEMPT_MS) return { attempts, heldLocally: true, retryAfterMs: 1000 };
-          const waitMs = writeLimiter.reserve(Math.max(0, deadlineMs - Date.now() - MIN_ATTEMPT_MS));
-          if (waitMs === undefined) {
-            return { attempts, heldLocally: true, retryAfterMs: writeLimiter.waitForNextTurnMs() };
-          }
-          if (waitMs > 0) await sleep(waitMs);
-        }
+        const kind: RequestKind = call.method === 'GET' ? 'read' : 'write';
+        // A write is never started without time for Graph to answer it: one that could only time
+        // out would be left in doubt for nothing. Nothing is sent, and the caller is told when to come back.
+        const spareMs = deadlineMs - Date.now() - (kind === 'write' ? MIN_ATTEMPT_MS : 0);
+        if (spareMs < 0) return { attempts, heldLocally: true, retryAfterMs: 1000 };
+        // A turn further away than the caller's budget is refused at once, with when to come back:
+        // a caller held waiting would hold the instance's concurrency and make the platform add instances.
+        const turn = await budget.reserve(kind, spareMs);
+        if (!turn.granted) return { attempts, heldLocally: true, retryAfterMs: turn.retryAfterMs };
+        if (turn.atMs > Date.now()) await sleep(turn.atMs - Date.now());
         const sentAtMs = Date.now();
         const { ending, answer } = await attemptWithin(call, deadlineMs);
         attempts.push({ ending, answer, sentAtMs });
+        // Graph's own 429 holds every instance back until its Retry-After has passed.
+        const pauseMs = ending.kind === 'answer' && ending.status === 429 ? parseRetryAfter(ending.retryAfter) : undefined;
+        if (pauseMs !== undefined) await budget.pause(kind, Date.now() + pauseMs);
         const step = nextStep(ending, attemptNumber, deadlineMs - Date.now(), options.mayRepeat(ending));
         if (!step.retry) return { attempts, heldLocally: false, retryAfterMs: step.retryAfterMs };
         await sleep(step.delayMs);

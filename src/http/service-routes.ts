@@ -25,7 +25,12 @@ export function healthHandler(settings: Settings, dependencies: OperationDepende
           idempotencyStore: dependencies.idempotency.description,
           timeBudgetSeconds: settings.timeBudgetMs / 1000,
           inDoubtWindowSeconds: settings.inDoubtWindowMs / 1000,
-          writeLimit: { writesPer20Seconds: settings.writesPer20Seconds, burst: settings.writeBurst },
+          graphBudget: {
+            mode: settings.budget.mode,
+            writesPer20Seconds: settings.budget.writes.requestsPer20Seconds,
+            readsPer20Seconds: settings.budget.reads.requestsPer20Seconds,
+            instanceCap: settings.budget.instanceCap,
+          },
           operations: CATALOG.length,
           node: process.version,
         }),

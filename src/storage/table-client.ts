@@ -4,8 +4,7 @@ import { ManagedIdentityCredential } from '@azure/identity';
 
 /** How the app reaches its table service: by identity in Azure, by connection string on a local emulator such as Azurite. */
 export type TableConnection =
-  | { readonly tableServiceUri: string; readonly clientId: string | undefined }
-  | { readonly connectionString: string };
+  { readonly tableServiceUri: string; readonly clientId: string | undefined } | { readonly connectionString: string };
 
 /** A client for one table of the app's storage, and a description of where it is (never a key). */
 export function tableClientFor(

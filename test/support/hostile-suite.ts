@@ -20,7 +20,7 @@ export function useHostileStack(): void {
     // own write limiter and the emulator's Intune windows both allow about 100 writes per 20 s).
     stack = await startStack({
       idempotencyStore: 'memory',
-      facadeEnvironment: { GRAPH_WRITES_PER_20S: '200', GRAPH_WRITE_BURST: '200' },
+      facadeEnvironment: { GRAPH_BUDGET: 'off' },
     });
     await stack.control('PUT', 'throttling', { enabled: false });
     const list = await stack.call('GET', `mobile-app-configurations/${SEEDED_IDS.mobileAppConfiguration}/user-statuses`);

@@ -61,7 +61,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const storage: Record<string, string> =
     options.idempotencyStore === 'memory'
       ? {}
-      : { IdempotencyStorage: testTableStorage(), IDEMPOTENCY_TABLE_NAME: `keys${randomBytes(6).toString('hex')}` };
+      : {
+          IdempotencyStorage: testTableStorage(),
+          IDEMPOTENCY_TABLE_NAME: `keys${randomBytes(6).toString('hex')}`,
+          // The budget is the app's: each stack is an app of its own, so that test files cannot hold each other back.
+          GRAPH_BUDGET_TABLE_NAME: `budget${randomBytes(6).toString('hex')}`,
+        };
   const host = await startHostProcess({ ...emulator.facadeEnvironment(), ...storage, ...options.facadeEnvironment }).catch(
     async (error: unknown) => {
       await emulator.close();

@@ -1,5 +1,4 @@
 import { backoffMs, MAX_ATTEMPTS, MAX_RETRY_AFTER_MS, nextStep, parseRetryAfter } from '../../src/graph/retry-policy';
-import { WriteLimiter } from '../../src/graph/write-limiter';
 
 const plenty = 60_000;
 const half = () => 0.5;
@@ -78,27 +77,5 @@ describe('the retry policy toward Graph', () => {
     expect(backoffMs(1, () => 1)).toBe(400);
     expect(backoffMs(3, () => 1)).toBe(1600);
     expect(backoffMs(20, () => 1)).toBe(8000);
-  });
-});
-
-describe('the write limiter', () => {
-  test('a burst goes at once, then writes are spaced at the rate', () => {
-    let now = 0;
-    const limiter = new WriteLimiter(100, 3, () => now);
-    expect([limiter.reserve(plenty), limiter.reserve(plenty), limiter.reserve(plenty)]).toEqual([0, 0, 0]);
-    // 100 per 20 s is one per 200 ms: the queue grows by 200 ms per waiting writer.
-    expect(limiter.reserve(plenty)).toBe(200);
-    expect(limiter.reserve(plenty)).toBe(400);
-    now = 1000;
-    expect(limiter.reserve(plenty)).toBe(0);
-  });
-
-  test('a wait longer than allowed takes nothing and says when to come back', () => {
-    const now = 0;
-    const limiter = new WriteLimiter(20, 1, () => now);
-    expect(limiter.reserve(0)).toBe(0);
-    expect(limiter.reserve(500)).toBeUndefined();
-    expect(limiter.waitForNextTurnMs()).toBe(1000);
-    expect(limiter.reserve(1000)).toBe(1000);
   });
 });

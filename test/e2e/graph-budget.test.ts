@@ -1,0 +1,177 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server, type Socket } from 'node:net';
+
+import { TableClient } from '@azure/data-tables';
+
+import { startGraphEmulator } from '../../dev/graph-emulator/server';
+import { startHostProcess } from '../../dev/host-process';
+import type { RateShape } from '../../src/budget/gcra';
+import { TableBudget } from '../../src/budget/table-budget';
+import { SEEDED_PATHS } from '../support/stack';
+
+// The shared budget against a real table service (the run's Azurite): turns taken by several
+// instances at once, ETag races, the pause after Graph's 429 seen by every instance, and the
+// fallback to a local share when the store is unreachable or too slow.
+
+const SHAPES: Record<'read' | 'write', RateShape> = {
+  write: { requestsPer20Seconds: 100, burst: 5 },
+  read: { requestsPer20Seconds: 800, burst: 40 },
+};
+
+function storage(): string {
+  const connectionString = process.env.FACADE_TEST_TABLE_STORAGE;
+  if (!connectionString) throw new Error('no Azurite for this run');
+  return connectionString;
+}
+
+/** A table client that counts the conditional writes and the ones another instance won. */
+function countingTable(tableName: string, connectionString = storage()) {
+  const table = TableClient.fromConnectionString(connectionString, tableName, {
+    allowInsecureConnection: true,
+    retryOptions: { maxRetries: 0 },
+  });
+  const counts = { updates: 0, lostRaces: 0 };
+  const update = table.updateEntity.bind(table);
+  table.updateEntity = (async (...args: Parameters<typeof table.updateEntity>) => {
+    counts.updates++;
+    try {
+      return await update(...args);
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 412) counts.lostRaces++;
+      throw error;
+    }
+  });
+  return { table, counts };
+}
+
+function budgetOn(table: TableClient, log: (message: string) => void = () => undefined): TableBudget {
+  return new TableBudget({ table, description: 'test table', shapes: SHAPES, instanceCap: 40, log });
+}
+
+const tableName = () => `budget${randomBytes(6).toString('hex')}`;
+
+test('three instances taking turns at once share one budget: every turn is distinct and no 20 s holds more than rate + burst', async () => {
+  const name = tableName();
+  const instances = [countingTable(name), countingTable(name), countingTable(name)];
+  const logs: string[] = [];
+  const budgets = instances.map(({ table }) => budgetOn(table, (message) => logs.push(message)));
+  const startedMs = Date.now();
+  const turns = await Promise.all(
+    budgets.flatMap((budget) =>
+      Array.from({ length: 60 }, async () => {
+        const turn = await budget.reserve('write', 600_000);
+        if (!turn.granted) throw new Error('refused with a wait of ten minutes allowed');
+        return turn.atMs;
+      }),
+    ),
+  );
+  // 180 turns at 100 per 20 s with a burst of 5: the last is about 35 s after the first.
+  const sorted = turns.sort((a, b) => a - b);
+  const mostInAWindow = Math.max(...sorted.map((start) => sorted.filter((at) => at >= start && at < start + 20_000).length));
+  expect(mostInAWindow).toBeLessThanOrEqual(105);
+  expect((sorted.at(-1) as number) - startedMs).toBeGreaterThan(30_000);
+  // Instances raced for the row and lost: each loss was resolved by reading the row again, never by sharing a turn.
+  const lostRaces = instances.reduce((sum, { counts }) => sum + counts.lostRaces, 0);
+  expect(lostRaces).toBeGreaterThan(0);
+  // Never more than the burst due at one instant, and never a fall back to a local share.
+  for (let i = 5; i < sorted.length; i++) expect((sorted[i] as number) - (sorted[i - 5] as number)).toBeGreaterThan(0);
+  expect(logs).toEqual([]);
+});
+
+test("Graph's 429 on one instance pauses writes on every instance until its Retry-After", async () => {
+  const name = tableName();
+  const [first, second] = [budgetOn(countingTable(name).table), budgetOn(countingTable(name).table)];
+  expect(await first.reserve('write', 0)).toMatchObject({ granted: true });
+  const pauseEndsMs = Date.now() + 3000;
+  await first.pause('write', pauseEndsMs);
+  const turn = await second.reserve('write', 10_000);
+  expect(turn.granted && turn.atMs).toBeGreaterThanOrEqual(pauseEndsMs);
+  // Reads have their own budget and are not paused by a write's 429.
+  const read = await second.reserve('read', 0);
+  expect(read.granted && read.atMs).toBeLessThanOrEqual(Date.now());
+  // A caller who cannot wait that long is told when to come back, and nothing is taken.
+  const refused = await second.reserve('write', 100);
+  expect(refused.granted).toBe(false);
+});
+
+describe('when the store cannot be reached, an instance keeps to a local share and says so', () => {
+  let silent: Server;
+  const sockets: Socket[] = [];
+  beforeAll(async () => {
+    // A table service that accepts connections and never answers: the slow store.
+    silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  });
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  });
+
+  const accountKey = Buffer.from('not-a-real-key').toString('base64');
+  const unreachable = `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${accountKey};TableEndpoint=http://127.0.0.1:1/devstoreaccount1;`;
+  const slow = () =>
+    `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${accountKey};TableEndpoint=http://127.0.0.1:${(silent.address() as { port: number }).port}/devstoreaccount1;`;
+
+  test.each([
+    ['unreachable', () => unreachable],
+    ['too slow', slow],
+  ])(
+    '%s: the first turn comes from the local share at once, the next is a full share-interval away',
+    async (_case, connection) => {
+      const logs: string[] = [];
+      const budget = budgetOn(countingTable(tableName(), connection()).table, (message) => logs.push(message));
+      const startedMs = Date.now();
+      const first = await budget.reserve('write', 1000);
+      expect(first.granted && first.atMs).toBeLessThanOrEqual(Date.now());
+      expect(Date.now() - startedMs).toBeLessThan(2500);
+      // The share is 100 / 40 = 2.5 writes per 20 s, one at a time: the next turn is 8 s away.
+      const next = await budget.reserve('write', 1000);
+      expect(next.granted).toBe(false);
+      expect(!next.granted && next.retryAfterMs).toBeGreaterThan(7000);
+      expect(logs).toHaveLength(1);
+      expect(JSON.parse(logs[0] as string)).toMatchObject({
+        event: 'graph-budget-fallback',
+        detail: expect.stringContaining('2.50 writes'),
+      });
+    },
+  );
+});
+
+test('through two hosts on one emulator: a 429 answered to one host holds the other back', async () => {
+  const emulator = await startGraphEmulator();
+  const shared = {
+    ...emulator.facadeEnvironment(),
+    IdempotencyStorage: storage(),
+    IDEMPOTENCY_TABLE_NAME: `keys${randomBytes(6).toString('hex')}`,
+    GRAPH_BUDGET_TABLE_NAME: tableName(),
+    GRAPH_TIME_BUDGET_SECONDS: '20',
+  };
+  const hosts = await Promise.all([startHostProcess(shared), startHostProcess(shared)]);
+  try {
+    const [one, two] = hosts;
+    const patch = (host: typeof one) =>
+      fetch(`${host.baseUrl}/${SEEDED_PATHS.userStatusOverview}`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json', prefer: 'return=minimal' },
+        body: JSON.stringify({ pendingCount: 1 }),
+      });
+    await fetch(`${emulator.controlUrl}/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ method: 'PATCH', status: 429, retryAfter: '4' }),
+    });
+    const startedMs = Date.now();
+    // Host one meets the 429 and waits for its turn after the pause; host two's write, sent a moment later, waits too.
+    const first = patch(one);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const secondStartedMs = Date.now();
+    const second = await patch(two);
+    expect(second.status).toBe(204);
+    expect(Date.now() - secondStartedMs).toBeGreaterThan(2500);
+    expect((await first).status).toBe(204);
+    expect(Date.now() - startedMs).toBeGreaterThan(3500);
+  } finally {
+    await Promise.all(hosts.map((host) => host.stop()));
+    await emulator.close();
+  }
+});
