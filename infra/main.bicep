@@ -9,8 +9,44 @@ targetScope = 'subscription'
 @description('azd environment name; feeds the resource group name, the tags and the resource name suffix.')
 param environmentName string
 
+// The public cloud's regions that offer the Flex Consumption plan (FC1), as
+// `az functionapp list-flexconsumption-locations` lists them; azd offers only these. For a
+// region added later, or one of a national cloud that offers FC1, add it here.
 @minLength(1)
-@description('Azure region of every resource. It must offer the Flex Consumption plan (`az functionapp list-flexconsumption-locations`).')
+@description('Azure region of every resource; only regions that offer the Flex Consumption plan.')
+@allowed([
+  'australiaeast'
+  'australiasoutheast'
+  'brazilsouth'
+  'canadacentral'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northcentralus'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'southindia'
+  'spaincentral'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'ukwest'
+  'westcentralus'
+  'westeurope'
+  'westus'
+  'westus2'
+  'westus3'
+])
 @metadata({
   azd: {
     type: 'location'
@@ -40,16 +76,38 @@ param grantGraphPermissions bool = true
 @description('Name of the resource group to create; empty means rg-<environmentName>.')
 param resourceGroupName string = ''
 
-@description('Upper bound of Flex Consumption instances; caps the cost of a burst and the load on Graph.')
-@minValue(1)
+// Flex Consumption documents 40 as the floor of maximumInstanceCount (lower values only in some
+// regions, in preview) and 1000 as the ceiling. The facade is bound by Graph, not by CPU: Intune
+// allows 100 writes and 1000 requests per 20 s for the whole app, and one instance serves that
+// rate, so the floor is the right cap. It also sets each instance's fallback share of the
+// budget (the limit divided by this) when the shared budget's table cannot be reached.
+@description('Upper bound of Flex Consumption instances (40 to 1000).')
+@minValue(40)
 @maxValue(1000)
 param maximumInstanceCount int = 40
 
-// Intune allows 100 writes per 20 s per app per tenant, shared by every instance; each instance
-// holds its writes to this rate (GRAPH_WRITES_PER_20S). Lower it if the app really scales out.
+// Requests one instance serves at once before Flex Consumption adds another (1 to 1000). A
+// request waiting for its Graph turn costs a socket and a timer, not CPU, so the default is high:
+// the budget's queue (at most the time budget × the rate) must not make instances that bring
+// no more Graph capacity. The platform's own default is 16 at 2048 MB.
+@description('HTTP requests per instance before Flex Consumption scales out (1 to 1000).')
 @minValue(1)
-@maxValue(200)
-param graphWritesPer20Seconds int = 90
+@maxValue(1000)
+param httpPerInstanceConcurrency int = 100
+
+// Intune allows 100 writes per 20 s per app per tenant, shared by every instance: the app keeps
+// one budget for all of them in its storage account (GRAPH_WRITES_PER_20S). The default, with a
+// burst of 4, leaves one write of margin in any 20 s.
+@description('Writes the whole app sends to Graph per 20 s (1 to 100; Intune allows 100).')
+@minValue(1)
+@maxValue(100)
+param graphWritesPer20Seconds int = 95
+
+// Intune allows 1000 requests per 20 s per app, writes included (GRAPH_READS_PER_20S).
+@description('Reads the whole app sends to Graph per 20 s (1 to 900; Intune allows 1000 requests, writes included).')
+@minValue(1)
+@maxValue(900)
+param graphReadsPer20Seconds int = 800
 
 @description('Memory of each Flex Consumption instance, in MB.')
 @allowed([
@@ -75,6 +133,8 @@ var functionAppName = 'func-${serviceName}-${resourceToken}'
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}'
 // The table where the app records idempotency keys, so a retried POST cannot create a duplicate.
 var idempotencyTableName = 'idempotencykeys'
+// The table holding the Graph request budget (one row per request kind) that every instance shares.
+var budgetTableName = 'graphbudget'
 
 // The Graph Bicep extension only runs in the public cloud (Microsoft Graph Bicep
 // limitation), so in a national cloud the grant is always left to an administrator.
@@ -116,6 +176,7 @@ module storage 'app/storage.bicep' = {
     tags: tags
     deploymentContainerName: deploymentContainerName
     idempotencyTableName: idempotencyTableName
+    budgetTableName: budgetTableName
   }
 }
 
@@ -143,10 +204,13 @@ module api 'app/function-app.bicep' = {
     storageAccountName: storage.outputs.name
     deploymentContainerName: deploymentContainerName
     idempotencyTableName: idempotencyTableName
+    budgetTableName: budgetTableName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     graphCloud: graphCloud
     maximumInstanceCount: maximumInstanceCount
     graphWritesPer20Seconds: graphWritesPer20Seconds
+    graphReadsPer20Seconds: graphReadsPer20Seconds
+    httpPerInstanceConcurrency: httpPerInstanceConcurrency
     instanceMemoryMB: instanceMemoryMB
     corsAllowedOrigins: corsAllowedOrigins
   }
@@ -157,12 +221,19 @@ module api 'app/function-app.bicep' = {
   ]
 }
 
+// The grant goes last: Entra ID can refuse an app role assignment to a principal created
+// seconds before ("Not a valid reference update", a known transient error of the Graph Bicep
+// extension). Waiting for the app, which takes minutes, gives the new identity time to
+// replicate; if the error still shows, `azd provision` again succeeds (README).
 module graphPermissions 'app/graph-permissions.bicep' = if (graphGrantDeployed) {
   name: 'graph-permissions'
   scope: rg
   params: {
     principalId: identity.outputs.principalId
   }
+  dependsOn: [
+    api
+  ]
 }
 
 output AZURE_LOCATION string = location

@@ -16,6 +16,7 @@ param identityClientId string
 param storageAccountName string
 param deploymentContainerName string
 param idempotencyTableName string
+param budgetTableName string
 param applicationInsightsName string
 
 @allowed([
@@ -28,8 +29,14 @@ param graphCloud string
 
 param maximumInstanceCount int
 
-@description('Writes each instance sends to Graph per 20 seconds at most.')
+@description('Writes the whole app sends to Graph per 20 seconds, shared by every instance.')
 param graphWritesPer20Seconds int
+
+@description('Reads the whole app sends to Graph per 20 seconds, shared by every instance.')
+param graphReadsPer20Seconds int
+
+@description('HTTP requests one instance serves at once before another is added.')
+param httpPerInstanceConcurrency int
 param instanceMemoryMB int
 
 @description('Origins allowed to call the app from a browser: the Azure portal, where the Logic Apps designer reads the API definition.')
@@ -104,6 +111,11 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       scaleAndConcurrency: {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
+        triggers: {
+          http: {
+            perInstanceConcurrency: httpPerInstanceConcurrency
+          }
+        }
       }
       runtime: {
         name: 'node'
@@ -133,7 +145,12 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       // Read by the app (src/config.ts): which Graph cloud, and which identity to use.
       GRAPH_CLOUD: graphCloud
       AZURE_CLIENT_ID: identityClientId
+      // One Graph budget for the app, kept in the table service below (src/budget): every
+      // instance takes its turns from it; the instance cap sets the share each falls back to.
       GRAPH_WRITES_PER_20S: string(graphWritesPer20Seconds)
+      GRAPH_READS_PER_20S: string(graphReadsPer20Seconds)
+      GRAPH_MAX_INSTANCES: string(maximumInstanceCount)
+      GRAPH_BUDGET_TABLE_NAME: budgetTableName
 
       // Idempotency-key table: its name and an identity-based table connection named
       // `IdempotencyStorage`, in the same form the Functions host uses for its own storage.

@@ -1,5 +1,5 @@
 // The app's only storage account: Functions host state (AzureWebJobsStorage), the Flex
-// Consumption deployment container and the idempotency-key table. Reached with the
+// Consumption deployment container, the idempotency-key table and the Graph budget table. Reached with the
 // managed identity only: shared keys (and so connection strings and SAS) are disabled.
 
 @minLength(3)
@@ -13,6 +13,9 @@ param deploymentContainerName string
 
 @description('Table where the app records idempotency keys.')
 param idempotencyTableName string
+
+@description('Table holding the Graph request budget every instance shares.')
+param budgetTableName string
 
 resource account 'Microsoft.Storage/storageAccounts@2024-01-01' = {
   name: name
@@ -53,6 +56,10 @@ resource account 'Microsoft.Storage/storageAccounts@2024-01-01' = {
 
     resource idempotencyTable 'tables' = {
       name: idempotencyTableName
+    }
+
+    resource budgetTable 'tables' = {
+      name: budgetTableName
     }
   }
 }
