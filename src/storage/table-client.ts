@@ -2,6 +2,8 @@ import { TableClient, type TableServiceClientOptions } from '@azure/data-tables'
 import type { TokenCredential } from '@azure/identity';
 import { ManagedIdentityCredential } from '@azure/identity';
 
+import { SettingsError } from '../config';
+
 /** How the app reaches its table service: by identity in Azure, by connection string on a local emulator such as Azurite. */
 export type TableConnection =
   { readonly tableServiceUri: string; readonly clientId: string | undefined } | { readonly connectionString: string };
@@ -15,7 +17,7 @@ export function tableClientFor(
 ): { client: TableClient; description: string } {
   const client =
     'connectionString' in connection
-      ? TableClient.fromConnectionString(connection.connectionString, tableName, { ...options, allowInsecureConnection: true })
+      ? fromConnectionString(connection.connectionString, tableName, options)
       : new TableClient(
           connection.tableServiceUri,
           tableName,
@@ -23,4 +25,14 @@ export function tableClientFor(
           options,
         );
   return { client, description: `table storage (${new URL(client.url).origin}, table ${tableName})` };
+}
+
+function fromConnectionString(connectionString: string, tableName: string, options: TableServiceClientOptions): TableClient {
+  try {
+    return TableClient.fromConnectionString(connectionString, tableName, { ...options, allowInsecureConnection: true });
+  } catch (error) {
+    throw new SettingsError(
+      `Invalid settings for intune-status-facade: IdempotencyStorage is not a usable connection string (${(error as Error).message})`,
+    );
+  }
 }

@@ -32,7 +32,7 @@ function countingTable(tableName: string, connectionString = storage()) {
   });
   const counts = { updates: 0, lostRaces: 0 };
   const update = table.updateEntity.bind(table);
-  table.updateEntity = (async (...args: Parameters<typeof table.updateEntity>) => {
+  table.updateEntity = async (...args: Parameters<typeof table.updateEntity>) => {
     counts.updates++;
     try {
       return await update(...args);
@@ -40,7 +40,7 @@ function countingTable(tableName: string, connectionString = storage()) {
       if ((error as { statusCode?: number }).statusCode === 412) counts.lostRaces++;
       throw error;
     }
-  });
+  };
   return { table, counts };
 }
 
