@@ -173,7 +173,8 @@ export function entryFile(projectRoot: string): string {
 
 async function main(): Promise<void> {
   const projectRoot = join(__dirname, '..', '..');
-  const functions = loadFunctionApp(entryFile(projectRoot));
+  // FACADE_ENTRY serves another entry file the same way: the bundle, or the benchmark's bare proxy.
+  const functions = loadFunctionApp(process.env.FACADE_ENTRY ?? entryFile(projectRoot));
   const port = Number(process.env.PORT ?? 7071);
   const publicBaseUrl = process.env.FACADE_PUBLIC_BASE_URL?.replace(/\/+$/, '');
   const server = createLocalHost(functions, publicBaseUrl ? { publicBaseUrl } : {});

@@ -3,21 +3,21 @@
 // the service's `prepackage` hook, which runs `npm run package:deploy`):
 //
 //   dist/deploy/
-//     package.json, package-lock.json   as in the repository (main: dist/src/index.js)
+//     package.json        name, version, engines and main (dist/bundle/index.js); no dependencies
 //     host.json
-//     dist/src/**/*.js(.map)            the compiled app, only files whose src/*.ts still exists
-//     node_modules/                     production dependencies only: `npm ci --omit=dev
-//                                       --omit=optional` (no devDependencies, no Core Tools)
+//     dist/bundle/        the app as one esbuild bundle (scripts/bundle.mjs), its source map,
+//                         its licence notices, and the reference page's two assets
 //
-// Nothing in the project folder is installed, pruned or deleted: npm runs in the output folder
-// only, and the output folder may not be the project folder, one of its parents, or any folder
-// of the project outside dist/.
+// The bundle holds every dependency it uses, so there is no node_modules to install or ship:
+// the package is a few files, and nothing is resolved from disk when the instance starts.
+// Nothing in the project folder is changed: the output folder may not be the project folder,
+// one of its parents, or any folder of the project outside dist/.
 //
 // Usage: node scripts/package-deploy.mjs [--out <folder>] [--no-build]
 //   --out       output folder (default dist/deploy); replaced on every run
-//   --no-build  use the existing dist/src instead of running `npm run build` first
+//   --no-build  use the existing dist/bundle instead of running `npm run build` first
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -49,61 +49,18 @@ function checkOutputFolder(outDir) {
   }
   if (!isInside(outDir, projectRoot)) return;
   const underDist = relative(join(projectRoot, 'dist'), outDir).split(sep);
-  if (underDist[0] === '..' || underDist[0] === '' || ['src', 'dev', 'test'].includes(underDist[0])) {
+  if (underDist[0] === '..' || underDist[0] === '' || ['src', 'dev', 'test', 'bundle'].includes(underDist[0])) {
     throw new Error(
       `refusing to package into ${outDir}: inside the project, only a new folder under dist/ (such as dist/deploy) may be replaced`,
     );
   }
 }
 
-/** Copies the compiled files of dist/src whose TypeScript source still exists (tsc never deletes stale output). */
-function copyCompiledApp(outDir) {
-  const compiled = join(projectRoot, 'dist', 'src');
-  const sources = join(projectRoot, 'src');
-  let copied = 0;
-  const walk = (folder) => {
-    for (const entry of readdirSync(folder, { withFileTypes: true })) {
-      const path = join(folder, entry.name);
-      if (entry.isDirectory()) {
-        walk(path);
-        continue;
-      }
-      const fromSrc = relative(compiled, path);
-      const source = fromSrc.endsWith('.js.map')
-        ? fromSrc.slice(0, -'.js.map'.length) + '.ts'
-        : fromSrc.endsWith('.js')
-          ? fromSrc.slice(0, -'.js'.length) + '.ts'
-          : fromSrc; // e.g. a JSON file tsc copies with resolveJsonModule
-      if (!existsSync(join(sources, source))) continue;
-      const target = join(outDir, 'dist', 'src', fromSrc);
-      mkdirSync(dirname(target), { recursive: true });
-      copyFileSync(path, target);
-      copied += 1;
-    }
-  };
-  if (!existsSync(compiled)) throw new Error('dist/src does not exist: run `npm run build` first');
-  walk(compiled);
-  return copied;
-}
-
-/** Every installed package must be a production package of the lockfile (not dev, not optional). */
-function checkInstalledPackages(outDir) {
-  const lock = JSON.parse(readFileSync(join(projectRoot, 'package-lock.json'), 'utf8'));
-  const hiddenLockPath = join(outDir, 'node_modules', '.package-lock.json');
-  const installed = existsSync(hiddenLockPath)
-    ? Object.keys(JSON.parse(readFileSync(hiddenLockPath, 'utf8')).packages ?? {})
-    : [];
-  const notProduction = installed.filter((path) => {
-    const entry = lock.packages?.[path];
-    return !entry || entry.dev || entry.optional || entry.devOptional;
-  });
-  if (notProduction.length > 0) throw new Error(`not production dependencies in the package: ${notProduction.join(', ')}`);
-  const manifest = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8'));
-  const missing = Object.keys(manifest.dependencies ?? {}).filter(
-    (name) => !existsSync(join(outDir, 'node_modules', name, 'package.json')),
-  );
-  if (missing.length > 0) throw new Error(`production dependencies missing from the package: ${missing.join(', ')}`);
-  return installed.length;
+/** Copies dist/bundle, the whole deployed app. */
+function copyBundle(outDir) {
+  const bundle = join(projectRoot, 'dist', 'bundle');
+  if (!existsSync(join(bundle, 'index.js'))) throw new Error('dist/bundle/index.js does not exist: run `npm run build` first');
+  cpSync(bundle, join(outDir, 'dist', 'bundle'), { recursive: true });
 }
 
 function summarise(folder) {
@@ -125,7 +82,7 @@ function summarise(folder) {
 
 /**
  * Builds (unless `build` is false) and assembles the deployment package in `outDir`.
- * Returns the package folder, its file count and size, and the number of installed packages.
+ * Returns the package folder, its file count and size.
  */
 export function packageDeploy({ outDir = join(projectRoot, 'dist', 'deploy'), build = true } = {}) {
   outDir = resolve(outDir);
@@ -134,42 +91,19 @@ export function packageDeploy({ outDir = join(projectRoot, 'dist', 'deploy'), bu
 
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
-  for (const file of ['package.json', 'package-lock.json', 'host.json']) {
-    if (!existsSync(join(projectRoot, file))) throw new Error(`${file} is missing from the project`);
-    copyFileSync(join(projectRoot, file), join(outDir, file));
-  }
-  const compiledFiles = copyCompiledApp(outDir);
-
-  const manifest = JSON.parse(readFileSync(join(outDir, 'package.json'), 'utf8'));
-  if (!manifest.main || !existsSync(join(outDir, manifest.main))) {
-    throw new Error(`package.json main (${manifest.main}) is not in the package: is it built from src/?`);
-  }
-
-  // The project's .npmrc (registry, proxy) applies to the install but is not shipped.
-  const npmrc = join(projectRoot, '.npmrc');
-  if (existsSync(npmrc)) copyFileSync(npmrc, join(outDir, '.npmrc'));
-  try {
-    // --prefix on the command line: `npm run` exports npm_config_local_prefix (the project) to us.
-    npm(
-      [
-        'ci',
-        '--omit=dev',
-        '--omit=optional',
-        '--ignore-scripts',
-        '--no-bin-links',
-        '--no-audit',
-        '--no-fund',
-        '--prefer-offline',
-        '--prefix',
-        outDir,
-      ],
-      outDir,
-    );
-  } finally {
-    rmSync(join(outDir, '.npmrc'), { force: true });
-  }
-  const installedPackages = checkInstalledPackages(outDir);
-  return { outDir, compiledFiles, installedPackages, ...summarise(outDir) };
+  if (!existsSync(join(projectRoot, 'host.json'))) throw new Error('host.json is missing from the project');
+  copyFileSync(join(projectRoot, 'host.json'), join(outDir, 'host.json'));
+  // The Functions host reads `main` to find the app; the bundle needs no dependency installed.
+  const { name, version, description, license, engines, main } = JSON.parse(
+    readFileSync(join(projectRoot, 'package.json'), 'utf8'),
+  );
+  writeFileSync(
+    join(outDir, 'package.json'),
+    `${JSON.stringify({ name, version, description, license, private: true, main, engines }, null, 2)}\n`,
+  );
+  copyBundle(outDir);
+  if (!main || !existsSync(join(outDir, main))) throw new Error(`package.json main (${main}) is not in the package`);
+  return { outDir, ...summarise(outDir) };
 }
 
 const invokedDirectly = process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
@@ -183,10 +117,7 @@ if (invokedDirectly) {
   try {
     const result = packageDeploy(options);
     const shown = relative(process.cwd(), result.outDir) || '.';
-    console.log(
-      `deployment package: ${shown}${sep} ${result.files} files, ${(result.bytes / 1024 / 1024).toFixed(1)} MiB ` +
-        `(${result.compiledFiles} compiled app files, ${result.installedPackages} production packages)`,
-    );
+    console.log(`deployment package: ${shown}${sep} ${result.files} files, ${(result.bytes / 1024 / 1024).toFixed(1)} MiB`);
   } catch (error) {
     console.error(`package:deploy failed: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);

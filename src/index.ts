@@ -23,3 +23,7 @@ const dependencies = {
 for (const fn of facadeFunctions(settings, dependencies)) {
   app.http(fn.name, { route: fn.route, methods: [...fn.methods], authLevel: fn.authLevel, handler: fn.handler });
 }
+
+// Where a managed identity exists (Azure, or the local emulator), the token and the connection are
+// readied while the instance starts. Elsewhere the developer credential chain would be slow to ask.
+if (settings.managedIdentityAvailable) void dependencies.graph.warmUp();

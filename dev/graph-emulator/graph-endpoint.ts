@@ -92,6 +92,9 @@ export function graphEndpoint(
       const raw = await buffer(request);
       const url = new URL(request.url ?? '/', options.graphUrl());
       const [version = '', ...segments] = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+      // The service root is no API call: the facade's warm-up asks it only to open the connection.
+      // It is answered, and kept out of the request log that tests and figures read.
+      if (version === '') return send(errorReply(new GraphError(404, 'NotFound', 'The service root is not an API.')));
       const body = parseBody(raw.toString('utf8'));
       const authorization = header(request, 'authorization');
       record = {

@@ -1,6 +1,17 @@
-import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
+import type * as IdentityModule from '@azure/identity';
+import type { TokenCredential } from '@azure/identity';
 
 import type { Settings } from '../config';
+
+type Identity = typeof IdentityModule;
+
+/**
+ * `@azure/identity` (with MSAL) takes longer to load than the rest of the app: it is loaded when
+ * the first token is asked for, which the warm-up does just after start-up, not while the
+ * instance registers its functions.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when first needed, on purpose
+export const loadIdentity = (): Identity => require('@azure/identity') as Identity;
 
 /**
  * The identity the facade calls Graph with. Where an App Service style managed identity endpoint
@@ -9,6 +20,11 @@ import type { Settings } from '../config';
  * chain (environment, Azure CLI, azd, ...) so that `func start` works against a real tenant.
  */
 export function createCredential(settings: Settings): TokenCredential {
+  let credential: TokenCredential | undefined;
+  return { getToken: (scopes, options) => (credential ??= credentialFor(settings, loadIdentity())).getToken(scopes, options) };
+}
+
+function credentialFor(settings: Settings, { DefaultAzureCredential, ManagedIdentityCredential }: Identity): TokenCredential {
   if (settings.managedIdentityAvailable) {
     return settings.managedIdentityClientId
       ? new ManagedIdentityCredential({ clientId: settings.managedIdentityClientId })

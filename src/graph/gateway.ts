@@ -1,12 +1,5 @@
 import type { TokenCredential } from '@azure/identity';
-import {
-  AuthenticationHandler,
-  Client,
-  HTTPMessageHandler,
-  ResponseType,
-  TelemetryHandler,
-} from '@microsoft/microsoft-graph-client';
-import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
+import { AuthenticationHandler, Client, HTTPMessageHandler, ResponseType } from '@microsoft/microsoft-graph-client';
 
 import type { GraphBudget, RequestKind } from '../budget';
 import type { HttpMethod } from '../catalog/operations';
@@ -15,6 +8,7 @@ import type { GraphVersion } from '../schemas/entities';
 import type { AttemptEnding } from './attempt';
 import { skipTokenForUrl } from './paging';
 import { MIN_ATTEMPT_MS, nextStep, parseRetryAfter } from './retry-policy';
+import { KeptTokenProvider } from './token-provider';
 
 /** One call to Graph, fully resolved: the path is already built from validated ids. */
 export interface GraphCall {
@@ -65,10 +59,17 @@ export interface SendOptions {
 export interface GraphGateway {
   /** Sends the call, retrying per the policy until the deadline. */
   send(call: GraphCall, options: SendOptions): Promise<GraphExchange>;
+  /**
+   * Gets the token and opens the TLS connection to Graph while the instance starts, so that the
+   * first caller does not pay for them. Never fails: a cold first call is the worst outcome.
+   */
+  warmUp(): Promise<void>;
 }
 
 /** The last attempt of an exchange, if any was made. */
 export const lastAttempt = (exchange: GraphExchange): Attempt | undefined => exchange.attempts.at(-1);
+
+const WARM_UP_TIMEOUT_MS = 10_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const TOKEN_ERRORS = new Set([
@@ -79,26 +80,27 @@ const TOKEN_ERRORS = new Set([
 ]);
 const TIMEOUT_ERRORS = new Set(['TimeoutError', 'AbortError']);
 
-function createClient(settings: Settings, credential: TokenCredential, version: GraphVersion): Client {
-  const authProvider = new TokenCredentialAuthenticationProvider(credential, { scopes: [settings.endpoints.scope] });
+function createClient(settings: Settings, tokens: KeptTokenProvider, version: GraphVersion): Client {
   return Client.initWithMiddleware({
     baseUrl: settings.endpoints.graphRoot,
     defaultVersion: version,
     // The auth middleware attaches tokens only to Graph hosts and these; an override root is one.
     customHosts: new Set([new URL(settings.endpoints.graphRoot).hostname]),
-    // No RetryHandler: retries follow the facade's own policy (retry-policy.ts), which knows the
-    // time budget and never repeats a POST that may have been applied.
-    middleware: [new AuthenticationHandler(authProvider), new TelemetryHandler(), new HTTPMessageHandler()],
+    // Only what the facade needs: the token, then the request. No RetryHandler: retries follow the
+    // facade's own policy (retry-policy.ts), which knows the time budget and never repeats a POST
+    // that may have been applied. No TelemetryHandler: the facade sets client-request-id itself.
+    middleware: [new AuthenticationHandler(tokens), new HTTPMessageHandler()],
   });
 }
 
 /** Sends calls to Graph with one client per version, created on first use and reused. */
 export function createGraphGateway(settings: Settings, credential: TokenCredential, budget: GraphBudget): GraphGateway {
   const clients = new Map<GraphVersion, Client>();
+  const tokens = new KeptTokenProvider(credential, settings.endpoints.scope);
   const clientFor = (version: GraphVersion): Client => {
     let client = clients.get(version);
     if (!client) {
-      client = createClient(settings, credential, version);
+      client = createClient(settings, tokens, version);
       clients.set(version, client);
     }
     return client;
@@ -152,6 +154,15 @@ export function createGraphGateway(settings: Settings, credential: TokenCredenti
   }
 
   return {
+    async warmUp(): Promise<void> {
+      await Promise.allSettled([
+        tokens.getAccessToken(),
+        // Any answer will do: the request only opens the connection the first call then reuses. No token is sent.
+        fetch(settings.endpoints.graphRoot, { method: 'HEAD', signal: AbortSignal.timeout(WARM_UP_TIMEOUT_MS) }).then(
+          (response) => response.body?.cancel(),
+        ),
+      ]);
+    },
     async send(call: GraphCall, options: SendOptions): Promise<GraphExchange> {
       const { deadlineMs } = options;
       const attempts: Attempt[] = [];

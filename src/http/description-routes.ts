@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 import type { HttpHandler, HttpResponseInit } from '@azure/functions';
 
@@ -77,7 +78,16 @@ interface Asset {
   readonly read: () => string | Buffer;
 }
 
-const fromSwaggerUi = (file: string) => () => readFileSync(require.resolve(`swagger-ui-dist/${file}`));
+/**
+ * A swagger-ui-dist file: beside the bundle when the app runs bundled (scripts/bundle.mjs copies
+ * them to reference/), else from the package.
+ */
+function fromSwaggerUi(file: string): () => Buffer {
+  return () => {
+    const bundled = join(__dirname, 'reference', file);
+    return readFileSync(existsSync(bundled) ? bundled : require.resolve(`swagger-ui-dist/${file}`));
+  };
+}
 
 const ASSETS: Readonly<Record<string, Asset>> = {
   'swagger-ui.css': { contentType: 'text/css; charset=utf-8', read: fromSwaggerUi('swagger-ui.css') },

@@ -1,8 +1,15 @@
-import { TableClient, type TableServiceClientOptions } from '@azure/data-tables';
+import type * as TablesModule from '@azure/data-tables';
+import type { TableClient, TableServiceClientOptions } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/identity';
-import { ManagedIdentityCredential } from '@azure/identity';
 
 import { SettingsError } from '../config';
+import { loadIdentity } from '../graph/credential';
+
+type Tables = typeof TablesModule;
+
+/** `@azure/data-tables` is loaded only by an app configured with a table service. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when first needed, on purpose
+const loadTables = (): Tables => require('@azure/data-tables') as Tables;
 
 /** How the app reaches its table service: by identity in Azure, by connection string on a local emulator such as Azurite. */
 export type TableConnection =
@@ -18,10 +25,10 @@ export function tableClientFor(
   const client =
     'connectionString' in connection
       ? fromConnectionString(connection.connectionString, tableName, options)
-      : new TableClient(
+      : new (loadTables().TableClient)(
           connection.tableServiceUri,
           tableName,
-          connection.clientId ? new ManagedIdentityCredential({ clientId: connection.clientId }) : credential,
+          connection.clientId ? new (loadIdentity().ManagedIdentityCredential)({ clientId: connection.clientId }) : credential,
           options,
         );
   return { client, description: `table storage (${new URL(client.url).origin}, table ${tableName})` };
@@ -29,7 +36,10 @@ export function tableClientFor(
 
 function fromConnectionString(connectionString: string, tableName: string, options: TableServiceClientOptions): TableClient {
   try {
-    return TableClient.fromConnectionString(connectionString, tableName, { ...options, allowInsecureConnection: true });
+    return loadTables().TableClient.fromConnectionString(connectionString, tableName, {
+      ...options,
+      allowInsecureConnection: true,
+    });
   } catch (error) {
     throw new SettingsError(
       `Invalid settings for intune-status-facade: IdempotencyStorage is not a usable connection string (${(error as Error).message})`,

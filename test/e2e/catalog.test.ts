@@ -29,6 +29,7 @@ const catalog = operationsOf([...RESOURCES, deviceStatusOverview]);
 // Only requests refused before Graph are sent below, so Graph must never be reached.
 const unreachableGraph: GraphGateway = {
   send: () => Promise.reject(new Error('Graph must not be called for a request refused by validation')),
+  warmUp: () => Promise.resolve(),
 };
 const dependencies: OperationDependencies = {
   graph: unreachableGraph,

@@ -31,8 +31,8 @@ beforeAll(() => {
   });
 });
 
-test('package.json main is the built entry file', () => {
-  expect(manifest.main).toBe('dist/src/index.js');
+test('package.json main is the bundle: the app every test, `npm start` and Azure run', () => {
+  expect(manifest.main).toBe('dist/bundle/index.js');
 });
 
 test('every catalog operation is registered with app.http: name, route, method, function key', () => {
