@@ -2,6 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { basename, join } from 'node:path';
 
+import { workerArguments } from './node-arguments';
+
 // This module runs built (dist/dev) or from source under jest (dev); the host it starts is always the built one.
 const PROJECT_ROOT = basename(join(__dirname, '..')) === 'dist' ? join(__dirname, '..', '..') : join(__dirname, '..');
 export const BUILT_HOST = join(PROJECT_ROOT, 'dist', 'dev', 'host.js');
@@ -19,7 +21,7 @@ export interface HostProcess {
  * (and PATH), on a free port; resolves once it listens, rejects with its output if it exits.
  */
 export function startHostProcess(environment: Record<string, string>): Promise<HostProcess> {
-  const child = spawn(process.execPath, [BUILT_HOST], {
+  const child = spawn(process.execPath, [...workerArguments(PROJECT_ROOT), BUILT_HOST], {
     env: { PATH: process.env.PATH ?? '', ...environment, PORT: environment.PORT ?? '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

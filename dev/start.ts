@@ -6,6 +6,7 @@ import { startAzuriteTables } from './azurite';
 import { curlFor } from './examples';
 import { startGraphEmulator } from './graph-emulator/server';
 import { SEEDED_IDS } from './graph-emulator/state';
+import { workerArguments } from './node-arguments';
 
 // `npm start`: Azurite (Table Storage for Idempotency-Key records) and the Graph emulator, then the
 // facade host in a child process wired to them exactly as the Functions host would be in Azure
@@ -15,7 +16,7 @@ async function main(): Promise<void> {
   const azurite = await startAzuriteTables({ location: join(projectRoot, '.emulator', 'azurite') });
   const emulator = await startGraphEmulator({ certPath: join(projectRoot, '.emulator', 'graph-emulator.pem') });
   const port = process.env.PORT ?? '7071';
-  const host = spawn(process.execPath, [join(__dirname, 'host.js')], {
+  const host = spawn(process.execPath, [...workerArguments(join(__dirname, '..', '..')), join(__dirname, 'host.js')], {
     env: { ...process.env, ...emulator.facadeEnvironment(), IdempotencyStorage: azurite.connectionString, PORT: port },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
