@@ -20,11 +20,29 @@ function headersOf(request: IncomingMessage): Record<string, string> {
   return headers;
 }
 
+/**
+ * Log lines waiting to be written, per stream. The Functions worker ships logs to the host
+ * asynchronously; a write to a pipe is synchronous in Node on Linux, so one write per line would
+ * make logging cost the stand-in more than it costs the app in Azure. Lines go out together,
+ * once per turn of the event loop, in order.
+ */
+const pendingLines = { out: [] as string[], err: [] as string[] };
+let flushScheduled = false;
+
+function flushLogs(): void {
+  flushScheduled = false;
+  if (pendingLines.out.length > 0) process.stdout.write(`${pendingLines.out.splice(0).join('\n')}\n`);
+  if (pendingLines.err.length > 0) process.stderr.write(`${pendingLines.err.splice(0).join('\n')}\n`);
+}
+
 function log(functionName: string, invocationId: string) {
   return (level: string, ...args: unknown[]) => {
     const line = `[${new Date().toISOString()}] ${level.padEnd(11)} ${functionName} (${invocationId}): ${args.map(String).join(' ')}`;
-    if (level === 'error' || level === 'warning') console.error(line);
-    else console.log(line);
+    (level === 'error' || level === 'warning' ? pendingLines.err : pendingLines.out).push(line);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flushLogs);
+    }
   };
 }
 
@@ -92,7 +110,10 @@ export function createLocalHost(functions: readonly RegisteredHttpFunction[], op
   const conflicts = registrationConflicts(functions);
   if (conflicts.length > 0) throw new RegistrationError(`Functions overlap in route and method: ${conflicts.join('; ')}`);
   const ordered = routingOrder(functions);
-  const origin = () => options.publicBaseUrl ?? `http://localhost:${(server.address() as AddressInfo).port}`;
+  // Known once the server listens; read on every request, so kept rather than asked of the socket each time.
+  let listeningOrigin: string | undefined;
+  const origin = () =>
+    options.publicBaseUrl ?? (listeningOrigin ??= `http://localhost:${(server.address() as AddressInfo).port}`);
   const server = createServer((request, response) => {
     void serve(request, response).catch((error: unknown) => {
       // Whatever went wrong belongs to this one connection (a client gone mid-body, a header the
@@ -182,7 +203,11 @@ async function main(): Promise<void> {
   const actualPort = (server.address() as AddressInfo).port;
   console.log(`Functions registered: ${functions.map((fn) => fn.name).join(', ')}`);
   console.log(`Facade listening on http://localhost:${actualPort}/${ROUTE_PREFIX}`);
-  const stop = () => server.close(() => process.exit(0));
+  const stop = () =>
+    server.close(() => {
+      flushLogs();
+      process.exit(0);
+    });
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }
