@@ -10,12 +10,13 @@ export type RequestKind = 'read' | 'write';
 export type Reservation = { readonly granted: true; readonly atMs: number } | Extract<Turn, { granted: false }>;
 
 /**
- * The app's Graph request budget. `reserve` takes a turn and says when it is due,
- * or refuses when the turn is further away than `maxWaitMs` (nothing taken); `pause` makes
- * every turn wait until Graph's Retry-After has passed.
+ * The app's Graph request budget. `reserve` takes a turn and says when it is due, or refuses
+ * when it would come after `latestAtMs` (epoch ms; nothing taken): the instant is absolute, so
+ * that the time the budget takes to decide (a store round trip) cannot push a turn past it.
+ * `pause` makes every turn wait until Graph's Retry-After has passed.
  */
 export interface GraphBudget {
-  reserve(kind: RequestKind, maxWaitMs: number): Promise<Reservation>;
+  reserve(kind: RequestKind, latestAtMs: number): Promise<Reservation>;
   pause(kind: RequestKind, untilMs: number): Promise<void>;
   /** For the health route and the logs: where the budget is kept. */
   readonly description: string;

@@ -11,9 +11,9 @@ export class LocalBudget implements GraphBudget {
     private readonly now: () => number = Date.now,
   ) {}
 
-  reserve(kind: RequestKind, maxWaitMs: number): Promise<Reservation> {
+  reserve(kind: RequestKind, latestAtMs: number): Promise<Reservation> {
     const nowMs = this.now();
-    const turn = takeTurn(this.states.get(kind) ?? EMPTY_BUDGET, this.shapes[kind], nowMs, maxWaitMs);
+    const turn = takeTurn(this.states.get(kind) ?? EMPTY_BUDGET, this.shapes[kind], nowMs, latestAtMs - nowMs);
     if (!turn.granted) return Promise.resolve(turn);
     this.states.set(kind, turn.state);
     return Promise.resolve({ granted: true, atMs: nowMs + turn.waitMs });

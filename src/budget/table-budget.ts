@@ -75,15 +75,15 @@ export class TableBudget implements GraphBudget {
     );
   }
 
-  async reserve(kind: RequestKind, maxWaitMs: number): Promise<Reservation> {
-    if (this.now() < this.fallbackUntilMs) return this.fallback.reserve(kind, maxWaitMs);
+  async reserve(kind: RequestKind, latestAtMs: number): Promise<Reservation> {
+    if (this.now() < this.fallbackUntilMs) return this.fallback.reserve(kind, latestAtMs);
     try {
-      const reservation = await this.reserveShared(kind, maxWaitMs);
+      const reservation = await this.reserveShared(kind, latestAtMs);
       this.recovered();
       return reservation;
     } catch (error) {
       this.fallBack(error);
-      return this.fallback.reserve(kind, maxWaitMs);
+      return this.fallback.reserve(kind, latestAtMs);
     }
   }
 
@@ -97,10 +97,11 @@ export class TableBudget implements GraphBudget {
     }
   }
 
-  private reserveShared(kind: RequestKind, maxWaitMs: number): Promise<Reservation> {
+  private reserveShared(kind: RequestKind, latestAtMs: number): Promise<Reservation> {
     return this.update<Reservation>(kind, (state) => {
+      // The clock is read when the turn is computed, after any wait for the store.
       const nowMs = this.now();
-      const turn = takeTurn(state, this.options.shapes[kind], nowMs, maxWaitMs);
+      const turn = takeTurn(state, this.options.shapes[kind], nowMs, latestAtMs - nowMs);
       return turn.granted ? { state: turn.state, done: { granted: true, atMs: nowMs + turn.waitMs } } : { done: turn };
     });
   }

@@ -170,11 +170,11 @@ export function createGraphGateway(settings: Settings, credential: TokenCredenti
         const kind: RequestKind = call.method === 'GET' ? 'read' : 'write';
         // A write is never started without time for Graph to answer it: one that could only time
         // out would be left in doubt for nothing. Nothing is sent, and the caller is told when to come back.
-        const spareMs = deadlineMs - Date.now() - (kind === 'write' ? MIN_ATTEMPT_MS : 0);
-        if (spareMs < 0) return { attempts, heldLocally: true, retryAfterMs: 1000 };
+        const latestStartMs = deadlineMs - (kind === 'write' ? MIN_ATTEMPT_MS : 0);
+        if (latestStartMs < Date.now()) return { attempts, heldLocally: true, retryAfterMs: 1000 };
         // A turn further away than the caller's budget is refused at once, with when to come back:
         // a caller held waiting would hold the instance's concurrency and make the platform add instances.
-        const turn = await budget.reserve(kind, spareMs);
+        const turn = await budget.reserve(kind, latestStartMs);
         if (!turn.granted) return { attempts, heldLocally: true, retryAfterMs: turn.retryAfterMs };
         if (turn.atMs > Date.now()) await sleep(turn.atMs - Date.now());
         const sentAtMs = Date.now();

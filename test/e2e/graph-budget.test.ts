@@ -59,7 +59,7 @@ test('three instances taking turns at once share one budget: every turn is disti
   const turns = await Promise.all(
     budgets.flatMap((budget) =>
       Array.from({ length: 60 }, async () => {
-        const turn = await budget.reserve('write', 600_000);
+        const turn = await budget.reserve('write', Date.now() + 600_000);
         if (!turn.granted) throw new Error('refused with a wait of ten minutes allowed');
         return turn.atMs;
       }),
@@ -81,17 +81,40 @@ test('three instances taking turns at once share one budget: every turn is disti
 test("Graph's 429 on one instance pauses writes on every instance until its Retry-After", async () => {
   const name = tableName();
   const [first, second] = [budgetOn(countingTable(name).table), budgetOn(countingTable(name).table)];
-  expect(await first.reserve('write', 0)).toMatchObject({ granted: true });
+  expect(await first.reserve('write', Date.now() + 2000)).toMatchObject({ granted: true });
   const pauseEndsMs = Date.now() + 3000;
   await first.pause('write', pauseEndsMs);
-  const turn = await second.reserve('write', 10_000);
+  const turn = await second.reserve('write', Date.now() + 10_000);
   expect(turn.granted && turn.atMs).toBeGreaterThanOrEqual(pauseEndsMs);
   // Reads have their own budget and are not paused by a write's 429.
-  const read = await second.reserve('read', 0);
+  const read = await second.reserve('read', Date.now() + 2000);
   expect(read.granted && read.atMs).toBeLessThanOrEqual(Date.now());
   // A caller who cannot wait that long is told when to come back, and nothing is taken.
-  const refused = await second.reserve('write', 100);
+  const refused = await second.reserve('write', Date.now() + 100);
   expect(refused.granted).toBe(false);
+});
+
+test('a store that is slow to record a turn never grants one later than the caller can start it', async () => {
+  // Every store operation takes 300 ms: the turn is computed after that wait, against the absolute instant.
+  const table = countingTable(tableName()).table;
+  for (const operation of ['getEntity', 'createEntity', 'updateEntity', 'createTable'] as const) {
+    const original = (table[operation] as (...args: unknown[]) => Promise<unknown>).bind(table);
+    (table as unknown as Record<string, unknown>)[operation] = async (...args: unknown[]) => {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      return original(...args);
+    };
+  }
+  const budget = new TableBudget({
+    table,
+    description: 'slow table',
+    shapes: { write: { requestsPer20Seconds: 100, burst: 1 }, read: SHAPES.read },
+    instanceCap: 40,
+    log: () => undefined,
+  });
+  const latestAtMs = Date.now() + 500;
+  const turns = await Promise.all(Array.from({ length: 8 }, () => budget.reserve('write', latestAtMs)));
+  for (const turn of turns) if (turn.granted) expect(turn.atMs).toBeLessThanOrEqual(latestAtMs);
+  expect(turns.some((turn) => !turn.granted)).toBe(true);
 });
 
 describe('when the store cannot be reached, an instance keeps to a local share and says so', () => {
@@ -121,11 +144,11 @@ describe('when the store cannot be reached, an instance keeps to a local share a
       const logs: string[] = [];
       const budget = budgetOn(countingTable(tableName(), connection()).table, (message) => logs.push(message));
       const startedMs = Date.now();
-      const first = await budget.reserve('write', 1000);
+      const first = await budget.reserve('write', Date.now() + 3000);
       expect(first.granted && first.atMs).toBeLessThanOrEqual(Date.now());
       expect(Date.now() - startedMs).toBeLessThan(2500);
       // The share is 100 / 40 = 2.5 writes per 20 s, one at a time: the next turn is 8 s away.
-      const next = await budget.reserve('write', 1000);
+      const next = await budget.reserve('write', Date.now() + 1000);
       expect(next.granted).toBe(false);
       expect(!next.granted && next.retryAfterMs).toBeGreaterThan(7000);
       expect(logs).toHaveLength(1);
