@@ -344,7 +344,12 @@ function successResponses(operation: Operation): ResponseDescription[] {
     case 'update':
       return [
         withEntity(200, `The ${resource.entity.name} after the change.`),
-        { status: 204, description: 'Updated; sent for `Prefer: return=minimal`.', headers: success },
+        {
+          status: 204,
+          description:
+            'Updated, with no body: sent for `Prefer: return=minimal`, or when Graph applied the update but the entity could not be read back in time.',
+          headers: success,
+        },
       ];
     case 'create':
       return [withEntity(201, `The new ${resource.entity.name}.`, [...success, LOCATION_HEADER])];
@@ -384,8 +389,8 @@ function inScope(operation: Operation, scope: ProblemScope): boolean {
   }
 }
 
-/** Statuses that tell the caller when to come back. */
-const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
+/** Statuses that tell the caller when to come back (a 408 is Graph giving up, which callers retry). */
+const RETRYABLE_STATUSES = new Set([408, 429, 502, 503, 504]);
 
 function problemResponses(operation: Operation): ResponseDescription[] {
   const byStatus = new Map<number, ProblemKind[]>();
@@ -401,7 +406,13 @@ function problemResponses(operation: Operation): ResponseDescription[] {
   const problems = [...byStatus]
     .sort(([a], [b]) => a - b)
     .map(([status, kinds]): ResponseDescription => {
-      const headers = [CORRELATION_HEADER, ...(RETRYABLE_STATUSES.has(status) ? [RETRY_AFTER_HEADER] : [])];
+      const headers = [
+        CORRELATION_HEADER,
+        GRAPH_REQUEST_HEADER,
+        ...(RETRYABLE_STATUSES.has(status) ? [RETRY_AFTER_HEADER] : []),
+        // A write's final answer, refusals included, is kept with its Idempotency-Key and replayed.
+        ...(isWrite(operation) ? [REPLAYED_HEADER] : []),
+      ];
       return {
         status,
         description: `Problem types: ${kinds.join(', ')}.`,
@@ -417,7 +428,7 @@ function problemResponses(operation: Operation): ResponseDescription[] {
     schemaName: PROBLEM_SCHEMA,
     mediaType: 'application/problem+json',
     example: problemExample(operation, 412, 'graph-rejected'),
-    headers: [CORRELATION_HEADER, GRAPH_REQUEST_HEADER],
+    headers: [CORRELATION_HEADER, GRAPH_REQUEST_HEADER, ...(isWrite(operation) ? [REPLAYED_HEADER] : [])],
   };
   return [unauthorized, ...problems, passedOn];
 }

@@ -31,6 +31,12 @@ async function expectInContract(operation: Operation, answer: FacadeResponse): P
   const response: Json = described.responses[documentedStatus];
   expect({ at, documented: response !== undefined }).toEqual({ at, documented: true });
   expect(answer.headers.get('client-request-id')).toBeTruthy();
+  // Every header of the API's own that the answer carries is one the description names for it.
+  const describedHeaders = Object.keys(response.headers ?? {}).map((name) => name.toLowerCase());
+  for (const name of ['retry-after', 'x-graph-request-id', 'idempotent-replayed', 'location', 'client-request-id']) {
+    if (answer.headers.has(name))
+      expect({ at, header: name, described: describedHeaders.includes(name) }).toEqual({ at, header: name, described: true });
+  }
   if (!response.content) {
     expect({ at, body: answer.text }).toEqual({ at, body: '' });
     return;
@@ -161,6 +167,14 @@ describe('every error class the host can be led to is in the contract', () => {
       },
     ],
     [
+      'graph-rejected (408, retried until the budget ends)',
+      readSummary,
+      async () => {
+        await running().control('POST', 'faults', { method: 'GET', status: 408, times: 50 });
+        return running().call('GET', pathOf(readSummary));
+      },
+    ],
+    [
       'graph-failed',
       readSummary,
       async () => {
@@ -207,6 +221,19 @@ describe('every error class the host can be led to is in the contract', () => {
     });
     expect(reused.status).toBe(422);
     await expectInContract(create, reused);
+
+    // Graph's final refusal is kept with the key and replayed, marked as such.
+    await running().control('POST', 'faults', { method: 'POST', status: 409, code: 'Conflict', message: 'exists' });
+    const refused = await running().call('POST', pathOf(create), {
+      body: newStatus,
+      headers: { 'idempotency-key': 'contract-3' },
+    });
+    const replayed = await running().call('POST', pathOf(create), {
+      body: newStatus,
+      headers: { 'idempotency-key': 'contract-3' },
+    });
+    expect([refused.status, replayed.status, replayed.headers.get('idempotent-replayed')]).toEqual([409, 409, 'true']);
+    await expectInContract(create, replayed);
 
     // A create Graph does not answer within the budget may land later: its retry is told to come back.
     await running().control('POST', 'faults', { method: 'POST', delayMs: 6000 });
