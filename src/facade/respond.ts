@@ -111,10 +111,10 @@ export function failureResponse(operation: Operation, exchange: GraphExchange, c
     context.retryAfterMs === undefined ? {} : { 'retry-after': retryAfterSeconds(context.retryAfterMs) };
   // Held before the first attempt, nothing was sent; held after one, that attempt's ending is what the caller must know.
   if (exchange.heldLocally && exchange.attempts.length === 0) {
-    return problemResponse('graph-throttled', {
+    const kind = operation.method === 'GET' ? 'reads' : 'writes';
+    return problemResponse('request-budget-exhausted', {
       status: 429,
-      detail:
-        "Nothing was sent: this instance holds writes to stay under Intune's write limit, and this one could not be sent with time for Graph to answer within the budget. Send it again after Retry-After seconds.",
+      detail: `Nothing was sent: the app spaces its Graph ${kind} to stay under Intune's limits (one budget for every instance), and this request's turn would come too late for Graph to answer within the time budget. Send it again after Retry-After seconds.`,
       headers: { 'retry-after': retryAfterSeconds(context.retryAfterMs ?? 1000) },
     });
   }

@@ -63,6 +63,11 @@ const PROBLEMS = {
     scope: 'beta-only',
   },
   'graph-throttled': { title: 'Microsoft Graph is throttling requests', statuses: [429], scope: 'operation' },
+  'request-budget-exhausted': {
+    title: "The app's Graph request budget has no turn in time for this request",
+    statuses: [429],
+    scope: 'operation',
+  },
   'graph-failed': { title: 'Microsoft Graph failed to answer', statuses: [502, 503, 504], scope: 'operation' },
   'graph-unreachable': { title: 'Microsoft Graph could not be reached', statuses: [502, 503], scope: 'operation' },
   'graph-timeout': { title: 'Microsoft Graph did not answer in time', statuses: [504], scope: 'operation' },

@@ -2,7 +2,7 @@ import { SEED_EXAMPLES } from '../../src/catalog/examples';
 import { CATALOG, examplePath, type Operation, operationNamed } from '../../src/catalog/operations';
 import { apiDocuments } from '../../src/describe/documents';
 import { openApiSchemas, pointerSegment } from '../support/api-schemas';
-import { type FacadeResponse, SEEDED_PATHS, useStack } from '../support/stack';
+import { type FacadeResponse, SEEDED_PATHS, useStack, withStack } from '../support/stack';
 
 // The contract: what the running host answers (success and every error class it can be led to)
 // is what its served OpenAPI document says, status, media type, schema and problem type.
@@ -14,15 +14,15 @@ const running = useStack({
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the served description is read as plain JSON
 type Json = any;
 
-async function servedDescription(): Promise<Json> {
-  const response = await fetch(`${running().baseUrl}/openapi.json`);
+async function servedDescription(baseUrl = running().baseUrl): Promise<Json> {
+  const response = await fetch(`${baseUrl}/openapi.json`);
   expect(response.status).toBe(200);
   return response.json();
 }
 
 /** Checks one real answer of an operation against the served description. */
-async function expectInContract(operation: Operation, answer: FacadeResponse): Promise<void> {
-  const description = await servedDescription();
+async function expectInContract(operation: Operation, answer: FacadeResponse, baseUrl?: string): Promise<void> {
+  const description = await servedDescription(baseUrl);
   const validate = openApiSchemas(description);
   const method = operation.method.toLowerCase();
   const described: Json = description.paths[`/${operation.route}`][method];
@@ -281,4 +281,20 @@ test('the reference page serves its own assets and nothing else under /api/docs'
       type: 'application/problem+json',
     });
   }
+});
+
+test("a turn the app's budget cannot give in time is a 429 of its own, in the contract", async () => {
+  const overview = operationNamed('UpdateDeviceCompliancePolicyUserStatusOverview');
+  await withStack(
+    { facadeEnvironment: { GRAPH_WRITES_PER_20S: '1', GRAPH_WRITE_BURST: '1', GRAPH_TIME_BUDGET_SECONDS: '3' } },
+    async (stack) => {
+      const first = await stack.call('PATCH', pathOf(overview), { body: { pendingCount: 1 } });
+      const second = await stack.call('PATCH', pathOf(overview), { body: { pendingCount: 2 } });
+      expect(first.status).toBe(200);
+      expect(second.status).toBe(429);
+      expect(second.json.type).toBe('urn:intune-status-facade:problem:request-budget-exhausted');
+      expect(Number(second.headers.get('retry-after'))).toBeGreaterThan(3);
+      await expectInContract(overview, second, stack.baseUrl);
+    },
+  );
 });
