@@ -60,7 +60,8 @@ const EnvironmentSchema = v.object({
   AZURE_CLIENT_ID: v.optional(v.pipe(v.string(), v.regex(GUID, 'AZURE_CLIENT_ID must be a client id (a GUID)'))),
   IDENTITY_ENDPOINT: v.optional(v.string()),
   IDENTITY_HEADER: v.optional(v.string()),
-  GRAPH_TIME_BUDGET_SECONDS: v.optional(wholeNumber('GRAPH_TIME_BUDGET_SECONDS', 1, 110), '30'),
+  // At least 3 s: a write is never started with less than 2 s left for Graph to answer it.
+  GRAPH_TIME_BUDGET_SECONDS: v.optional(wholeNumber('GRAPH_TIME_BUDGET_SECONDS', 3, 110), '30'),
   GRAPH_IN_DOUBT_WINDOW_SECONDS: v.optional(wholeNumber('GRAPH_IN_DOUBT_WINDOW_SECONDS', 1, 600), '100'),
   GRAPH_BUDGET: v.optional(v.picklist(['shared', 'per-instance', 'off'], 'GRAPH_BUDGET must be shared, per-instance or off')),
   // Intune allows 100 writes and 1000 requests (writes included) per 20 s per app per tenant.
@@ -128,6 +129,14 @@ export function loadSettings(environment: Readonly<Record<string, string | undef
   }
   const env = parsed.output;
   const idempotency = idempotencyStorage(env.IDEMPOTENCY_TABLE_NAME, env);
+  // What the budget lets through in the worst 20 s (the rate plus a full burst) must fit Intune's limits.
+  const writesAtMost = env.GRAPH_WRITES_PER_20S + env.GRAPH_WRITE_BURST;
+  const requestsAtMost = writesAtMost + env.GRAPH_READS_PER_20S + env.GRAPH_READ_BURST;
+  if (writesAtMost > 100 || requestsAtMost > 1000) {
+    throw new SettingsError(
+      `Invalid settings for intune-status-facade: the Graph budget allows ${writesAtMost} writes and ${requestsAtMost} requests in 20 s at most; Intune allows 100 writes and 1000 requests per app (GRAPH_WRITES_PER_20S + GRAPH_WRITE_BURST <= 100; with GRAPH_READS_PER_20S + GRAPH_READ_BURST, <= 1000)`,
+    );
+  }
   if (env.GRAPH_BUDGET === 'shared' && idempotency.kind !== 'table') {
     throw new SettingsError(
       'Invalid settings for intune-status-facade: GRAPH_BUDGET=shared needs a table service (IdempotencyStorage__tableServiceUri or IdempotencyStorage)',

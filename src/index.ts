@@ -26,4 +26,5 @@ for (const fn of facadeFunctions(settings, dependencies)) {
 
 // Where a managed identity exists (Azure, or the local emulator), the token and the connection are
 // readied while the instance starts. Elsewhere the developer credential chain would be slow to ask.
-if (settings.managedIdentityAvailable) void dependencies.graph.warmUp();
+// It starts once the entry has been loaded, so that registering the functions does not wait for it.
+if (settings.managedIdentityAvailable) setImmediate(() => void dependencies.graph.warmUp());

@@ -145,10 +145,11 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       // Read by the app (src/config.ts): which Graph cloud, and which identity to use.
       GRAPH_CLOUD: graphCloud
       AZURE_CLIENT_ID: identityClientId
-      // The Node.js worker's heap: a 4 MB young generation and a 192 MB old one. Under load V8
-      // otherwise grows both far beyond the live heap (about 20 MB) and keeps the memory: measured
-      // at 32 connections for 30 s, 224 MiB resident by default, 121 MiB with these, at the same
-      // throughput (npm run bench). The same file sets them for the local host.
+      // The Node.js worker's old generation capped at 192 MB. Under load V8 otherwise grows the
+      // heap far beyond the live one (about 20 MB) and keeps it: measured at 32 connections for
+      // 30 s, 224 MiB resident by default, 147 MiB with the cap, at the same throughput (npm run
+      // bench). A smaller young generation saved more memory but cost CPU on every request. The
+      // same file sets the arguments for the local host.
       languageWorkers__node__arguments: join(loadJsonContent('node-arguments.json').workerArguments, ' ')
 
       // One Graph budget for the app, kept in the table service below (src/budget): every

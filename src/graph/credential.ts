@@ -20,8 +20,13 @@ export const loadIdentity = (): Identity => require('@azure/identity') as Identi
  * chain (environment, Azure CLI, azd, ...) so that `func start` works against a real tenant.
  */
 export function createCredential(settings: Settings): TokenCredential {
+  return lazyCredential(() => credentialFor(settings, loadIdentity()));
+}
+
+/** A credential made, and `@azure/identity` loaded, on the first token request. */
+export function lazyCredential(create: () => TokenCredential): TokenCredential {
   let credential: TokenCredential | undefined;
-  return { getToken: (scopes, options) => (credential ??= credentialFor(settings, loadIdentity())).getToken(scopes, options) };
+  return { getToken: (scopes, options) => (credential ??= create()).getToken(scopes, options) };
 }
 
 function credentialFor(settings: Settings, { DefaultAzureCredential, ManagedIdentityCredential }: Identity): TokenCredential {

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import type { HttpHandler, HttpResponseInit } from '@azure/functions';
 
 import { apiDocuments } from '../describe/documents';
-import type { JsonSchema } from '../describe/json-schema';
 import { correlationIdOf, withCorrelation } from './correlation';
 import { ROUTE_PREFIX } from './links';
 import { problemResponse } from './problem';
@@ -14,19 +13,30 @@ import { problemResponse } from './problem';
  * importers (API Management, Power Automate, the Logic Apps designer) fetch them without a key.
  */
 
-/** The descriptions of the last origin asked for: on Azure the origin never changes, so this is built once. */
-let lastDocuments: { origin: string; documents: ReturnType<typeof apiDocuments> } | undefined;
+/**
+ * The descriptions as JSON text, per origin the app is reached at. In Azure those are the app's
+ * host names (default and custom domains), a handful; the map is bounded anyway, since the
+ * origin comes from the request.
+ */
+const documentsByOrigin = new Map<string, { openApi: string; swagger: string }>();
+const MAX_ORIGINS = 8;
 
-function documentsFor(requestUrl: string): ReturnType<typeof apiDocuments> {
+function documentsFor(requestUrl: string): { openApi: string; swagger: string } {
   const origin = new URL(requestUrl).origin;
-  if (lastDocuments?.origin !== origin) lastDocuments = { origin, documents: apiDocuments(`${origin}/${ROUTE_PREFIX}`) };
-  return lastDocuments.documents;
+  let documents = documentsByOrigin.get(origin);
+  if (!documents) {
+    const built = apiDocuments(`${origin}/${ROUTE_PREFIX}`);
+    documents = { openApi: JSON.stringify(built.openApi, null, 2), swagger: JSON.stringify(built.swagger, null, 2) };
+    if (documentsByOrigin.size >= MAX_ORIGINS) documentsByOrigin.delete(documentsByOrigin.keys().next().value as string);
+    documentsByOrigin.set(origin, documents);
+  }
+  return documents;
 }
 
-const jsonDocument = (document: JsonSchema): HttpResponseInit => ({
+const jsonDocument = (text: string): HttpResponseInit => ({
   status: 200,
   headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache' },
-  body: JSON.stringify(document, null, 2),
+  body: text,
 });
 
 /** OpenAPI 3.1, for API Management and the reference page. */

@@ -3,7 +3,7 @@ import type { TableClient, TableServiceClientOptions } from '@azure/data-tables'
 import type { TokenCredential } from '@azure/identity';
 
 import { SettingsError } from '../config';
-import { loadIdentity } from '../graph/credential';
+import { lazyCredential, loadIdentity } from '../graph/credential';
 
 type Tables = typeof TablesModule;
 
@@ -28,7 +28,9 @@ export function tableClientFor(
       : new (loadTables().TableClient)(
           connection.tableServiceUri,
           tableName,
-          connection.clientId ? new (loadIdentity().ManagedIdentityCredential)({ clientId: connection.clientId }) : credential,
+          connection.clientId
+            ? lazyCredential(() => new (loadIdentity().ManagedIdentityCredential)({ clientId: connection.clientId }))
+            : credential,
           options,
         );
   return { client, description: `table storage (${new URL(client.url).origin}, table ${tableName})` };

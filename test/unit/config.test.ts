@@ -40,6 +40,12 @@ describe('settings are validated with a message naming the setting', () => {
     [{ GRAPH_BASE_URL: 'not a url' }, /GRAPH_BASE_URL must be an absolute URL/],
     [{ GRAPH_BASE_URL: 'http://localhost:7443' }, /GRAPH_BASE_URL must use https/],
     [{ AZURE_CLIENT_ID: 'my-identity' }, /AZURE_CLIENT_ID must be a client id/],
+    // A write needs 2 s of the budget left to start: a smaller budget could never send one.
+    [{ GRAPH_TIME_BUDGET_SECONDS: '2' }, /GRAPH_TIME_BUDGET_SECONDS must be a whole number from 3 to 110/],
+    // The worst 20 s of the budget must fit Intune's limits: the rate plus a full burst.
+    [{ GRAPH_WRITES_PER_20S: '100', GRAPH_WRITE_BURST: '4' }, /allows 104 writes .* Intune allows 100 writes/],
+    [{ GRAPH_READS_PER_20S: '1000', GRAPH_READ_BURST: '40' }, /1139 requests in 20 s/],
+    [{ GRAPH_BUDGET: 'shared' }, /GRAPH_BUDGET=shared needs a table service/],
   ])('%j', (environment, message) => {
     expect(() => loadSettings(environment)).toThrow(SettingsError);
     expect(() => loadSettings(environment)).toThrow(message);
