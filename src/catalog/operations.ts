@@ -64,6 +64,12 @@ function operationOf(resource: Resource, kind: OperationKind): Operation {
   };
 }
 
+/** Whether an operation reads a body: creates and updates. */
+export const takesBody = (operation: Operation): boolean => operation.kind === 'update' || operation.kind === 'create';
+
+/** Whether an operation changes Graph: every method but GET. */
+export const isWrite = (operation: Operation): boolean => operation.method !== 'GET';
+
 /** The operations of the given resources, each resource's in the order of its kinds. */
 export function operationsOf(resources: readonly Resource[]): Operation[] {
   return resources.flatMap((resource) => resource.kinds.map((kind) => operationOf(resource, kind)));

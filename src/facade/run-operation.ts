@@ -1,6 +1,6 @@
 import type { HttpRequest } from '@azure/functions';
 
-import { fillRoute, type Operation } from '../catalog/operations';
+import { fillRoute, type Operation, takesBody } from '../catalog/operations';
 import type { GraphCall, GraphGateway } from '../graph/gateway';
 import type { TokenInspector } from '../graph/token-claims';
 import { readJsonObject } from '../http/body';
@@ -25,8 +25,6 @@ export interface OperationDependencies {
 
 /** What one request came to: the response, and what the log line reports. */
 export type OperationRun = Partial<Omit<KeyedExecution, 'response'>> & Pick<KeyedExecution, 'response'>;
-
-const takesBody = (operation: Operation) => operation.kind === 'update' || operation.kind === 'create';
 
 /**
  * One operation, top to bottom: read the key and the body, validate path, query and body

@@ -1,0 +1,67 @@
+import * as v from 'valibot';
+
+import { isWrite, type Operation, routeParameters } from '../catalog/operations';
+import { pathId } from '../schemas/primitives';
+import { correlationId, idempotencyKey, pageSize, preferReturn, skipCount, skipToken } from '../schemas/request-parameters';
+import type { ParameterDescription } from './api-description';
+import { jsonSchemaOf, labelOf } from './json-schema';
+
+/** The parameters of an operation, each from the schema the validator reads it with. */
+
+export function parametersOf(operation: Operation): ParameterDescription[] {
+  const inPath: ParameterDescription[] = routeParameters(operation.route).map((name) => ({
+    name,
+    in: 'path',
+    required: true,
+    label: labelOf(name),
+    description: `The Intune ${labelOf(name).replace(/ ID$/, '').toLowerCase()} id, as Graph gives it.`,
+    schema: jsonSchemaOf(pathId),
+    visibility: 'important',
+  }));
+  const graphVersion: ParameterDescription = {
+    name: 'graphVersion',
+    in: 'query',
+    required: false,
+    label: 'Graph version',
+    description: `The Graph version to call: ${operation.graphVersions.join(' or ')} (default ${operation.graphVersions[0]}).`,
+    schema: jsonSchemaOf(v.optional(v.picklist(operation.graphVersions), operation.graphVersions[0])),
+    visibility: 'advanced',
+  };
+  const paging: ParameterDescription[] =
+    operation.kind === 'list'
+      ? [
+          query('top', 'Page size', 'How many items a page holds at most.', pageSize),
+          query('skipToken', 'Skip token', "Graph's paging token, taken from a nextLink; pass it back unchanged.", skipToken),
+          query('skip', 'Skip', 'How many items to pass over, for lists Graph pages by offset.', skipCount),
+        ]
+      : [];
+  const key: ParameterDescription[] = isWrite(operation)
+    ? [
+        header(
+          'Idempotency-Key',
+          'Idempotency key',
+          'A value unique to this write (a GUID, say). A retry sent with the same key and body is never applied twice: it waits for, or is answered from, the first attempt.',
+          idempotencyKey,
+        ),
+      ]
+    : [];
+  const prefer: ParameterDescription[] =
+    operation.kind === 'update'
+      ? [header('Prefer', 'Prefer', '`return=minimal` answers 204 with no body and skips reading the entity back.', preferReturn)]
+      : [];
+  const correlation = header(
+    'client-request-id',
+    'Client request ID',
+    'Your correlation id, sent on to Graph and echoed in the answer; a new GUID when absent or not a plain token.',
+    correlationId,
+  );
+  return [...inPath, graphVersion, ...paging, ...key, ...prefer, correlation];
+}
+
+function query(name: string, label: string, description: string, schema: v.GenericSchema): ParameterDescription {
+  return { name, in: 'query', required: false, label, description, schema: jsonSchemaOf(schema), visibility: 'advanced' };
+}
+
+function header(name: string, label: string, description: string, schema: v.GenericSchema): ParameterDescription {
+  return { name, in: 'header', required: false, label, description, schema: jsonSchemaOf(schema), visibility: 'advanced' };
+}
