@@ -49,7 +49,15 @@ export function pausedUntil(state: BudgetState, untilMs: number): BudgetState {
   return { dueAtMs: state.dueAtMs, pausedUntilMs: Math.max(state.pausedUntilMs, untilMs) };
 }
 
-/** The shape of one instance's share when the shared budget cannot be reached: the limit divided by the instance cap. */
+/**
+ * One instance's share when the shared budget cannot be reached, one request at a time. An
+ * instance can send its rate plus one in any 20 s, so the rate is what keeps the shares of every
+ * instance together within the shared budget's worst 20 s (its rate plus its burst). Past about
+ * 50 instances no such rate exists with even one request per instance; the share is then halved
+ * again, which slows the instances without bounding them together.
+ */
 export function localShare(shape: RateShape, instanceCap: number): RateShape {
-  return { requestsPer20Seconds: shape.requestsPer20Seconds / instanceCap, burst: 1 };
+  const worstPerInstance = (shape.requestsPer20Seconds + shape.burst) / instanceCap;
+  const fitting = worstPerInstance - 1;
+  return { requestsPer20Seconds: fitting > 0 ? fitting : worstPerInstance / 2, burst: 1 };
 }

@@ -48,7 +48,7 @@ export interface TableBudgetOptions {
  * take the same one; the loser reads the row again and takes the next. The last state this
  * instance wrote is kept, so that when no other instance wrote since, a turn costs one write.
  * When the store is slow or unreachable, the instance falls back to a conservative local share
- * of the budget (the limit divided by the instance cap), says so in its log, and tries the
+ * of the budget (sized by the instance cap, gcra.ts `localShare`), says so in its log, and tries the
  * store again later: it never sends more than its share.
  */
 export class TableBudget implements GraphBudget {

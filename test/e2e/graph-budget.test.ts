@@ -147,14 +147,14 @@ describe('when the store cannot be reached, an instance keeps to a local share a
       const first = await budget.reserve('write', Date.now() + 3000);
       expect(first.granted && first.atMs).toBeLessThanOrEqual(Date.now());
       expect(Date.now() - startedMs).toBeLessThan(2500);
-      // The share is 100 / 40 = 2.5 writes per 20 s, one at a time: the next turn is 8 s away.
+      // The share is (100 + 5) / 40 - 1 = 1.625 writes per 20 s, one at a time: the next turn is 12 s away.
       const next = await budget.reserve('write', Date.now() + 1000);
       expect(next.granted).toBe(false);
       expect(!next.granted && next.retryAfterMs).toBeGreaterThan(7000);
       expect(logs).toHaveLength(1);
       expect(JSON.parse(logs[0] as string)).toMatchObject({
         event: 'graph-budget-fallback',
-        detail: expect.stringContaining('2.50 writes'),
+        detail: expect.stringContaining('1.63 writes'),
       });
     },
   );

@@ -57,7 +57,22 @@ describe('the budget arithmetic (GCRA)', () => {
     expect(takeTurn(paused, shape, 0, 4999)).toEqual({ granted: false, retryAfterMs: 5000 });
   });
 
-  test("an instance's local share is the limit divided by the instance cap, one at a time", () => {
-    expect(localShare({ requestsPer20Seconds: 95, burst: 4 }, 40)).toEqual({ requestsPer20Seconds: 2.375, burst: 1 });
+  test('when every instance falls back to its local share at once, together they stay within the shared worst 20 s', () => {
+    const shape = { requestsPer20Seconds: 95, burst: 4 };
+    const instanceCap = 40;
+    const share = localShare(shape, instanceCap);
+    expect(share.burst).toBe(1);
+    // One instance asking all the time for 2 minutes: its busiest 20 s, times the instance cap.
+    let state = EMPTY_BUDGET;
+    const sends: number[] = [];
+    for (let nowMs = 0; nowMs < 120_000; nowMs += 50) {
+      const turn = takeTurn(state, share, nowMs, 0);
+      if (!turn.granted) continue;
+      state = turn.state;
+      sends.push(nowMs + turn.waitMs);
+    }
+    const busiest = Math.max(...sends.map((start) => sends.filter((at) => at >= start && at < start + 20_000).length));
+    expect(busiest * instanceCap).toBeLessThanOrEqual(shape.requestsPer20Seconds + shape.burst);
+    expect(busiest).toBeGreaterThanOrEqual(1);
   });
 });
