@@ -57,6 +57,7 @@ function printWelcome(baseUrl: string, graphUrl: string, controlUrl: string): vo
     'with Idempotency-Key records in Azurite (127.0.0.1:10002).',
     `Base URL: ${baseUrl}`,
     `Health:   curl ${baseUrl}/health`,
+    `Docs:     ${baseUrl}/docs (every operation, with "try it")`,
     `Read:     curl ${baseUrl}/mobile-app-configurations/${SEEDED_IDS.mobileAppConfiguration}/user-status-summary`,
     '',
     ...SEED_EXAMPLES.flatMap((example) => [`# ${example.title}`, curlFor(example, baseUrl), '']),
