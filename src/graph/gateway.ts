@@ -39,7 +39,7 @@ export interface Attempt {
 
 /**
  * What happened on the way to Graph, as facts: every attempt in order, and when the caller may
- * try again where that is known. `heldLocally` is set when the write limiter kept the call from
+ * try again where that is known. `heldLocally` is set when the app's Graph budget (src/budget) kept the call from
  * being sent at all. It judges nothing: what the facts mean for a write is decided by the
  * write rules (src/facade/in-doubt.ts).
  */
