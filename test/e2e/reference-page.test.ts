@@ -1,16 +1,17 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { type Browser, chromium, type Request } from 'playwright-core';
+import type { Browser, Request } from 'playwright-core';
 
 import { CATALOG, examplePath, operationNamed } from '../../src/catalog/operations';
+import { launchChromium } from '../support/browser';
 import { useStack } from '../support/stack';
 
-// The reference page in a real browser (Debian's Chromium): it renders from the host's own
-// assets with nothing outside reachable, lists every operation, and a "try it" PATCH with the
-// function key entered on the page reaches the emulator-backed host and answers 200.
+// The reference page in a real browser: it renders from the host's own assets with nothing
+// outside reachable, lists every operation, and a "try it" PATCH with the function key entered
+// on the page reaches the emulator-backed host and answers 200. The browser is the Chromium that
+// ships inside an npm package (test/support/browser.ts), so `npm install` is all the set-up.
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Where the screenshot is kept for a person to look at (git-ignored). */
 const SCREENSHOTS = join(__dirname, '..', '..', 'test-results');
 
@@ -18,19 +19,7 @@ const running = useStack();
 let browser: Browser;
 
 beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    // Flags for a closed network and a root user: no background calls out, no sandbox, no GPU.
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 afterAll(() => browser?.close());
 

@@ -12,8 +12,8 @@ import AjvDraft04 from 'ajv-draft-04';
 import addFormats from 'ajv-formats';
 import * as jsonc from 'jsonc-parser';
 
-/** The JSON Schemas the public Power Platform connectors are checked with, beside the project (JSONC). */
-const CONNECTOR_SCHEMAS = join(__dirname, '..', '..', '..', 'shared', 'power-platform-connector-schemas');
+/** The JSON Schemas the public Power Platform connectors are checked with (JSONC), vendored with their licence. */
+const CONNECTOR_SCHEMAS = join(__dirname, '..', 'vendor', 'power-platform-connector-schemas');
 
 function connectorSchema(file: string): AnySchema {
   const errors: jsonc.ParseError[] = [];
