@@ -1,4 +1,4 @@
-import { apiDocuments, CONNECTOR_PLACEHOLDER_HOST } from '../src/describe/documents';
+import { apiDocuments, CONNECTOR_PLACEHOLDER_HOST } from '../src/api-description/documents';
 import { BRAND_COLOUR, connectorIconPng } from './connector-icon';
 
 /** The folder of the Power Platform custom connector, under the project root. */

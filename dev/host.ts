@@ -6,7 +6,7 @@ import { join } from 'node:path';
 
 import { HttpRequest, HttpResponse, type HttpResponseInit, InvocationContext } from '@azure/functions';
 
-import { ROUTE_PREFIX } from '../src/http/links';
+import { ROUTE_PREFIX } from '../src/catalog/operations';
 import { loadFunctionApp, type RegisteredHttpFunction } from './functions-runtime';
 import { findRoute, pathUnderPrefix, registrationConflicts, routingOrder } from './local-host/routing';
 

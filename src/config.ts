@@ -1,48 +1,33 @@
 import * as v from 'valibot';
 
-import type { RateShape } from './budget/gcra';
-import { GRAPH_CLOUD_NAMES, type GraphCloudEndpoints, type GraphCloudName, graphEndpoints } from './graph/clouds';
+import type { BudgetOptions } from './budget';
+import { GRAPH_CLOUD_NAMES, type GraphCloudName, graphEndpoints } from './graph/clouds';
+import type { GraphGatewayOptions } from './graph/gateway';
+import type { IdempotencyOptions } from './idempotency';
+import type { IdentityOptions } from './identity/credential';
+import type { OperationOptions } from './operations/pipeline';
+import type { TableConnection } from './storage/table-client';
 
-/** Settings read from app settings (Azure) or the environment (local runs). */
+/**
+ * The app's settings, as each module's own options: config.ts only maps app settings (Azure) or
+ * the environment (local runs) onto them, validated.
+ */
 export interface Settings {
+  readonly graph: GraphSettings;
+  readonly identity: IdentityOptions;
+  /** The app's table service (its own storage account, or Azurite); unset keeps everything in memory. */
+  readonly tables: TableConnection | undefined;
+  readonly idempotency: IdempotencyOptions;
+  readonly budget: BudgetOptions;
+  readonly operations: OperationOptions;
+}
+
+/** The Graph cloud the app calls, and where. */
+export interface GraphSettings extends GraphGatewayOptions {
   readonly cloud: GraphCloudName;
-  readonly endpoints: GraphCloudEndpoints;
   /** Set when GRAPH_BASE_URL points the facade at another Graph root, such as the local emulator. */
-  readonly graphBaseUrlOverride: string | undefined;
-  /** Client id of a user-assigned managed identity; unset means the system-assigned one. */
-  readonly managedIdentityClientId: string | undefined;
-  /** True where an App Service style managed identity endpoint is present (Azure, or the emulator). */
-  readonly managedIdentityAvailable: boolean;
-  /** How long one facade call may spend on Graph, retries and waits included. */
-  readonly timeBudgetMs: number;
-  /** How long after it was sent a write with no certain answer may still be under way in Graph. */
-  readonly inDoubtWindowMs: number;
-  /** Writes this instance sends to Graph per 20 seconds at most, and how many may go at once. */
-  readonly idempotency: IdempotencySettings;
-  readonly budget: BudgetSettings;
+  readonly rootOverridden: boolean;
 }
-
-/** The app's Graph request budget: where it is kept, and its rates. */
-export interface BudgetSettings {
-  /** `shared` in Table Storage across instances; `per-instance` in memory; `off` for raw measurements only. */
-  readonly mode: 'shared' | 'per-instance' | 'off';
-  readonly writes: RateShape;
-  readonly reads: RateShape;
-  /** The most instances the app runs (the Bicep's maximumInstanceCount): an instance's share when the shared store is unreachable. */
-  readonly instanceCap: number;
-  readonly tableName: string;
-}
-
-/** Where Idempotency-Key records live: a table (Azure Storage or Azurite), else this instance's memory. */
-export type IdempotencySettings =
-  | {
-      readonly kind: 'table';
-      readonly tableName: string;
-      readonly tableServiceUri: string;
-      readonly clientId: string | undefined;
-    }
-  | { readonly kind: 'table'; readonly tableName: string; readonly connectionString: string }
-  | { readonly kind: 'memory' };
 
 const emptyAsUnset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 
@@ -128,7 +113,7 @@ export function loadSettings(environment: Readonly<Record<string, string | undef
     throw new SettingsError(`Invalid settings for intune-status-facade: ${problems.join('; ')}`);
   }
   const env = parsed.output;
-  const idempotency = idempotencyStorage(env.IDEMPOTENCY_TABLE_NAME, env);
+  const tables = tableConnection(env);
   // What the budget lets through in the worst 20 s (the rate plus a full burst) must fit Intune's limits.
   const writesAtMost = env.GRAPH_WRITES_PER_20S + env.GRAPH_WRITE_BURST;
   const requestsAtMost = writesAtMost + env.GRAPH_READS_PER_20S + env.GRAPH_READ_BURST;
@@ -137,45 +122,52 @@ export function loadSettings(environment: Readonly<Record<string, string | undef
       `Invalid settings for intune-status-facade: the Graph budget allows ${writesAtMost} writes and ${requestsAtMost} requests in 20 s at most; Intune allows 100 writes and 1000 requests per app (GRAPH_WRITES_PER_20S + GRAPH_WRITE_BURST <= 100; with GRAPH_READS_PER_20S + GRAPH_READ_BURST, <= 1000)`,
     );
   }
-  if (env.GRAPH_BUDGET === 'shared' && idempotency.kind !== 'table') {
+  if (env.GRAPH_BUDGET === 'shared' && !tables) {
     throw new SettingsError(
       'Invalid settings for intune-status-facade: GRAPH_BUDGET=shared needs a table service (IdempotencyStorage__tableServiceUri or IdempotencyStorage)',
     );
   }
+  const endpoints = graphEndpoints(env.GRAPH_CLOUD, env.GRAPH_BASE_URL);
   return {
-    cloud: env.GRAPH_CLOUD,
-    endpoints: graphEndpoints(env.GRAPH_CLOUD, env.GRAPH_BASE_URL),
-    graphBaseUrlOverride: env.GRAPH_BASE_URL,
-    managedIdentityClientId: env.AZURE_CLIENT_ID,
-    managedIdentityAvailable: Boolean(env.IDENTITY_ENDPOINT && env.IDENTITY_HEADER),
-    timeBudgetMs: env.GRAPH_TIME_BUDGET_SECONDS * 1000,
-    inDoubtWindowMs: env.GRAPH_IN_DOUBT_WINDOW_SECONDS * 1000,
-    idempotency: idempotency,
+    graph: {
+      cloud: env.GRAPH_CLOUD,
+      graphRoot: endpoints.graphRoot,
+      scope: endpoints.scope,
+      rootOverridden: env.GRAPH_BASE_URL !== undefined,
+    },
+    identity: {
+      managedIdentityAvailable: Boolean(env.IDENTITY_ENDPOINT && env.IDENTITY_HEADER),
+      managedIdentityClientId: env.AZURE_CLIENT_ID,
+      authorityHost: endpoints.authorityHost,
+    },
+    tables,
+    idempotency: { tableName: env.IDEMPOTENCY_TABLE_NAME },
     budget: {
       // Shared wherever the app has a table service: the limit is the app's, not an instance's.
-      mode: env.GRAPH_BUDGET ?? (idempotency.kind === 'table' ? 'shared' : 'per-instance'),
+      mode: env.GRAPH_BUDGET ?? (tables ? 'shared' : 'per-instance'),
       writes: { requestsPer20Seconds: env.GRAPH_WRITES_PER_20S, burst: env.GRAPH_WRITE_BURST },
       reads: { requestsPer20Seconds: env.GRAPH_READS_PER_20S, burst: env.GRAPH_READ_BURST },
       instanceCap: env.GRAPH_MAX_INSTANCES,
       tableName: env.GRAPH_BUDGET_TABLE_NAME,
     },
+    operations: {
+      timeBudgetMs: env.GRAPH_TIME_BUDGET_SECONDS * 1000,
+      inDoubtWindowMs: env.GRAPH_IN_DOUBT_WINDOW_SECONDS * 1000,
+    },
   };
 }
 
-function idempotencyStorage(
-  tableName: string,
-  env: { IdempotencyStorage?: string; IdempotencyStorage__tableServiceUri?: string; IdempotencyStorage__clientId?: string },
-): IdempotencySettings {
-  // Identity-based in Azure (the Functions convention `<name>__tableServiceUri`); a connection
-  // string only for a local emulator such as Azurite.
+/**
+ * The app's table service: identity-based in Azure (the Functions convention
+ * `<name>__tableServiceUri`), a connection string only for a local emulator such as Azurite.
+ */
+function tableConnection(env: {
+  IdempotencyStorage?: string;
+  IdempotencyStorage__tableServiceUri?: string;
+  IdempotencyStorage__clientId?: string;
+}): TableConnection | undefined {
   if (env.IdempotencyStorage__tableServiceUri) {
-    return {
-      kind: 'table',
-      tableName,
-      tableServiceUri: env.IdempotencyStorage__tableServiceUri,
-      clientId: env.IdempotencyStorage__clientId,
-    };
+    return { tableServiceUri: env.IdempotencyStorage__tableServiceUri, clientId: env.IdempotencyStorage__clientId };
   }
-  if (env.IdempotencyStorage) return { kind: 'table', tableName, connectionString: env.IdempotencyStorage };
-  return { kind: 'memory' };
+  return env.IdempotencyStorage ? { connectionString: env.IdempotencyStorage } : undefined;
 }

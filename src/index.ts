@@ -1,30 +1,74 @@
 import { app } from '@azure/functions';
 
 import { createGraphBudget } from './budget';
-import { loadSettings } from './config';
-import { facadeFunctions } from './functions';
-import { createCredential } from './graph/credential';
+import { CATALOG } from './catalog/operations';
+import { systemClock } from './clock';
+import { loadSettings, type Settings } from './config';
+import { facadeFunctions, type FunctionServices } from './functions/app';
+import type { HealthSummary } from './functions/service-handlers';
 import { createGraphGateway } from './graph/gateway';
-import { createTokenInspector } from './graph/token-claims';
-import { createIdempotencyStore } from './idempotency';
+import { createIdempotencyStore, type IdempotencyStore } from './idempotency';
+import { createCredential, describeCredential } from './identity/credential';
+import { createTokenInspector } from './identity/token-claims';
 
-// Entry point named by package.json `main`: the Functions host (and the local host in dev/)
-// load this file, and every function of the app is registered here, from the catalog.
+// Entry point named by package.json `main`, and the composition root: the Functions host (and the
+// local host in dev/) load this file; the settings are read, each part is made once with its own
+// options, and every function of the app is registered here, from the catalog.
 const settings = loadSettings(process.env);
-const credential = createCredential(settings);
-const dependencies = {
-  graph: createGraphGateway(settings, credential, createGraphBudget(settings.budget, settings.idempotency, credential)),
-  idempotency: createIdempotencyStore(settings.idempotency, credential),
-  timeBudgetMs: settings.timeBudgetMs,
-  inDoubtWindowMs: settings.inDoubtWindowMs,
-  token: createTokenInspector(credential, settings.endpoints.scope),
+const clock = systemClock;
+const credential = createCredential(settings.identity);
+const budget = createGraphBudget(settings.budget, settings.tables, credential);
+const graph = createGraphGateway(settings.graph, { credential, budget, clock });
+const idempotency = createIdempotencyStore(settings.idempotency, settings.tables, credential);
+const token = createTokenInspector(credential, settings.graph.scope);
+
+const services: FunctionServices = {
+  operations: { graph, idempotency, clock, token, ...settings.operations },
+  health: healthSummary(settings, idempotency),
+  diagnostics: {
+    graph,
+    token,
+    clock,
+    timeBudgetMs: settings.operations.timeBudgetMs,
+    cloud: settings.graph.cloud,
+    graphRoot: settings.graph.graphRoot,
+  },
 };
 
-for (const fn of facadeFunctions(settings, dependencies)) {
+for (const fn of facadeFunctions(services)) {
   app.http(fn.name, { route: fn.route, methods: [...fn.methods], authLevel: fn.authLevel, handler: fn.handler });
 }
 
 // Where a managed identity exists (Azure, or the local emulator), the token and the connection are
 // readied while the instance starts. Elsewhere the developer credential chain would be slow to ask.
 // It starts once the entry has been loaded, so that registering the functions does not wait for it.
-if (settings.managedIdentityAvailable) setImmediate(() => void dependencies.graph.warmUp());
+if (settings.identity.managedIdentityAvailable) setImmediate(() => void graph.warmUp());
+
+/** The health route's summary of the settings: origins and names only, never a path, query or credential. */
+function healthSummary(settings: Settings, idempotency: IdempotencyStore): HealthSummary {
+  return {
+    graphCloud: settings.graph.cloud,
+    graphRoot: originOf(settings.graph.graphRoot),
+    graphRootOverridden: settings.graph.rootOverridden,
+    credential: describeCredential(settings.identity),
+    idempotencyStore: idempotency.description,
+    timeBudgetSeconds: settings.operations.timeBudgetMs / 1000,
+    inDoubtWindowSeconds: settings.operations.inDoubtWindowMs / 1000,
+    graphBudget: {
+      mode: settings.budget.mode,
+      writesPer20Seconds: settings.budget.writes.requestsPer20Seconds,
+      readsPer20Seconds: settings.budget.reads.requestsPer20Seconds,
+      instanceCap: settings.budget.instanceCap,
+    },
+    operations: CATALOG.length,
+  };
+}
+
+/** The scheme, host and port of a URL, nothing else. */
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return '(not a URL)';
+  }
+}

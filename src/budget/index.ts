@@ -1,29 +1,41 @@
 import type { TokenCredential } from '@azure/identity';
 
-import type { BudgetSettings, IdempotencySettings } from '../config';
-import { tableClientFor } from '../storage/table-client';
+import { tableClientFor, type TableConnection } from '../storage/table-client';
 import type { GraphBudget } from './budget';
+import type { RateShape } from './gcra';
 import { LocalBudget, UNLIMITED_BUDGET } from './local-budget';
 import { TableBudget } from './table-budget';
 
 export type { GraphBudget, RequestKind, Reservation } from './budget';
+export type { RateShape } from './gcra';
+
+/** The app's Graph request budget: where it is kept, and its rates. */
+export interface BudgetOptions {
+  /** `shared` in Table Storage across instances; `per-instance` in memory; `off` for raw measurements only. */
+  readonly mode: 'shared' | 'per-instance' | 'off';
+  readonly writes: RateShape;
+  readonly reads: RateShape;
+  /** The most instances the app runs (the Bicep's maximumInstanceCount): an instance's share when the shared store is unreachable. */
+  readonly instanceCap: number;
+  readonly tableName: string;
+}
 
 /** A budget operation must be quick or not happen: no retries inside the client, the fallback takes over. */
 const BUDGET_CLIENT_OPTIONS = { retryOptions: { maxRetries: 0 } };
 
 /**
- * The budget the settings ask for. Shared, it lives in the same table service as the
- * Idempotency-Key records (the app's own storage account, reached with its identity).
+ * The budget the options ask for. Shared, it lives in the app's table service (its own storage
+ * account, reached with its identity), beside the Idempotency-Key records.
  */
 export function createGraphBudget(
-  budget: BudgetSettings,
-  storage: IdempotencySettings,
+  options: BudgetOptions,
+  tables: TableConnection | undefined,
   credential: TokenCredential,
   log: (message: string) => void = console.warn,
 ): GraphBudget {
-  const shapes = { write: budget.writes, read: budget.reads };
-  if (budget.mode === 'off') return UNLIMITED_BUDGET;
-  if (budget.mode === 'per-instance' || storage.kind === 'memory') return new LocalBudget(shapes, 'per instance, in memory');
-  const { client, description } = tableClientFor(storage, budget.tableName, credential, BUDGET_CLIENT_OPTIONS);
-  return new TableBudget({ table: client, description, shapes, instanceCap: budget.instanceCap, log });
+  const shapes = { write: options.writes, read: options.reads };
+  if (options.mode === 'off') return UNLIMITED_BUDGET;
+  if (options.mode === 'per-instance' || !tables) return new LocalBudget(shapes, 'per instance, in memory');
+  const { client, description } = tableClientFor(tables, options.tableName, credential, BUDGET_CLIENT_OPTIONS);
+  return new TableBudget({ table: client, description, shapes, instanceCap: options.instanceCap, log });
 }

@@ -1,5 +1,6 @@
 import type { TableClient } from '@azure/data-tables';
 
+import { boundedBy, storageStatusOf, tableCreator } from '../storage/table-calls';
 import type { GraphBudget, RequestKind, Reservation } from './budget';
 import { type BudgetState, EMPTY_BUDGET, localShare, pausedUntil, type RateShape, takeTurn } from './gcra';
 import { LocalBudget } from './local-budget';
@@ -20,8 +21,7 @@ const FALLBACK_MS = 10_000;
 /** Lost ETag races in a row before the store is treated as unusable; each loss means another instance took a turn. */
 const MAX_CONFLICTS = 16;
 
-const statusOf = (error: unknown) => (error as { statusCode?: number })?.statusCode;
-const bounded = () => ({ abortSignal: AbortSignal.timeout(STORE_TIMEOUT_MS) });
+const bounded = () => boundedBy(STORE_TIMEOUT_MS);
 
 /** A change of the row's state; no state means nothing to write (a refused turn takes nothing). */
 type Change<T> = (state: BudgetState) => { state?: BudgetState; done: T };
@@ -56,7 +56,7 @@ export class TableBudget implements GraphBudget {
   private readonly known = new Map<RequestKind, { state: BudgetState; etag: string }>();
   private readonly fallback: LocalBudget;
   private fallbackUntilMs = 0;
-  private tableReady: Promise<unknown> | undefined;
+  private readonly ensureTable: () => Promise<void>;
   /** Changes waiting for the write in flight, per kind; a kind being written is in `pumping`. */
   private readonly pending = new Map<RequestKind, Queued[]>();
   private readonly pumping = new Set<RequestKind>();
@@ -64,6 +64,7 @@ export class TableBudget implements GraphBudget {
 
   constructor(private readonly options: TableBudgetOptions) {
     this.now = options.now ?? Date.now;
+    this.ensureTable = tableCreator(options.table, STORE_TIMEOUT_MS);
     this.description = `shared in ${options.description}`;
     this.fallback = new LocalBudget(
       {
@@ -169,16 +170,12 @@ export class TableBudget implements GraphBudget {
   }
 
   private async read(kind: RequestKind): Promise<{ state: BudgetState; etag: string }> {
-    this.tableReady ??= this.options.table.createTable(bounded()).catch((error: unknown) => {
-      this.tableReady = undefined;
-      throw error;
-    });
-    await this.tableReady;
+    await this.ensureTable();
     try {
       const entity = await this.options.table.getEntity<BudgetEntity>(PARTITION, kind, bounded());
       return { state: { dueAtMs: entity.dueAtMs, pausedUntilMs: entity.pausedUntilMs }, etag: entity.etag };
     } catch (error) {
-      if (statusOf(error) !== 404) throw error;
+      if (storageStatusOf(error) !== 404) throw error;
     }
     try {
       const created = await this.options.table.createEntity<BudgetEntity>(
@@ -188,7 +185,7 @@ export class TableBudget implements GraphBudget {
       return { state: EMPTY_BUDGET, etag: created.etag ?? '' };
     } catch (error) {
       // Another instance created it first: read what it wrote.
-      if (statusOf(error) !== 409) throw error;
+      if (storageStatusOf(error) !== 409) throw error;
       const entity = await this.options.table.getEntity<BudgetEntity>(PARTITION, kind, bounded());
       return { state: { dueAtMs: entity.dueAtMs, pausedUntilMs: entity.pausedUntilMs }, etag: entity.etag };
     }
@@ -204,7 +201,7 @@ export class TableBudget implements GraphBudget {
       );
       return written.etag ?? '';
     } catch (error) {
-      if (statusOf(error) === 412) return undefined;
+      if (storageStatusOf(error) === 412) return undefined;
       throw error;
     }
   }

@@ -78,6 +78,12 @@ export function operationsOf(resources: readonly Resource[]): Operation[] {
 /** Every facade operation. Registration, the local host, the docs and the tests read this list. */
 export const CATALOG: readonly Operation[] = operationsOf(RESOURCES);
 
+/**
+ * The Functions route prefix (host.json `extensions.http.routePrefix`): every route of the app,
+ * and every URL it writes, is under `/api`.
+ */
+export const ROUTE_PREFIX = 'api';
+
 /** The `{name}` placeholders of a route, in order. */
 export function routeParameters(route: string): string[] {
   return [...route.matchAll(/\{([A-Za-z]+)\}/g)].map((match) => match[1] as string);

@@ -1,4 +1,4 @@
-import { CATALOG, catalogRoutes, type Operation } from './operations';
+import { CATALOG, catalogRoutes, type Operation, ROUTE_PREFIX } from './operations';
 
 /** The Markdown table of the catalog's routes, as the README and docs show it. */
 export function routeTableMarkdown(catalog: readonly Operation[] = CATALOG): string {
@@ -9,7 +9,7 @@ export function routeTableMarkdown(catalog: readonly Operation[] = CATALOG): str
     const versions = first.graphVersions.includes('v1.0')
       ? first.graphVersions.join(', ')
       : `${first.graphVersions.join(', ')} **only**`;
-    return `| \`/api/${route}\` | ${methods} | \`${first.graphPath}\` | ${versions} | ${first.permission} |`;
+    return `| \`/${ROUTE_PREFIX}/${route}\` | ${methods} | \`${first.graphPath}\` | ${versions} | ${first.permission} |`;
   });
   return [
     "| route | methods | Graph path | Graph versions | permission of the app's identity |",

@@ -3,7 +3,7 @@ import { AuthenticationHandler, Client, HTTPMessageHandler, ResponseType } from 
 
 import type { GraphBudget, RequestKind } from '../budget';
 import type { HttpMethod } from '../catalog/operations';
-import type { Settings } from '../config';
+import type { Clock } from '../clock';
 import type { GraphVersion } from '../schemas/entities';
 import type { AttemptEnding } from './attempt';
 import { skipTokenForUrl } from './paging';
@@ -41,7 +41,7 @@ export interface Attempt {
  * What happened on the way to Graph, as facts: every attempt in order, and when the caller may
  * try again where that is known. `heldLocally` is set when the app's Graph budget (src/budget) kept the call from
  * being sent at all. It judges nothing: what the facts mean for a write is decided by the
- * write rules (src/facade/in-doubt.ts).
+ * write rules (src/operations/write-rules.ts).
  */
 export interface GraphExchange {
   readonly attempts: readonly Attempt[];
@@ -69,9 +69,22 @@ export interface GraphGateway {
 /** The last attempt of an exchange, if any was made. */
 export const lastAttempt = (exchange: GraphExchange): Attempt | undefined => exchange.attempts.at(-1);
 
-const WARM_UP_TIMEOUT_MS = 10_000;
+/** Where the gateway sends calls, and for which token audience. */
+export interface GraphGatewayOptions {
+  /** The Graph root (the cloud's, or an override such as the local emulator). */
+  readonly graphRoot: string;
+  /** The token scope of the Graph cloud. */
+  readonly scope: string;
+}
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** What the gateway uses: the app's credential, its Graph budget, and the clock it waits on. */
+export interface GraphGatewayDependencies {
+  readonly credential: TokenCredential;
+  readonly budget: GraphBudget;
+  readonly clock: Clock;
+}
+
+const WARM_UP_TIMEOUT_MS = 10_000;
 const TOKEN_ERRORS = new Set([
   'CredentialUnavailableError',
   'AuthenticationError',
@@ -80,12 +93,12 @@ const TOKEN_ERRORS = new Set([
 ]);
 const TIMEOUT_ERRORS = new Set(['TimeoutError', 'AbortError']);
 
-function createClient(settings: Settings, tokens: KeptTokenProvider, version: GraphVersion): Client {
+function createClient(graphRoot: string, tokens: KeptTokenProvider, version: GraphVersion): Client {
   return Client.initWithMiddleware({
-    baseUrl: settings.endpoints.graphRoot,
+    baseUrl: graphRoot,
     defaultVersion: version,
     // The auth middleware attaches tokens only to Graph hosts and these; an override root is one.
-    customHosts: new Set([new URL(settings.endpoints.graphRoot).hostname]),
+    customHosts: new Set([new URL(graphRoot).hostname]),
     // Only what the facade needs: the token, then the request. No RetryHandler: retries follow the
     // facade's own policy (retry-policy.ts), which knows the time budget and never repeats a POST
     // that may have been applied. No TelemetryHandler: the facade sets client-request-id itself.
@@ -94,13 +107,14 @@ function createClient(settings: Settings, tokens: KeptTokenProvider, version: Gr
 }
 
 /** Sends calls to Graph with one client per version, created on first use and reused. */
-export function createGraphGateway(settings: Settings, credential: TokenCredential, budget: GraphBudget): GraphGateway {
+export function createGraphGateway(options: GraphGatewayOptions, dependencies: GraphGatewayDependencies): GraphGateway {
+  const { budget, clock } = dependencies;
   const clients = new Map<GraphVersion, Client>();
-  const tokens = new KeptTokenProvider(credential, settings.endpoints.scope);
+  const tokens = new KeptTokenProvider(dependencies.credential, options.scope, () => clock.now());
   const clientFor = (version: GraphVersion): Client => {
     let client = clients.get(version);
     if (!client) {
-      client = createClient(settings, tokens, version);
+      client = createClient(options.graphRoot, tokens, version);
       clients.set(version, client);
     }
     return client;
@@ -144,10 +158,10 @@ export function createGraphGateway(settings: Settings, credential: TokenCredenti
   async function attemptWithin(call: GraphCall, deadlineMs: number): Promise<{ ending: AttemptEnding; answer?: GraphAnswer }> {
     let timer: NodeJS.Timeout | undefined;
     const expiry = new Promise<{ ending: AttemptEnding }>((resolve) => {
-      timer = setTimeout(() => resolve({ ending: { kind: 'timeout' } }), Math.max(1, deadlineMs - Date.now()));
+      timer = setTimeout(() => resolve({ ending: { kind: 'timeout' } }), Math.max(1, deadlineMs - clock.now()));
     });
     try {
-      return await Promise.race([attempt(call, deadlineMs - Date.now()), expiry]);
+      return await Promise.race([attempt(call, deadlineMs - clock.now()), expiry]);
     } finally {
       clearTimeout(timer);
     }
@@ -158,34 +172,35 @@ export function createGraphGateway(settings: Settings, credential: TokenCredenti
       await Promise.allSettled([
         tokens.getAccessToken(),
         // Any answer will do: the request only opens the connection the first call then reuses. No token is sent.
-        fetch(settings.endpoints.graphRoot, { method: 'HEAD', signal: AbortSignal.timeout(WARM_UP_TIMEOUT_MS) }).then(
-          (response) => response.body?.cancel(),
+        fetch(options.graphRoot, { method: 'HEAD', signal: AbortSignal.timeout(WARM_UP_TIMEOUT_MS) }).then((response) =>
+          response.body?.cancel(),
         ),
       ]);
     },
-    async send(call: GraphCall, options: SendOptions): Promise<GraphExchange> {
-      const { deadlineMs } = options;
+    async send(call: GraphCall, sendOptions: SendOptions): Promise<GraphExchange> {
+      const { deadlineMs } = sendOptions;
       const attempts: Attempt[] = [];
       for (let attemptNumber = 1; ; attemptNumber++) {
         const kind: RequestKind = call.method === 'GET' ? 'read' : 'write';
         // A write is never started without time for Graph to answer it: one that could only time
         // out would be left in doubt for nothing. Nothing is sent, and the caller is told when to come back.
         const latestStartMs = deadlineMs - (kind === 'write' ? MIN_ATTEMPT_MS : 0);
-        if (latestStartMs < Date.now()) return { attempts, heldLocally: true, retryAfterMs: 1000 };
+        if (latestStartMs < clock.now()) return { attempts, heldLocally: true, retryAfterMs: 1000 };
         // A turn further away than the caller's budget is refused at once, with when to come back:
         // a caller held waiting would hold the instance's concurrency and make the platform add instances.
         const turn = await budget.reserve(kind, latestStartMs);
         if (!turn.granted) return { attempts, heldLocally: true, retryAfterMs: turn.retryAfterMs };
-        if (turn.atMs > Date.now()) await sleep(turn.atMs - Date.now());
-        const sentAtMs = Date.now();
+        if (turn.atMs > clock.now()) await clock.sleep(turn.atMs - clock.now());
+        const sentAtMs = clock.now();
         const { ending, answer } = await attemptWithin(call, deadlineMs);
         attempts.push({ ending, answer, sentAtMs });
         // Graph's own 429 holds every instance back until its Retry-After has passed.
-        const pauseMs = ending.kind === 'answer' && ending.status === 429 ? parseRetryAfter(ending.retryAfter) : undefined;
-        if (pauseMs !== undefined) await budget.pause(kind, Date.now() + pauseMs);
-        const step = nextStep(ending, attemptNumber, deadlineMs - Date.now(), options.mayRepeat(ending));
+        const pauseMs =
+          ending.kind === 'answer' && ending.status === 429 ? parseRetryAfter(ending.retryAfter, clock.now()) : undefined;
+        if (pauseMs !== undefined) await budget.pause(kind, clock.now() + pauseMs);
+        const step = nextStep(ending, attemptNumber, deadlineMs - clock.now(), sendOptions.mayRepeat(ending));
         if (!step.retry) return { attempts, heldLocally: false, retryAfterMs: step.retryAfterMs };
-        await sleep(step.delayMs);
+        await clock.sleep(step.delayMs);
       }
     },
   };

@@ -1,8 +1,7 @@
-import type { HttpRequest, HttpResponseInit } from '@azure/functions';
-
-import { type Result, stopWith, succeed } from '../facade/result';
 import { isJsonObject, type JsonObject } from '../json';
 import { problemResponse } from './problem';
+import type { HttpAnswer, IncomingRequest } from './response';
+import { type Result, stopWith, succeed } from './result';
 
 /** Bodies of these entities are a few hundred bytes; anything near this limit is not one of them. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -22,20 +21,19 @@ export function isJsonContentType(contentType: string | null): boolean {
   return json && (charset === undefined || charset.replace(/"/g, '') === 'utf-8');
 }
 
-const tooLarge = (): HttpResponseInit =>
-  problemResponse('body-too-large', { status: 413, detail: `The body must be at most ${MAX_BODY_BYTES} bytes.` });
+const tooLarge = (): HttpAnswer =>
+  problemResponse('body-too-large', { detail: `The body must be at most ${MAX_BODY_BYTES} bytes.` });
 
 /**
  * Reads a JSON object body: 415 for another media type, 413 when too large (at once when
  * Content-Length says so, otherwise as soon as the limit is passed: the body is never read
  * whole first), 400 when not a JSON object or nested beyond the limits.
  */
-export async function readJsonObject(request: HttpRequest): Promise<Result<JsonObject>> {
+export async function readJsonObject(request: Pick<IncomingRequest, 'headers' | 'body'>): Promise<Result<JsonObject>> {
   const contentType = request.headers.get('content-type');
   if (!isJsonContentType(contentType)) {
     return stopWith(
       problemResponse('unsupported-media-type', {
-        status: 415,
         detail: `Send the body as application/json (got ${contentType ? JSON.stringify(contentType) : 'no Content-Type'}).`,
       }),
     );
@@ -120,6 +118,6 @@ export function jsonShapeProblem(text: string): string | undefined {
   return undefined;
 }
 
-function invalidBody(detail: string): HttpResponseInit {
-  return problemResponse('invalid-body', { status: 400, detail });
+function invalidBody(detail: string): HttpAnswer {
+  return problemResponse('invalid-body', { detail });
 }

@@ -1,7 +1,4 @@
-import { fillRoute } from '../catalog/operations';
-
-/** The Functions route prefix (host.json `extensions.http.routePrefix`). */
-export const ROUTE_PREFIX = 'api';
+import { fillRoute, ROUTE_PREFIX } from '../catalog/operations';
 
 /** An absolute facade URL on the same origin as the request being answered. */
 export function facadeUrl(

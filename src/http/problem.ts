@@ -1,4 +1,4 @@
-import type { HttpResponseInit } from '@azure/functions';
+import type { HttpAnswer } from './response';
 
 /** One thing wrong with a request: a body member (JSON pointer) or a path/query parameter. */
 export interface FieldError {
@@ -25,9 +25,11 @@ export type ProblemScope = 'operation' | 'body' | 'write' | 'keyed-write' | 'bet
 
 interface ProblemClass {
   readonly title: string;
-  /** The statuses it is answered with. */
-  readonly statuses: readonly number[];
+  /** The statuses it is answered with; the first is the one a single-status problem takes by itself. */
+  readonly statuses: readonly [number, ...number[]];
   readonly scope: ProblemScope;
+  /** Graph's own 4xx is passed on with its status: the statuses listed are the ones Intune is known to answer. */
+  readonly passesOnGraphStatus?: true;
 }
 
 const PROBLEMS = {
@@ -46,7 +48,12 @@ const PROBLEMS = {
   'not-found': { title: 'No such route', statuses: [404], scope: 'route' },
   'method-not-allowed': { title: 'Method not allowed on this route', statuses: [405], scope: 'route' },
   // Graph's own 4xx is passed on with its status; these are the ones Intune answers.
-  'graph-rejected': { title: 'Microsoft Graph rejected the request', statuses: [400, 404, 408, 409], scope: 'operation' },
+  'graph-rejected': {
+    title: 'Microsoft Graph rejected the request',
+    statuses: [400, 404, 408, 409],
+    scope: 'operation',
+    passesOnGraphStatus: true,
+  },
   'graph-permission-missing': {
     title: "The facade's identity lacks a Microsoft Graph permission",
     statuses: [502],
@@ -90,8 +97,23 @@ export const PROBLEM_CLASSES: readonly (ProblemClass & { readonly kind: ProblemK
 /** The `type` of a problem of this kind. */
 export const problemType = (kind: ProblemKind): string => `urn:intune-status-facade:problem:${kind}`;
 
+type ProblemClasses = typeof PROBLEMS;
+
+/** The statuses a problem of this kind may be answered with, from the registry. */
+export type ProblemStatus<K extends ProblemKind> = K extends ProblemKind
+  ? ProblemClasses[K] extends { passesOnGraphStatus: true }
+    ? number
+    : ProblemClasses[K]['statuses'][number]
+  : never;
+
+/** The status: implied when the problem has only one, else one of the registry's (checked by the compiler). */
+type StatusOf<K extends ProblemKind> = K extends ProblemKind
+  ? ProblemClasses[K]['statuses'] extends readonly [number]
+    ? { readonly status?: ProblemStatus<K> }
+    : { readonly status: ProblemStatus<K> }
+  : never;
+
 export interface ProblemDetails {
-  readonly status: number;
   readonly detail: string;
   readonly errors?: readonly FieldError[];
   /** Errors past the cap, counted rather than listed. */
@@ -103,11 +125,12 @@ export interface ProblemDetails {
 }
 
 /** An RFC 9457 problem+json response. */
-export function problemResponse(kind: ProblemKind, details: ProblemDetails): HttpResponseInit {
+export function problemResponse<K extends ProblemKind>(kind: K, details: ProblemDetails & StatusOf<K>): HttpAnswer {
+  const status: number = details.status ?? PROBLEMS[kind].statuses[0];
   const body = {
     type: problemType(kind),
     title: PROBLEMS[kind].title,
-    status: details.status,
+    status,
     detail: details.detail,
     ...(details.errors ? { errors: details.errors } : {}),
     ...(details.moreErrors ? { moreErrors: details.moreErrors } : {}),
@@ -115,7 +138,7 @@ export function problemResponse(kind: ProblemKind, details: ProblemDetails): Htt
     ...(details.graph ? { graph: details.graph } : {}),
   };
   return {
-    status: details.status,
+    status,
     headers: { 'content-type': 'application/problem+json', ...details.headers },
     body: JSON.stringify(body),
   };
@@ -125,12 +148,11 @@ export function problemResponse(kind: ProblemKind, details: ProblemDetails): Htt
 export const MAX_LISTED_ERRORS = 50;
 
 /** 422 listing the field errors found (up to MAX_LISTED_ERRORS) and, for a body, the properties accepted. */
-export function validationProblem(errors: readonly FieldError[], acceptedProperties?: readonly string[]): HttpResponseInit {
+export function validationProblem(errors: readonly FieldError[], acceptedProperties?: readonly string[]): HttpAnswer {
   const count = errors.length === 1 ? 'one problem' : `${errors.length} problems`;
   const listed = errors.slice(0, MAX_LISTED_ERRORS);
   const moreErrors = errors.length - listed.length;
   return problemResponse('validation-failed', {
-    status: 422,
     detail: `The request has ${count}; see errors${moreErrors > 0 ? ` (the first ${listed.length} are listed)` : ''}.`,
     errors: listed,
     ...(moreErrors > 0 ? { moreErrors } : {}),

@@ -1,15 +1,23 @@
 import type { TokenCredential } from '@azure/identity';
 
-import type { IdempotencySettings } from '../config';
-import { tableClientFor } from '../storage/table-client';
+import { tableClientFor, type TableConnection } from '../storage/table-client';
 import { MemoryIdempotencyStore } from './memory-store';
 import type { IdempotencyStore } from './records';
 import { TABLE_CLIENT_OPTIONS, TableIdempotencyStore } from './table-store';
 
-/** The store the settings ask for: a table when storage is configured, else this instance's memory. */
-export function createIdempotencyStore(settings: IdempotencySettings, credential: TokenCredential): IdempotencyStore {
-  if (settings.kind === 'memory') return new MemoryIdempotencyStore();
-  const { client, description } = tableClientFor(settings, settings.tableName, credential, TABLE_CLIENT_OPTIONS);
+/** Where Idempotency-Key records are kept: this table of the app's table service. */
+export interface IdempotencyOptions {
+  readonly tableName: string;
+}
+
+/** The store the options ask for: a table when the app has a table service, else this instance's memory. */
+export function createIdempotencyStore(
+  options: IdempotencyOptions,
+  tables: TableConnection | undefined,
+  credential: TokenCredential,
+): IdempotencyStore {
+  if (!tables) return new MemoryIdempotencyStore();
+  const { client, description } = tableClientFor(tables, options.tableName, credential, TABLE_CLIENT_OPTIONS);
   return new TableIdempotencyStore(client, description);
 }
 

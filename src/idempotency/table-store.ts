@@ -1,5 +1,6 @@
 import type { TableClient, TableEntity } from '@azure/data-tables';
 
+import { boundedBy, storageStatusOf, tableCreator } from '../storage/table-calls';
 import {
   type Claim,
   decideClaim,
@@ -22,12 +23,10 @@ interface RecordEntity {
   responseBody?: string;
 }
 
-const statusOf = (error: unknown) => (error as { statusCode?: number })?.statusCode;
-
 // A call's time budget is seconds, not minutes: few, short retries, and no operation may hang.
 export const TABLE_CLIENT_OPTIONS = { retryOptions: { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1000 } };
 const OPERATION_TIMEOUT_MS = 5000;
-const bounded = () => ({ abortSignal: AbortSignal.timeout(OPERATION_TIMEOUT_MS) });
+const bounded = () => boundedBy(OPERATION_TIMEOUT_MS);
 
 function toRecord(entity: RecordEntity): IdempotencyRecord {
   const response: StoredResponse | undefined =
@@ -53,13 +52,15 @@ function toRecord(entity: RecordEntity): IdempotencyRecord {
  * conditional on the entity's ETag, so two requests racing for one key cannot both win.
  */
 export class TableIdempotencyStore implements IdempotencyStore {
-  private tableReady: Promise<void> | undefined;
+  private readonly ensureTable: () => Promise<void>;
 
   constructor(
     private readonly table: TableClient,
     readonly description: string,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.ensureTable = tableCreator(table, OPERATION_TIMEOUT_MS);
+  }
 
   async claim(key: string, fingerprint: string, leaseMs: number): Promise<Claim> {
     await this.ensureTable();
@@ -91,7 +92,7 @@ export class TableIdempotencyStore implements IdempotencyStore {
           takenOver: decision === 'take-over' ? toRecord(existing!.entity) : undefined,
         };
       } catch (error) {
-        if (statusOf(error) !== 409 && statusOf(error) !== 412) throw error;
+        if (storageStatusOf(error) !== 409 && storageStatusOf(error) !== 412) throw error;
       }
     }
     return { kind: 'in-progress', leaseUntil: this.now() + 1000 };
@@ -115,7 +116,7 @@ export class TableIdempotencyStore implements IdempotencyStore {
     try {
       await this.table.deleteEntity(hash.slice(0, 2), hash, { etag: lease.version, ...bounded() });
     } catch (error) {
-      if (statusOf(error) !== 404 && statusOf(error) !== 412) throw error;
+      if (storageStatusOf(error) !== 404 && storageStatusOf(error) !== 412) throw error;
     }
   }
 
@@ -128,7 +129,7 @@ export class TableIdempotencyStore implements IdempotencyStore {
         ...bounded(),
       });
     } catch (error) {
-      if (statusOf(error) !== 404 && statusOf(error) !== 412) throw error;
+      if (storageStatusOf(error) !== 404 && storageStatusOf(error) !== 412) throw error;
     }
   }
 
@@ -137,16 +138,8 @@ export class TableIdempotencyStore implements IdempotencyStore {
       const entity = await this.table.getEntity<RecordEntity>(address.partitionKey, address.rowKey, bounded());
       return { entity, etag: entity.etag };
     } catch (error) {
-      if (statusOf(error) === 404) return undefined;
+      if (storageStatusOf(error) === 404) return undefined;
       throw error;
     }
-  }
-
-  private ensureTable(): Promise<void> {
-    this.tableReady ??= this.table.createTable(bounded()).catch((error: unknown) => {
-      this.tableReady = undefined;
-      throw error;
-    });
-    return this.tableReady;
   }
 }

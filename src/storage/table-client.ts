@@ -2,8 +2,7 @@ import type * as TablesModule from '@azure/data-tables';
 import type { TableClient, TableServiceClientOptions } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/identity';
 
-import { SettingsError } from '../config';
-import { lazyCredential, loadIdentity } from '../graph/credential';
+import { managedIdentityCredential } from '../identity/credential';
 
 type Tables = typeof TablesModule;
 
@@ -11,9 +10,17 @@ type Tables = typeof TablesModule;
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when first needed, on purpose
 const loadTables = (): Tables => require('@azure/data-tables') as Tables;
 
-/** How the app reaches its table service: by identity in Azure, by connection string on a local emulator such as Azurite. */
+/**
+ * How the app reaches its table service: by identity in Azure (the app's own, or the
+ * user-assigned one of `clientId`), by connection string on a local emulator such as Azurite.
+ */
 export type TableConnection =
   { readonly tableServiceUri: string; readonly clientId: string | undefined } | { readonly connectionString: string };
+
+/** Raised when a connection string cannot be used; the message says which setting. */
+export class TableConnectionError extends Error {
+  override readonly name = 'TableConnectionError';
+}
 
 /** A client for one table of the app's storage, and a description of where it is (never a key). */
 export function tableClientFor(
@@ -28,9 +35,7 @@ export function tableClientFor(
       : new (loadTables().TableClient)(
           connection.tableServiceUri,
           tableName,
-          connection.clientId
-            ? lazyCredential(() => new (loadIdentity().ManagedIdentityCredential)({ clientId: connection.clientId }))
-            : credential,
+          connection.clientId ? managedIdentityCredential(connection.clientId) : credential,
           options,
         );
   return { client, description: `table storage (${new URL(client.url).origin}, table ${tableName})` };
@@ -43,7 +48,7 @@ function fromConnectionString(connectionString: string, tableName: string, optio
       allowInsecureConnection: true,
     });
   } catch (error) {
-    throw new SettingsError(
+    throw new TableConnectionError(
       `Invalid settings for intune-status-facade: IdempotencyStorage is not a usable connection string (${(error as Error).message})`,
     );
   }

@@ -1,6 +1,6 @@
+import { apiDocuments } from '../../src/api-description/documents';
 import { SEED_EXAMPLES } from '../../src/catalog/examples';
 import { CATALOG, examplePath, type Operation, operationNamed } from '../../src/catalog/operations';
-import { apiDocuments } from '../../src/describe/documents';
 import { openApiSchemas, pointerSegment } from '../support/api-schemas';
 import { type FacadeResponse, SEEDED_PATHS, useStack, withStack } from '../support/stack';
 

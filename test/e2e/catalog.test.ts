@@ -5,11 +5,12 @@ import { createLocalHost, findRoute, routingOrder } from '../../dev/host';
 import { CATALOG, operationsOf } from '../../src/catalog/operations';
 import { type Resource, RESOURCES } from '../../src/catalog/resources';
 import { routeTableMarkdown } from '../../src/catalog/route-table';
-import { loadSettings } from '../../src/config';
-import type { OperationDependencies } from '../../src/facade/run-operation';
-import { facadeFunctions } from '../../src/functions';
+import { systemClock } from '../../src/clock';
+import { facadeFunctions } from '../../src/functions/app';
 import type { GraphGateway } from '../../src/graph/gateway';
 import { MemoryIdempotencyStore } from '../../src/idempotency/memory-store';
+import type { TokenInspector } from '../../src/identity/token-claims';
+import type { OperationDependencies } from '../../src/operations/pipeline';
 import { deviceComplianceUserOverview } from '../../src/schemas/entities';
 
 // A fifth resource of an existing kind, declared in one entry of a copy of the catalog.
@@ -31,14 +32,33 @@ const unreachableGraph: GraphGateway = {
   send: () => Promise.reject(new Error('Graph must not be called for a request refused by validation')),
   warmUp: () => Promise.resolve(),
 };
+const noToken: TokenInspector = { read: () => Promise.resolve({ ok: false, reason: 'no token in this test' }) };
 const dependencies: OperationDependencies = {
   graph: unreachableGraph,
   idempotency: new MemoryIdempotencyStore(),
+  clock: systemClock,
   timeBudgetMs: 5000,
   inDoubtWindowMs: 10_000,
-  token: { read: () => Promise.resolve({ ok: false, reason: 'no token in this test' }) },
+  token: noToken,
 };
-const functions = facadeFunctions(loadSettings({}), dependencies, catalog) as unknown as RegisteredHttpFunction[];
+const functions = facadeFunctions(
+  {
+    operations: dependencies,
+    health: {
+      graphCloud: 'Global',
+      graphRoot: 'https://graph.microsoft.com',
+      graphRootOverridden: false,
+      credential: 'none in this test',
+      idempotencyStore: dependencies.idempotency.description,
+      timeBudgetSeconds: 5,
+      inDoubtWindowSeconds: 10,
+      graphBudget: { mode: 'off', writesPer20Seconds: 95, readsPer20Seconds: 800, instanceCap: 40 },
+      operations: catalog.length,
+    },
+    diagnostics: { ...dependencies, cloud: 'Global', graphRoot: 'https://graph.microsoft.com' },
+  },
+  catalog,
+) as unknown as RegisteredHttpFunction[];
 
 test('its operations are derived: names, summaries, methods, routes and Graph paths', () => {
   expect(catalog).toHaveLength(CATALOG.length + 2);

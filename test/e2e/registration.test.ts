@@ -5,7 +5,7 @@ import { createCoreApiStandIn } from '../../dev/functions-runtime';
 import { findRoute, routingOrder } from '../../dev/host';
 import { CATALOG, catalogRoutes } from '../../src/catalog/operations';
 import { routeParameters } from '../../src/catalog/operations';
-import { CATCH_ALL_NAME, methodNotAllowedName } from '../../src/functions';
+import { CATCH_ALL_NAME, methodNotAllowedName } from '../../src/functions/app';
 import { startHostProcess } from '../support/stack';
 
 // `@azure/functions` registers each function through `@azure/functions-core`, which only the

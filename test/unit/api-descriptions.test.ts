@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { CONNECTOR_FOLDER, connectorFiles } from '../../dev/connector';
+import { apiDocuments } from '../../src/api-description/documents';
 import { SEED_EXAMPLES } from '../../src/catalog/examples';
 import { CATALOG } from '../../src/catalog/operations';
-import { apiDocuments } from '../../src/describe/documents';
 import {
   connectorDefinitionErrors,
   connectorPropertiesErrors,

@@ -14,8 +14,8 @@ describe('national cloud selection picks Graph root, token scope and authority t
     ],
   ])('%s', (cloud, graphRoot, scope, authorityHost) => {
     const settings = loadSettings({ GRAPH_CLOUD: cloud });
-    expect(settings.cloud).toBe(cloud);
-    expect(settings.endpoints).toEqual({ graphRoot, scope, authorityHost });
+    expect(settings.graph).toEqual({ cloud, graphRoot, scope, rootOverridden: false });
+    expect(settings.identity.authorityHost).toBe(authorityHost);
   });
 
   test('every scope is its own root plus /.default', () => {
@@ -23,14 +23,19 @@ describe('national cloud selection picks Graph root, token scope and authority t
   });
 
   test('Global is the default, and an empty setting counts as unset', () => {
-    expect(loadSettings({}).cloud).toBe('Global');
-    expect(loadSettings({ GRAPH_CLOUD: '' }).cloud).toBe('Global');
+    expect(loadSettings({}).graph.cloud).toBe('Global');
+    expect(loadSettings({ GRAPH_CLOUD: '' }).graph.cloud).toBe('Global');
   });
 
   test('GRAPH_BASE_URL replaces the root only: scope and authority stay the cloud’s', () => {
     const settings = loadSettings({ GRAPH_CLOUD: 'China', GRAPH_BASE_URL: 'https://localhost:7443/' });
-    expect(settings.endpoints).toEqual({ ...GRAPH_CLOUDS.China, graphRoot: 'https://localhost:7443' });
-    expect(settings.graphBaseUrlOverride).toBe('https://localhost:7443/');
+    expect(settings.graph).toEqual({
+      cloud: 'China',
+      graphRoot: 'https://localhost:7443',
+      scope: GRAPH_CLOUDS.China.scope,
+      rootOverridden: true,
+    });
+    expect(settings.identity.authorityHost).toBe(GRAPH_CLOUDS.China.authorityHost);
   });
 });
 
@@ -57,8 +62,8 @@ describe('settings are validated with a message naming the setting', () => {
 
   test('the managed identity is used where its endpoint is configured', () => {
     expect(
-      loadSettings({ IDENTITY_ENDPOINT: 'http://127.0.0.1:1/msi/token', IDENTITY_HEADER: 'h' }).managedIdentityAvailable,
+      loadSettings({ IDENTITY_ENDPOINT: 'http://127.0.0.1:1/msi/token', IDENTITY_HEADER: 'h' }).identity.managedIdentityAvailable,
     ).toBe(true);
-    expect(loadSettings({}).managedIdentityAvailable).toBe(false);
+    expect(loadSettings({}).identity.managedIdentityAvailable).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
-import { fateOf, mayRepeat, type WriteFate, type WriteMethod } from '../../src/facade/in-doubt';
 import type { AttemptEnding } from '../../src/graph/attempt';
+import { fateOf, mayRepeat, type WriteFate, type WriteMethod } from '../../src/operations/write-rules';
 
 const answer = (status: number): AttemptEnding => ({ kind: 'answer', status });
 

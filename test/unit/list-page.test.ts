@@ -1,6 +1,6 @@
 import { CATALOG } from '../../src/catalog/operations';
-import { successResponse } from '../../src/facade/respond';
 import { nextPageOf } from '../../src/graph/paging';
+import { successResponse } from '../../src/operations/respond';
 
 const list = CATALOG.find((operation) => operation.kind === 'list');
 const request = { params: { configurationId: 'c' }, version: 'v1.0' as const, paging: {}, body: undefined };

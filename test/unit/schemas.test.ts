@@ -1,8 +1,8 @@
 import { toJsonSchema } from '@valibot/to-json-schema';
 
 import { CATALOG } from '../../src/catalog/operations';
-import { pointerTo } from '../../src/facade/validate';
 import { isJsonContentType } from '../../src/http/body';
+import { pointerTo } from '../../src/operations/validate';
 import { writeSchema } from '../../src/schemas/entities';
 
 describe('entity schemas stay convertible to JSON Schema (for the API descriptions)', () => {

@@ -3,8 +3,8 @@ import * as v from 'valibot';
 import { isWrite, type Operation, routeParameters } from '../catalog/operations';
 import { pathId } from '../schemas/primitives';
 import { correlationId, idempotencyKey, pageSize, preferReturn, skipCount, skipToken } from '../schemas/request-parameters';
-import type { ParameterDescription } from './api-description';
 import { jsonSchemaOf, labelOf } from './json-schema';
+import type { ParameterDescription } from './model';
 
 /** The parameters of an operation, each from the schema the validator reads it with. */
 

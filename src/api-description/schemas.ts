@@ -4,8 +4,8 @@ import { SEED_EXAMPLES } from '../catalog/examples';
 import type { Operation } from '../catalog/operations';
 import type { Resource } from '../catalog/resources';
 import { type GraphVersion, writeSchema } from '../schemas/entities';
-import type { BodyDescription } from './api-description';
 import { type JsonSchema, jsonSchemaOf, labelOf } from './json-schema';
+import type { BodyDescription } from './model';
 
 /** The schemas of the API's bodies and answers, from the entities' valibot schemas. */
 

@@ -1,4 +1,5 @@
 import type { AttemptEnding } from '../graph/attempt';
+import type { Attempt } from '../graph/gateway';
 
 /** The write methods; a GET changes nothing and is never in doubt. */
 export type WriteMethod = 'POST' | 'PATCH' | 'DELETE';
@@ -13,9 +14,21 @@ export type WriteMethod = 'POST' | 'PATCH' | 'DELETE';
  */
 export type WriteFate = 'final' | 'freed' | 'in-doubt' | 'in-doubt-under-way';
 
+/** An earlier attempt under the same Idempotency-Key left this write in doubt; it may be looked for from `lookFromMs`. */
+export interface EarlierInDoubt {
+  readonly lookFromMs: number;
+}
+
+/** What the key's record becomes: the final answer, freed for a fresh attempt, or in doubt until looked for. */
+export type Settlement =
+  { readonly kind: 'final' } | { readonly kind: 'freed' } | { readonly kind: 'in-doubt'; readonly lookFromMs: number };
+
+/** Before looking for a write Graph answered in doubt, give Graph a moment to finish storing it. */
+export const SETTLE_MS = 500;
+
 /**
  * The rule, as a table: the fate of a write after each kind of ending. The same for POST, PATCH
- * and DELETE; what differs is what the next attempt does with a write in doubt (`nextAttempt`).
+ * and DELETE; what differs is what the next attempt does with a write in doubt (`lookFromOf` below, and the create, update and delete steps).
  * 401, 403 and 429 are refusals Graph makes before it does anything. 408, 500, 501 and 503 are
  * answers from Graph that come after it may have started: in doubt. 502 and 504 come from a
  * gateway that stopped waiting for the service, which may still be working on the request.
@@ -62,3 +75,43 @@ export function mayRepeat(method: WriteMethod | 'GET', ending: AttemptEnding): b
 
 /** True for the fates in which the write may have been applied. */
 export const isInDoubt = (fate: WriteFate): boolean => fate === 'in-doubt' || fate === 'in-doubt-under-way';
+
+/** The fate of a write over all the attempts of one exchange. */
+export function exchangeFate(attempts: readonly Attempt[]): WriteFate {
+  const fates = attempts.map((attempt) => fateOf(attempt.ending));
+  const last = fates.at(-1) ?? 'freed';
+  if (last === 'final') return 'final';
+  if (fates.includes('in-doubt-under-way')) return 'in-doubt-under-way';
+  return fates.includes('in-doubt') ? 'in-doubt' : 'freed';
+}
+
+/**
+ * When a write left in doubt by these attempts may be looked for (a create) or sent again (a
+ * PATCH or DELETE): at once (after SETTLE_MS), or once the window after its sending has passed.
+ * A create waits after every ending that may leave it still running; an update or delete only
+ * after one that may land late, since repeating it is harmless otherwise.
+ */
+export function lookFromOf(method: WriteMethod | 'GET', attempts: readonly Attempt[], windowMs: number, nowMs: number): number {
+  return attempts.reduce((latest, attempt) => {
+    const fate = fateOf(attempt.ending);
+    const underWay = method === 'POST' ? fate === 'in-doubt-under-way' : mayLandLate(attempt.ending);
+    if (underWay) return Math.max(latest, attempt.sentAtMs + windowMs);
+    return isInDoubt(fate) ? Math.max(latest, nowMs + SETTLE_MS) : latest;
+  }, nowMs);
+}
+
+/** The settlement of an exchange's attempts, keeping an earlier doubt that they did not resolve. */
+export function settlementOf(
+  method: WriteMethod | 'GET',
+  attempts: readonly Attempt[],
+  earlier: EarlierInDoubt | undefined,
+  windowMs: number,
+  nowMs: number,
+): Settlement {
+  const fate = exchangeFate(attempts);
+  if (fate === 'final') return { kind: 'final' };
+  if (isInDoubt(fate)) {
+    return { kind: 'in-doubt', lookFromMs: Math.max(earlier?.lookFromMs ?? 0, lookFromOf(method, attempts, windowMs, nowMs)) };
+  }
+  return earlier ? { kind: 'in-doubt', lookFromMs: earlier.lookFromMs } : { kind: 'freed' };
+}

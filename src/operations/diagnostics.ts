@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 
 import { fillRoute } from '../catalog/operations';
 import { type Resource, RESOURCES } from '../catalog/resources';
-import type { Settings } from '../config';
+import type { Clock } from '../clock';
 import { type GraphGateway, lastAttempt } from '../graph/gateway';
-import type { TokenInspector, TokenReading } from '../graph/token-claims';
+import type { TokenInspector, TokenReading } from '../identity/token-claims';
 import { graphErrorSummary } from './respond';
 
 /** What one read probe of a resource proved. */
@@ -22,7 +22,7 @@ export interface Probe {
   readonly detail: string;
 }
 
-/** The report of `GET /api/diagnostics`: identifiers and claims, never a token or a secret. */
+/** The report of the diagnostics route: identifiers and claims, never a token or a secret. */
 export interface DiagnosticsReport {
   readonly ready: boolean;
   readonly graph: { readonly cloud: string; readonly root: string };
@@ -48,7 +48,11 @@ export interface DiagnosticsReport {
 export interface DiagnosticsDependencies {
   readonly graph: GraphGateway;
   readonly token: TokenInspector;
+  readonly clock: Clock;
   readonly timeBudgetMs: number;
+  /** The Graph cloud's name and root, as the report names them. */
+  readonly cloud: string;
+  readonly graphRoot: string;
 }
 
 /** An id no tenant has: Graph's 404 for it proves the identity may read there, a 401 or 403 proves it may not. */
@@ -59,11 +63,10 @@ const MADE_UP_ID = '00000000-0000-0000-0000-000000000000';
  * resource (never a write), all within the time budget, and says what is missing.
  */
 export async function diagnose(
-  settings: Settings,
   dependencies: DiagnosticsDependencies,
   resources: readonly Resource[] = RESOURCES,
 ): Promise<DiagnosticsReport> {
-  const deadlineMs = Date.now() + dependencies.timeBudgetMs;
+  const deadlineMs = dependencies.clock.now() + dependencies.timeBudgetMs;
   const [token, probes] = await Promise.all([
     dependencies.token.read(deadlineMs),
     Promise.all(resources.map((resource) => probe(resource, dependencies.graph, deadlineMs))),
@@ -87,7 +90,7 @@ export async function diagnose(
   ];
   return {
     ready: missing.length === 0,
-    graph: { cloud: settings.cloud, root: new URL(settings.endpoints.graphRoot).origin },
+    graph: { cloud: dependencies.cloud, root: new URL(dependencies.graphRoot).origin },
     token: tokenSummary(token),
     permissions,
     probes: explained,

@@ -1,5 +1,5 @@
-import type { ApiDescription, OperationDescription, ParameterDescription, ResponseDescription } from './api-description';
 import type { JsonSchema } from './json-schema';
+import type { ApiDescription, OperationDescription, ParameterDescription, ResponseDescription } from './model';
 
 /** The function key, as the Functions host reads it. */
 export const FUNCTION_KEY_HEADER = 'x-functions-key';

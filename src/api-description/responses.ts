@@ -2,7 +2,7 @@ import { SEED_EXAMPLES } from '../catalog/examples';
 import { CATALOG, examplePath, isWrite, type Operation, takesBody } from '../catalog/operations';
 import type { Resource } from '../catalog/resources';
 import { PROBLEM_CLASSES, type ProblemKind, problemResponse, type ProblemScope, validationProblem } from '../http/problem';
-import { type HeaderDescription, PROBLEM_SCHEMA, type ResponseDescription } from './api-description';
+import { type HeaderDescription, PROBLEM_SCHEMA, type ResponseDescription } from './model';
 import { pageSchemaName } from './schemas';
 
 /** The answers of an operation: its success, and per status the problems it can meet, with headers and examples. */

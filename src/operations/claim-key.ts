@@ -1,10 +1,11 @@
-import type { HttpResponseInit } from '@azure/functions';
-
+import type { Clock } from '../clock';
 import { MIN_ATTEMPT_MS } from '../graph/retry-policy';
+import { retryAfterSeconds } from '../http/headers';
 import { problemResponse } from '../http/problem';
+import type { HttpAnswer } from '../http/response';
 import type { IdempotencyRecord, IdempotencyStore, Lease, StoredResponse } from '../idempotency';
-import { retryAfterSeconds } from './respond';
-import type { EarlierInDoubt, Execution, Settlement } from './writes';
+import type { Execution } from './plan';
+import type { EarlierInDoubt, Settlement } from './write-rules';
 
 /** A key's lease outlives the time budget a little, so that a live attempt is never taken over. */
 export const LEASE_MARGIN_MS = 15_000;
@@ -28,9 +29,8 @@ export interface IdempotencyKeyStep {
   readonly fingerprint: string;
   readonly deadlineMs: number;
   readonly inDoubtWindowMs: number;
+  readonly clock: Clock;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * A write under an Idempotency-Key: claims the key, runs the write (told of an earlier attempt in
@@ -50,7 +50,6 @@ export async function underIdempotencyKey(
     // Without the record the key cannot be honoured: nothing is sent, and the caller retries.
     return refused(
       problemResponse('idempotency-store-unavailable', {
-        status: 503,
         detail:
           'The store of Idempotency-Key records could not be reached, so nothing was sent to Graph; send the request again after Retry-After seconds.',
         headers: { 'retry-after': '5' },
@@ -64,16 +63,14 @@ export async function underIdempotencyKey(
     case 'in-progress':
       return refused(
         problemResponse('idempotency-key-in-progress', {
-          status: 503,
           detail:
             'A request with this Idempotency-Key is still being processed; send it again after Retry-After seconds to get its answer.',
-          headers: { 'retry-after': retryAfterSeconds(claim.leaseUntil - Date.now()) },
+          headers: { 'retry-after': retryAfterSeconds(claim.leaseUntil - step.clock.now()) },
         }),
       );
     case 'mismatch':
       return refused(
         problemResponse('idempotency-key-reused', {
-          status: 422,
           detail:
             'This Idempotency-Key was used within the last 24 hours for a different request (method, path, Graph version or body); use a new key.',
         }),
@@ -99,10 +96,10 @@ export async function underIdempotencyKey(
 /** Claims the key, waiting while an earlier attempt holds it, as long as the budget leaves room for this one's work. */
 async function claimWaiting(step: IdempotencyKeyStep) {
   for (;;) {
-    const leaseMs = step.deadlineMs - Date.now() + LEASE_MARGIN_MS;
+    const leaseMs = step.deadlineMs - step.clock.now() + LEASE_MARGIN_MS;
     const claim = await step.store.claim(step.key, step.fingerprint, leaseMs);
-    if (claim.kind !== 'in-progress' || Date.now() + POLL_MS + WORK_RESERVE_MS > step.deadlineMs) return claim;
-    await sleep(POLL_MS);
+    if (claim.kind !== 'in-progress' || step.clock.now() + POLL_MS + WORK_RESERVE_MS > step.deadlineMs) return claim;
+    await step.clock.sleep(POLL_MS);
   }
 }
 
@@ -115,7 +112,7 @@ function earlierInDoubt(record: IdempotencyRecord, windowMs: number): EarlierInD
   return { lookFromMs: record.leaseUntil + windowMs };
 }
 
-async function settle(store: IdempotencyStore, lease: Lease, settlement: Settlement, response: HttpResponseInit): Promise<void> {
+async function settle(store: IdempotencyStore, lease: Lease, settlement: Settlement, response: HttpAnswer): Promise<void> {
   switch (settlement.kind) {
     case 'final':
       return store.complete(lease, stored(response));
@@ -126,7 +123,7 @@ async function settle(store: IdempotencyStore, lease: Lease, settlement: Settlem
   }
 }
 
-function refused(response: HttpResponseInit, storeFailure?: string): KeyedExecution {
+function refused(response: HttpAnswer, storeFailure?: string): KeyedExecution {
   return {
     response,
     settlement: { kind: 'freed' },
@@ -138,15 +135,15 @@ function refused(response: HttpResponseInit, storeFailure?: string): KeyedExecut
 
 const KEPT_HEADERS = ['content-type', 'location'];
 
-function stored(response: HttpResponseInit): StoredResponse {
+function stored(response: HttpAnswer): StoredResponse {
   const headers = new Headers(response.headers);
   const kept = Object.fromEntries(
     KEPT_HEADERS.flatMap((name) => (headers.has(name) ? [[name, headers.get(name) as string]] : [])),
   );
-  return { status: response.status ?? 200, headers: kept, body: typeof response.body === 'string' ? response.body : undefined };
+  return { status: response.status, headers: kept, body: typeof response.body === 'string' ? response.body : undefined };
 }
 
-function replay(response: StoredResponse): HttpResponseInit {
+function replay(response: StoredResponse): HttpAnswer {
   return {
     status: response.status,
     headers: { ...response.headers, 'idempotent-replayed': 'true' },

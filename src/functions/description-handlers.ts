@@ -1,12 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import type { HttpHandler, HttpResponseInit } from '@azure/functions';
+import type { HttpHandler } from '@azure/functions';
 
-import { apiDocuments } from '../describe/documents';
-import { correlationIdOf, withCorrelation } from './correlation';
-import { ROUTE_PREFIX } from './links';
-import { problemResponse } from './problem';
+import { apiDocuments } from '../api-description/documents';
+import { ROUTE_PREFIX } from '../catalog/operations';
+import { correlationIdOf, withCorrelation } from '../http/headers';
+import { problemResponse } from '../http/problem';
+import type { HttpAnswer } from '../http/response';
 
 /**
  * The API's descriptions and its reference page, served anonymously: they hold no secret, and
@@ -33,7 +34,7 @@ function documentsFor(requestUrl: string): { openApi: string; swagger: string } 
   return documents;
 }
 
-const jsonDocument = (text: string): HttpResponseInit => ({
+const jsonDocument = (text: string): HttpAnswer => ({
   status: 200,
   headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache' },
   body: text,
@@ -128,7 +129,7 @@ export const referenceAssetHandler: HttpHandler = (request) => {
   const asset = Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;
   if (!asset) {
     return withCorrelation(
-      problemResponse('not-found', { status: 404, detail: `The reference page has no asset ${JSON.stringify(name)}.` }),
+      problemResponse('not-found', { detail: `The reference page has no asset ${JSON.stringify(name)}.` }),
       correlationIdOf(request.headers),
     );
   }

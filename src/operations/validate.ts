@@ -2,12 +2,12 @@ import * as v from 'valibot';
 
 import { type Operation, routeParameters } from '../catalog/operations';
 import { type FieldError, validationProblem } from '../http/problem';
+import { type Result, stopWith, succeed } from '../http/result';
 import type { JsonObject } from '../json';
 import { DATE_TIME_OFFSET, dateTimeOffsetProblem } from '../schemas/date-time-offset';
 import { GRAPH_VERSIONS, type GraphVersion, writeSchema } from '../schemas/entities';
 import { pathId } from '../schemas/primitives';
 import { pageSize, skipCount, skipToken } from '../schemas/request-parameters';
-import { type Result, stopWith, succeed } from './result';
 
 /** A request that passed validation, ready to be sent to Graph. */
 export interface ValidRequest {

@@ -1,5 +1,6 @@
-import type { ApiDescription, OperationDescription, ParameterDescription, ResponseDescription } from './api-description';
+import { ROUTE_PREFIX } from '../catalog/operations';
 import type { JsonSchema } from './json-schema';
+import type { ApiDescription, OperationDescription, ParameterDescription, ResponseDescription } from './model';
 import { FUNCTION_KEY_HEADER, withRefs } from './openapi';
 
 /** Where the facade is reached, for the Swagger 2.0 `host`, `basePath` and `schemes`. */
@@ -32,7 +33,7 @@ export function swaggerDocument(api: ApiDescription, server: SwaggerServer): Jso
     swagger: '2.0',
     info: { title: api.title, version: api.version, description: api.description, contact: api.contact },
     host: server.host,
-    basePath: '/api',
+    basePath: `/${ROUTE_PREFIX}`,
     schemes: [server.scheme],
     consumes: ['application/json'],
     produces: ['application/json', 'application/problem+json'],

@@ -1,11 +1,17 @@
 import type { HttpHandler } from '@azure/functions';
 
-import { CATALOG, catalogRoutes, type HttpMethod, type Operation } from './catalog/operations';
-import type { Settings } from './config';
-import type { OperationDependencies } from './facade/run-operation';
-import { openApiHandler, referenceAssetHandler, referencePageHandler, swaggerHandler } from './http/description-routes';
-import { operationHandler } from './http/operation-handler';
-import { diagnosticsHandler, healthHandler, methodNotAllowedHandler, notFoundHandler } from './http/service-routes';
+import { CATALOG, catalogRoutes, type HttpMethod, type Operation } from '../catalog/operations';
+import type { DiagnosticsDependencies } from '../operations/diagnostics';
+import type { OperationDependencies } from '../operations/pipeline';
+import { openApiHandler, referenceAssetHandler, referencePageHandler, swaggerHandler } from './description-handlers';
+import { operationHandler } from './operation-handler';
+import {
+  diagnosticsHandler,
+  healthHandler,
+  type HealthSummary,
+  methodNotAllowedHandler,
+  notFoundHandler,
+} from './service-handlers';
 
 export type RegisteredMethod = HttpMethod | 'PUT' | 'HEAD' | 'OPTIONS';
 
@@ -16,6 +22,13 @@ export interface FunctionDefinition {
   readonly methods: readonly RegisteredMethod[];
   readonly authLevel: 'anonymous' | 'function';
   readonly handler: HttpHandler;
+}
+
+/** What the functions are given by the composition root: each handler gets only its part. */
+export interface FunctionServices {
+  readonly operations: OperationDependencies;
+  readonly health: HealthSummary;
+  readonly diagnostics: DiagnosticsDependencies;
 }
 
 const HEALTH_ROUTE = 'health';
@@ -49,17 +62,13 @@ export function methodNotAllowedName(route: string): string {
  * diagnostics routes, the API descriptions and reference page, one 405 function per route for the
  * methods it does not serve, and a catch-all that answers 404 as problem+json.
  */
-export function facadeFunctions(
-  settings: Settings,
-  dependencies: OperationDependencies,
-  catalog: readonly Operation[] = CATALOG,
-): FunctionDefinition[] {
+export function facadeFunctions(services: FunctionServices, catalog: readonly Operation[] = CATALOG): FunctionDefinition[] {
   const operations: FunctionDefinition[] = catalog.map((operation) => ({
     name: operation.name,
     route: operation.route,
     methods: [operation.method],
     authLevel: 'function',
-    handler: operationHandler(operation, dependencies),
+    handler: operationHandler(operation, services.operations),
   }));
   const routes: [string, HttpMethod[]][] = [
     ...catalogRoutes(catalog),
@@ -82,14 +91,14 @@ export function facadeFunctions(
       route: HEALTH_ROUTE,
       methods: ['GET'],
       authLevel: 'anonymous',
-      handler: healthHandler(settings, dependencies),
+      handler: healthHandler(services.health),
     },
     {
       name: 'Diagnostics',
       route: DIAGNOSTICS_ROUTE,
       methods: ['GET'],
       authLevel: 'function',
-      handler: diagnosticsHandler(settings, dependencies),
+      handler: diagnosticsHandler(services.diagnostics),
     },
     ...DESCRIPTION_FUNCTIONS.map(({ name, route, handler }): FunctionDefinition => ({
       name,

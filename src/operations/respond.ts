@@ -1,10 +1,10 @@
-import type { HttpResponseInit } from '@azure/functions';
-
 import type { Operation } from '../catalog/operations';
 import { type GraphAnswer, type GraphExchange, lastAttempt } from '../graph/gateway';
 import { nextPageOf } from '../graph/paging';
+import { retryAfterSeconds } from '../http/headers';
 import { facadeUrl } from '../http/links';
 import { type GraphErrorSummary, problemResponse } from '../http/problem';
+import { type HttpAnswer, jsonAnswer } from '../http/response';
 import { isJsonObject, type JsonObject } from '../json';
 import type { ValidRequest } from './validate';
 
@@ -14,27 +14,18 @@ export function withoutAnnotations(entity: unknown): unknown {
   return Object.fromEntries(Object.entries(entity).filter(([name]) => !name.includes('@odata.')));
 }
 
-const json = (status: number, body: unknown, headers: Record<string, string> = {}): HttpResponseInit => ({
-  status,
-  headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
-  body: JSON.stringify(body),
-});
-
-/** Whole seconds for a Retry-After header, at least 1. */
-export const retryAfterSeconds = (ms: number): string => String(Math.max(1, Math.ceil(ms / 1000)));
-
 /** Graph's success answer in the facade's shape for the operation's kind. */
 export function successResponse(
   operation: Operation,
   answer: GraphAnswer,
   request: ValidRequest,
   requestUrl: string,
-): HttpResponseInit {
+): HttpAnswer {
   switch (operation.kind) {
     case 'read':
-      return json(200, withoutAnnotations(answer.body));
+      return jsonAnswer(200, withoutAnnotations(answer.body));
     case 'update':
-      return answer.body === undefined ? { status: 204 } : json(200, withoutAnnotations(answer.body));
+      return answer.body === undefined ? { status: 204 } : jsonAnswer(200, withoutAnnotations(answer.body));
     case 'delete':
       return { status: 204 };
     case 'create':
@@ -49,22 +40,17 @@ export function successResponse(
           graph: graphErrorSummary(answer),
         });
       }
-      return json(200, listPage(operation, answer.body, request, requestUrl));
+      return jsonAnswer(200, listPage(operation, answer.body, request, requestUrl));
     }
   }
 }
 
 /** 201 with the created entity and a Location naming its facade URL. */
-export function createdResponse(
-  operation: Operation,
-  request: ValidRequest,
-  requestUrl: string,
-  entity: unknown,
-): HttpResponseInit {
+export function createdResponse(operation: Operation, request: ValidRequest, requestUrl: string, entity: unknown): HttpAnswer {
   const created = withoutAnnotations(entity);
   const id = isJsonObject(created) && typeof created.id === 'string' ? created.id : undefined;
   const location = id ? facadeUrl(requestUrl, `${operation.route}/{newId}`, { ...request.params, newId: id }) : undefined;
-  return json(201, created, location ? { location } : {});
+  return jsonAnswer(201, created, location ? { location } : {});
 }
 
 /** A page of a list; Graph's nextLink becomes a facade URL carrying Graph's paging token. */
@@ -105,7 +91,7 @@ export interface FailureContext {
 }
 
 /** A problem for an exchange that did not end in success: Graph's refusal, throttling, an outage or a timeout. */
-export function failureResponse(operation: Operation, exchange: GraphExchange, context: FailureContext): HttpResponseInit {
+export function failureResponse(operation: Operation, exchange: GraphExchange, context: FailureContext): HttpAnswer {
   const note = context.inDoubtNote ? ` ${context.inDoubtNote}` : '';
   const headers: Record<string, string> =
     context.retryAfterMs === undefined ? {} : { 'retry-after': retryAfterSeconds(context.retryAfterMs) };
@@ -113,7 +99,6 @@ export function failureResponse(operation: Operation, exchange: GraphExchange, c
   if (exchange.heldLocally && exchange.attempts.length === 0) {
     const kind = operation.method === 'GET' ? 'reads' : 'writes';
     return problemResponse('request-budget-exhausted', {
-      status: 429,
       detail: `Nothing was sent: the app spaces its Graph ${kind} to stay under Intune's limits (one budget for every instance), and this request's turn would come too late for Graph to answer within the time budget. Send it again after Retry-After seconds.`,
       headers: { 'retry-after': retryAfterSeconds(context.retryAfterMs ?? 1000) },
     });
@@ -124,13 +109,11 @@ export function failureResponse(operation: Operation, exchange: GraphExchange, c
   switch (ending?.kind) {
     case 'token':
       return problemResponse('token-unavailable', {
-        status: 503,
         detail: "The function app's managed identity could not get a token for Microsoft Graph; see the function logs.",
         headers,
       });
     case 'timeout':
       return problemResponse('graph-timeout', {
-        status: 504,
         detail: `Graph did not answer ${operation.name} within the time budget.${note}`,
         headers,
       });
@@ -152,33 +135,29 @@ function graphProblem(
   headers: Record<string, string>,
   note: string,
   context: FailureContext,
-): HttpResponseInit {
+): HttpAnswer {
   const graph = graphErrorSummary(answer);
   const said = graph.code ? `${graph.code}: ${graph.message ?? ''}`.trim() : `status ${answer.status}`;
   if (answer.status === 403 && context.rolesHeld?.includes(operation.permission)) {
     return problemResponse('graph-refuses-application-identity', {
-      status: 502,
       detail: `Graph refuses ${operation.name} for application identities: the app's identity holds ${operation.permission}, and Graph answered 403 (${said}). This operation needs a delegated (user) token; granting more permissions will not help.`,
       graph,
     });
   }
   if (answer.status === 401 || answer.status === 403) {
     return problemResponse('graph-permission-missing', {
-      status: 502,
       detail: `Graph refused the facade's identity (${answer.status}). ${operation.name} needs the Microsoft Graph application permission ${operation.permission} granted to the function app's managed identity.`,
       graph,
     });
   }
   if (answer.status === 400 && !operation.graphVersions.includes('v1.0') && UNKNOWN_SEGMENT.test(graph.message ?? '')) {
     return problemResponse('graph-operation-not-exposed', {
-      status: 502,
       detail: `Graph beta no longer exposes ${operation.name} (${operation.graphPath}): it answered 400 (${said}). The operation exists only in beta, which Microsoft does not support for production use; nothing the caller sends can make it succeed.`,
       graph,
     });
   }
   if (answer.status === 429) {
     return problemResponse('graph-throttled', {
-      status: 429,
       detail: 'Graph is throttling this tenant or app; send the request again after Retry-After seconds.',
       graph,
       headers: { 'retry-after': retryAfterSeconds(context.retryAfterMs ?? 10_000) },

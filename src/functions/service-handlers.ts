@@ -1,0 +1,63 @@
+import type { HttpHandler } from '@azure/functions';
+
+import type { HttpMethod } from '../catalog/operations';
+import { correlationIdOf, withCorrelation } from '../http/headers';
+import { problemResponse } from '../http/problem';
+import { jsonAnswer } from '../http/response';
+import { diagnose, type DiagnosticsDependencies } from '../operations/diagnostics';
+
+/**
+ * What the health route shows: liveness and a configuration summary, built once at start-up.
+ * Identifiers and origins only: never a token, key, header value or a setting's path or query.
+ */
+export interface HealthSummary {
+  readonly graphCloud: string;
+  readonly graphRoot: string;
+  readonly graphRootOverridden: boolean;
+  readonly credential: string;
+  readonly idempotencyStore: string;
+  readonly timeBudgetSeconds: number;
+  readonly inDoubtWindowSeconds: number;
+  readonly graphBudget: {
+    readonly mode: string;
+    readonly writesPer20Seconds: number;
+    readonly readsPer20Seconds: number;
+    readonly instanceCap: number;
+  };
+  readonly operations: number;
+}
+
+const NOT_STORED = { 'cache-control': 'no-store' };
+
+/** Liveness and the configuration summary. */
+export function healthHandler(summary: HealthSummary): HttpHandler {
+  return (request) =>
+    withCorrelation(
+      jsonAnswer(200, { status: 'ok', ...summary, node: process.version }, NOT_STORED),
+      correlationIdOf(request.headers),
+    );
+}
+
+/** What the identity may do in Graph, proved by read probes; `ready` is false with what to grant. Never a token. */
+export function diagnosticsHandler(dependencies: DiagnosticsDependencies): HttpHandler {
+  return async (request) =>
+    withCorrelation(jsonAnswer(200, await diagnose(dependencies), NOT_STORED), correlationIdOf(request.headers));
+}
+
+/** 405 for a known route asked with a method it does not serve, naming the ones it does. */
+export function methodNotAllowedHandler(route: string, allowed: readonly HttpMethod[]): HttpHandler {
+  return (request) => {
+    const response = problemResponse('method-not-allowed', {
+      detail: `${request.method} is not served on /${route}; use ${allowed.join(', ')}.`,
+      headers: { allow: allowed.join(', ') },
+    });
+    return withCorrelation(response, correlationIdOf(request.headers));
+  };
+}
+
+/** 404 as problem+json for any path under the prefix that names no route. */
+export const notFoundHandler: HttpHandler = (request) =>
+  withCorrelation(
+    problemResponse('not-found', { detail: `No route matches ${new URL(request.url).pathname}.` }),
+    correlationIdOf(request.headers),
+  );

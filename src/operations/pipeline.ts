@@ -1,0 +1,131 @@
+import { fillRoute, type Operation, takesBody } from '../catalog/operations';
+import type { Clock } from '../clock';
+import { type GraphCall, type GraphGateway, lastAttempt } from '../graph/gateway';
+import { readJsonObject } from '../http/body';
+import { prefersMinimal, readIdempotencyKey } from '../http/headers';
+import type { HttpAnswer, IncomingRequest } from '../http/response';
+import type { Result } from '../http/result';
+import { type IdempotencyStore, requestFingerprint } from '../idempotency';
+import type { TokenInspector } from '../identity/token-claims';
+import { type KeyedExecution, underIdempotencyKey } from './claim-key';
+import { execute } from './execute';
+import type { CallPlan } from './plan';
+import { validateRequest, type ValidRequest } from './validate';
+
+/** The time limits of one call. */
+export interface OperationOptions {
+  /** How long one call may spend on Graph, retries and waits included. */
+  readonly timeBudgetMs: number;
+  /** How long after it was sent a write with no certain answer may still be under way in Graph. */
+  readonly inDoubtWindowMs: number;
+}
+
+/** What every operation needs from the app: Graph, the key store, the clock and the time limits. */
+export interface OperationDependencies extends OperationOptions {
+  readonly graph: GraphGateway;
+  readonly idempotency: IdempotencyStore;
+  readonly clock: Clock;
+  /** The claims of the facade's own Graph token, to tell a missing permission from a refusal of app identities. */
+  readonly token: TokenInspector;
+}
+
+/** What the log record of a call says about its way through Graph and the key store; never a body or a token. */
+export interface CallRecord {
+  readonly graphStatus?: number;
+  readonly graphRequestId?: string;
+  readonly graphAttempts?: number;
+  readonly graphEnding?: string;
+  readonly settlement?: string;
+  readonly idempotency?: string;
+  readonly foundEarlierWrite?: boolean;
+  /** Set when something failed that the caller's answer does not show (the key store). */
+  readonly failure?: string;
+}
+
+/** What one request came to: the answer, and what its log record says. */
+export interface OperationOutcome {
+  readonly response: HttpAnswer;
+  readonly record: CallRecord;
+}
+
+/**
+ * One operation, top to bottom, as named steps: read the key and the body, validate path, query
+ * and body together, claim the key (writes only), execute, and record. Each step returns a
+ * Result; the first that stops gives the answer.
+ */
+export async function runOperation(
+  operation: Operation,
+  request: IncomingRequest,
+  clientRequestId: string,
+  dependencies: OperationDependencies,
+): Promise<OperationOutcome> {
+  const key = readIdempotencyKey(request.headers);
+  if (!key.ok) return stopped(key);
+  const body = takesBody(operation) ? await readJsonObject(request) : undefined;
+  if (body && !body.ok) return stopped(body);
+  // The budget is for Graph: it starts once the caller's body is in, however slowly it came.
+  const deadlineMs = dependencies.clock.now() + dependencies.timeBudgetMs;
+  const valid: Result<ValidRequest> = validateRequest(operation, request.params, request.query, body?.value);
+  if (!valid.ok) return stopped(valid);
+
+  const plan: CallPlan = {
+    operation,
+    request: valid.value,
+    call: graphCallFor(operation, valid.value, clientRequestId),
+    requestUrl: request.url,
+    deadlineMs,
+    graph: dependencies.graph,
+    clock: dependencies.clock,
+    inDoubtWindowMs: dependencies.inDoubtWindowMs,
+    keyed: key.value !== undefined,
+    returnMinimal: prefersMinimal(request.headers),
+    token: dependencies.token,
+  };
+  // A read is idempotent by nature: a key on GET is accepted and changes nothing.
+  if (key.value === undefined || operation.method === 'GET') return recorded(await execute(plan));
+  const { params, version, body: validBody } = valid.value;
+  const keyed = await underIdempotencyKey(
+    {
+      store: dependencies.idempotency,
+      key: key.value,
+      fingerprint: requestFingerprint(operation.name, params, version, validBody ?? null),
+      deadlineMs,
+      inDoubtWindowMs: dependencies.inDoubtWindowMs,
+      clock: dependencies.clock,
+    },
+    (earlier) => execute(plan, earlier),
+  );
+  return recorded(keyed);
+}
+
+const stopped = (result: { readonly response: HttpAnswer }): OperationOutcome => ({ response: result.response, record: {} });
+
+/** The answer of an execution, and what its log record says. */
+function recorded(execution: Omit<KeyedExecution, 'keyUse'> & Partial<Pick<KeyedExecution, 'keyUse'>>): OperationOutcome {
+  const attempt = execution.exchange && lastAttempt(execution.exchange);
+  return {
+    response: execution.response,
+    record: {
+      graphStatus: attempt?.answer?.status,
+      graphRequestId: attempt?.answer?.requestId,
+      graphAttempts: execution.exchange?.attempts.length,
+      graphEnding: attempt?.ending.kind,
+      settlement: execution.settlement.kind,
+      idempotency: execution.keyUse,
+      foundEarlierWrite: execution.foundEarlierWrite,
+      ...(execution.storeFailure ? { failure: execution.storeFailure } : {}),
+    },
+  };
+}
+
+/** The Graph call for a validated request; ids are encoded into the path, never interpreted. */
+export function graphCallFor(operation: Operation, request: ValidRequest, clientRequestId: string): GraphCall {
+  return {
+    version: request.version,
+    method: operation.method,
+    path: `/${fillRoute(operation.graphPath.replace(/^\//, ''), request.params)}`,
+    ...request.paging,
+    ...(request.body ? { body: request.body } : {}),
+    clientRequestId,
+  };
+}
