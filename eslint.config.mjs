@@ -77,7 +77,8 @@ export default tseslint.config(
           paths: [
             {
               name: '@azure/functions',
-              message: 'Only src/functions/ and src/index.ts use the Functions library; the rest builds plain answers (http/response.ts).',
+              message:
+                'Only src/functions/ and src/index.ts use the Functions library; the rest builds plain answers (http/response.ts).',
             },
           ],
         },
