@@ -54,6 +54,16 @@ describe('over real sockets: host -> ManagedIdentityCredential -> identity endpo
     expect((await running().call('GET', overview)).json.successCount).toBe(32);
   });
 
+  // RFC 7240: a preference's value may be quoted, and parameters may follow it after `;`.
+  test.each(['return="minimal"', 'return=minimal; foo=bar', 'respond-async, Return = Minimal'])(
+    'Prefer: %s is read as return=minimal',
+    async (prefer) => {
+      const answer = await running().call('PATCH', overview, { body: { successCount: 33 }, headers: { prefer } });
+      expect(answer.status).toBe(204);
+      expect(running().emulator.requests.map((request) => request.method)).toEqual(['PATCH']);
+    },
+  );
+
   test('a user status lives through create, list, get, update and delete', async () => {
     const created = await running().call('POST', statuses, { body: { ...validStatus, devicesCount: 2 } });
     expect(created.status).toBe(201);
