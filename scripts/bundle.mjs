@@ -18,7 +18,7 @@ const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(projectRoot, 'dist', 'bundle');
 const require = createRequire(join(projectRoot, 'package.json'));
 
-/** The files of swagger-ui-dist the reference page serves (src/http/description-routes.ts). */
+/** The files of swagger-ui-dist the reference page serves (src/functions/description-handlers.ts). */
 const REFERENCE_ASSETS = ['swagger-ui.css', 'swagger-ui-bundle.js'];
 
 rmSync(outDir, { recursive: true, force: true });
