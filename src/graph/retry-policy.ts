@@ -46,7 +46,7 @@ function isTransient(ending: AttemptEnding): boolean {
  * The one retry policy toward Graph: transient endings (429, 503, 504, a broken connection) are
  * retried with Graph's Retry-After or exponential backoff, while the time budget allows. Whether
  * a write may be sent again at all after a given ending is not decided here: `mayRepeat` comes
- * from the write rules (src/facade/in-doubt.ts), so a create that may have been applied is never
+ * from the write rules (src/operations/write-rules.ts), so a create that may have been applied is never
  * repeated by this loop. Nothing is retried past the budget: the wait goes to the caller instead.
  */
 export function nextStep(

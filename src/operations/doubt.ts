@@ -33,7 +33,8 @@ export async function waitOutEarlierAttempt(plan: CallPlan, earlier: EarlierInDo
 export async function writeAnswerOf(plan: CallPlan, exchange: GraphExchange, settlement: Settlement): Promise<HttpAnswer> {
   if (settlement.kind !== 'in-doubt' || plan.call.method === 'GET') return answerOf(plan, exchange);
   const untilMs = settlement.lookFromMs - plan.clock.now();
-  const retryAfterMs = Math.max(1000, untilMs);
+  // No sooner than the write may be repeated, and no sooner than Graph asked.
+  const retryAfterMs = Math.max(1000, untilMs, exchange.retryAfterMs ?? 0);
   const inDoubtNote =
     untilMs > SETTLE_MS
       ? `The ${plan.operation.kind} may have been applied, and may still land late in Graph: send it again after Retry-After seconds, not sooner.`
@@ -43,7 +44,7 @@ export async function writeAnswerOf(plan: CallPlan, exchange: GraphExchange, set
 
 /** The write may have been applied and cannot be looked for or repeated within this call. */
 export function stillInDoubt(plan: CallPlan, exchange: GraphExchange | undefined, lookFromMs: number): Execution {
-  const retryAfterMs = Math.max(1000, lookFromMs - plan.clock.now());
+  const retryAfterMs = Math.max(1000, lookFromMs - plan.clock.now(), exchange?.retryAfterMs ?? 0);
   const settlement: Settlement = { kind: 'in-doubt', lookFromMs };
   const write = plan.operation.kind;
   if (exchange) {

@@ -678,6 +678,25 @@ describe('an update or delete an earlier attempt left under way', () => {
   });
 });
 
+describe("Graph's Retry-After on a write left in doubt reaches the caller", () => {
+  // The caller is told to come back no sooner than Graph asked, and no sooner than the write may be repeated.
+  test.each(['update', 'delete'] as const)('%s answered 503 with Retry-After: 30', async (step) => {
+    const { execution } = await runStep(step, {
+      writes: [{ ...exchangeOf(answer(503, undefined, '30')), retryAfterMs: 30_000 }],
+    });
+    expect(execution.settlement.kind).toBe('in-doubt');
+    expect(retryAfterMsOf(execution.response)).toBeGreaterThanOrEqual(30_000);
+  });
+
+  test.each(['update', 'delete'] as const)('%s: a broken connection, then 429 with Retry-After: 20', async (step) => {
+    const { execution } = await runStep(step, {
+      writes: [{ ...exchangeOf(brokenConnection, answer(429, undefined, '20')), retryAfterMs: 20_000 }],
+    });
+    expect(problemKindOf(execution.response)).toBe(problemType('graph-throttled'));
+    expect(retryAfterMsOf(execution.response)).toBeGreaterThanOrEqual(20_000);
+  });
+});
+
 describe('a 403 when the token holds the permission', () => {
   test.each(['create', 'update', 'delete'] as const)('%s: Graph refuses app identities, and the key is freed', async (step) => {
     const { execution } = await runStep(step, {
