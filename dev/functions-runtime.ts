@@ -1,6 +1,6 @@
 import Module from 'node:module';
 
-import type { HttpHandler } from '@azure/functions';
+import type { HttpHandler, StorageQueueHandler } from '@azure/functions';
 
 /** An HTTP function as the Functions host sees it after the app's entry file has run. */
 export interface RegisteredHttpFunction {
@@ -11,12 +11,32 @@ export interface RegisteredHttpFunction {
   readonly handler: HttpHandler;
 }
 
+/** A queue-triggered function (`app.storageQueue`) as the Functions host sees it. */
+export interface RegisteredQueueFunction {
+  readonly name: string;
+  /** As registered: a `%setting%` in it is resolved from the app settings when the host starts. */
+  readonly queueName: string;
+  /** The app setting (or prefix of settings) naming the storage account; empty means AzureWebJobsStorage. */
+  readonly connection: string;
+  /** The types of the function's other bindings (extra inputs and outputs), which the local host does not run. */
+  readonly otherBindings: readonly string[];
+  readonly handler: StorageQueueHandler;
+}
+
+/** What the Functions host runs of an app: its HTTP functions and its queue-triggered functions. */
+export interface FunctionApp {
+  readonly http: RegisteredHttpFunction[];
+  readonly queues: RegisteredQueueFunction[];
+}
+
 interface CoreBinding {
   type: string;
   direction: string;
   route?: string;
   methods?: string[];
   authLevel?: string;
+  queueName?: string;
+  connection?: string;
 }
 
 interface CoreFunctionMetadata {
@@ -26,19 +46,32 @@ interface CoreFunctionMetadata {
 
 /**
  * A stand-in for `@azure/functions-core`, the module the Functions Node.js worker provides to
- * `@azure/functions`. `app.http` hands each function to `registerFunction` as trigger metadata
- * plus handler; recording those calls yields exactly what the Functions host would serve.
+ * `@azure/functions`. `app.http` and `app.storageQueue` hand each function to `registerFunction`
+ * as trigger metadata plus handler; recording those calls yields exactly what the Functions host
+ * would run. `registered` holds the HTTP functions, `queues` the queue-triggered ones.
  */
 export function createCoreApiStandIn() {
   const registered: RegisteredHttpFunction[] = [];
+  const queues: RegisteredQueueFunction[] = [];
   const coreApi = {
     version: 'local-host',
     setProgrammingModel: () => undefined,
     getProgrammingModel: () => undefined,
     registerHook: () => ({ dispose: () => undefined }),
     log: () => undefined,
-    registerFunction(metadata: CoreFunctionMetadata, handler: HttpHandler) {
-      const trigger = Object.values(metadata.bindings).find((binding) => binding.type === 'httpTrigger');
+    registerFunction(metadata: CoreFunctionMetadata, handler: HttpHandler | StorageQueueHandler) {
+      const bindings = Object.values(metadata.bindings);
+      const queueTrigger = bindings.find((binding) => binding.type === 'queueTrigger' && binding.direction === 'in');
+      if (queueTrigger) {
+        queues.push({
+          name: metadata.name,
+          queueName: queueTrigger.queueName ?? '',
+          connection: queueTrigger.connection ?? '',
+          otherBindings: bindings.filter((binding) => binding !== queueTrigger).map((binding) => binding.type),
+          handler: handler as StorageQueueHandler,
+        });
+      }
+      const trigger = bindings.find((binding) => binding.type === 'httpTrigger');
       if (trigger) {
         registered.push({
           name: metadata.name,
@@ -47,21 +80,22 @@ export function createCoreApiStandIn() {
             method.toUpperCase(),
           ),
           authLevel: trigger.authLevel ?? 'function',
-          handler,
+          handler: handler as HttpHandler,
         });
       }
       return { dispose: () => undefined };
     },
   };
-  return { coreApi, registered };
+  return { coreApi, registered, queues };
 }
 
 /**
  * Loads the app's entry file (package.json `main`) the way the Functions worker does: with
- * `@azure/functions-core` resolvable, so that every `app.http` call registers for real.
+ * `@azure/functions-core` resolvable, so that every `app.http` and `app.storageQueue` call
+ * registers for real.
  */
-export function loadFunctionApp(entryFile: string): RegisteredHttpFunction[] {
-  const { coreApi, registered } = createCoreApiStandIn();
+export function loadFunctionApp(entryFile: string): FunctionApp {
+  const { coreApi, registered, queues } = createCoreApiStandIn();
   const loader = Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown };
   const originalLoad = loader._load;
   loader._load = function (request: string, ...rest: unknown[]) {
@@ -73,5 +107,5 @@ export function loadFunctionApp(entryFile: string): RegisteredHttpFunction[] {
   } finally {
     loader._load = originalLoad;
   }
-  return registered;
+  return { http: registered, queues };
 }

@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { HttpRequest, HttpResponse, type HttpResponseInit, InvocationContext } from '@azure/functions';
 
 import { ROUTE_PREFIX } from '../src/catalog/operations';
-import { loadFunctionApp, type RegisteredHttpFunction } from './functions-runtime';
+import { loadFunctionApp, type RegisteredHttpFunction, type RegisteredQueueFunction } from './functions-runtime';
+import { type RunningQueueFunctions, startQueueFunctions } from './local-host/queue-functions';
+import { queueOptionsOf } from './local-host/queue-options';
 import { findRoute, pathUnderPrefix, registrationConflicts, routingOrder } from './local-host/routing';
 
 export { findRoute, routingOrder };
@@ -98,6 +100,11 @@ export interface LocalHostOptions {
    * default the host's own address; never the request's Host header, which the caller controls.
    */
   readonly publicBaseUrl?: string;
+  /**
+   * The app's queue-triggered functions, listed at /admin/functions beside the HTTP ones; their
+   * listeners run apart (local-host/queue-functions.ts).
+   */
+  readonly queueFunctions?: readonly RegisteredQueueFunction[];
 }
 
 /** Raised when the app's registrations are ones the Functions host would not serve as written. */
@@ -138,7 +145,21 @@ export function createLocalHost(functions: readonly RegisteredHttpFunction[], op
       if (url.pathname === '/admin/functions' && method === 'GET') {
         response.writeHead(200, { 'content-type': 'application/json' });
         response.end(
-          JSON.stringify(functions.map(({ name, route, methods, authLevel }) => ({ name, route, methods, authLevel }))),
+          JSON.stringify([
+            ...functions.map(({ name, route, methods, authLevel }) => ({
+              name,
+              trigger: 'httpTrigger',
+              route,
+              methods,
+              authLevel,
+            })),
+            ...(options.queueFunctions ?? []).map(({ name, queueName, connection }) => ({
+              name,
+              trigger: 'queueTrigger',
+              queueName,
+              connection,
+            })),
+          ]),
         );
         return;
       }
@@ -192,22 +213,52 @@ export function entryFile(projectRoot: string): string {
   return join(projectRoot, manifest.main);
 }
 
+/**
+ * Starts the listeners of the app's queue-triggered functions, with host.json `extensions.queues`
+ * of the app's folder and connections from the environment (the app settings), and reports each.
+ */
+async function startQueueTriggers(
+  functions: readonly RegisteredQueueFunction[],
+  appRoot: string,
+): Promise<RunningQueueFunctions | undefined> {
+  if (functions.length === 0) return undefined;
+  const { options, warnings } = queueOptionsOf(JSON.parse(readFileSync(join(appRoot, 'host.json'), 'utf8')));
+  for (const warning of warnings) console.error(warning);
+  console.log(
+    `Queue options (host.json extensions.queues): batchSize ${options.batchSize}, newBatchThreshold ${options.newBatchThreshold}, ` +
+      `maxPollingInterval ${options.maxPollingIntervalMs} ms, visibilityTimeout ${options.visibilityTimeoutMs} ms, ` +
+      `maxDequeueCount ${options.maxDequeueCount}, messageEncoding ${options.messageEncoding}`,
+  );
+  const running = await startQueueFunctions(functions, { options, appSettings: process.env, logFor: log });
+  for (const { level, text } of running.report) (level === 'information' ? console.log : console.error)(`Queue trigger ${text}`);
+  return running;
+}
+
 async function main(): Promise<void> {
   const projectRoot = join(__dirname, '..', '..');
-  // FACADE_ENTRY serves another entry file the same way: the bundle, or the benchmark's bare proxy.
-  const functions = loadFunctionApp(process.env.FACADE_ENTRY ?? entryFile(projectRoot));
+  // FACADE_APP_ROOT runs another function app folder (its package.json main and host.json), as
+  // the Functions host runs the one its script root names. FACADE_ENTRY serves another entry file
+  // the same way: the bundle, or the benchmark's bare proxy.
+  const appRoot = process.env.FACADE_APP_ROOT ?? projectRoot;
+  const app = loadFunctionApp(process.env.FACADE_ENTRY ?? entryFile(appRoot));
   const port = Number(process.env.PORT ?? 7071);
   const publicBaseUrl = process.env.FACADE_PUBLIC_BASE_URL?.replace(/\/+$/, '');
-  const server = createLocalHost(functions, publicBaseUrl ? { publicBaseUrl } : {});
+  const server = createLocalHost(app.http, { ...(publicBaseUrl ? { publicBaseUrl } : {}), queueFunctions: app.queues });
+  const queues = await startQueueTriggers(app.queues, appRoot);
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const actualPort = (server.address() as AddressInfo).port;
-  console.log(`Functions registered: ${functions.map((fn) => fn.name).join(', ')}`);
+  console.log(`Functions registered: ${[...app.http, ...app.queues].map((fn) => fn.name).join(', ')}`);
   console.log(`Facade listening on http://localhost:${actualPort}/${ROUTE_PREFIX}`);
-  const stop = () =>
-    server.close(() => {
+  let stopping = false;
+  // Stops taking requests and polling queues, lets what is in flight finish, then exits.
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    void Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), queues?.stop()]).then(() => {
       flushLogs();
       process.exit(0);
     });
+  };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }

@@ -2,22 +2,30 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
 import { SEED_EXAMPLES } from '../src/catalog/examples';
-import { startAzuriteTables } from './azurite';
+import { startAzurite } from './azurite';
 import { curlFor } from './examples';
 import { startGraphEmulator } from './graph-emulator/server';
 import { SEEDED_IDS } from './graph-emulator/state';
 import { workerArguments } from './node-arguments';
 
-// `npm start`: Azurite (Table Storage for Idempotency-Key records) and the Graph emulator, then the
-// facade host in a child process wired to them exactly as the Functions host would be in Azure
-// (managed identity endpoint, Graph root over HTTPS, a shared table for keys).
+// `npm start`: Azurite (Table Storage for Idempotency-Key records, Queue Storage for queue-triggered
+// functions) and the Graph emulator, then the facade host in a child process wired to them exactly
+// as the Functions host would be in Azure (managed identity endpoint, Graph root over HTTPS, a
+// shared table for keys). AzureWebJobsStorage names Azurite too, as `func start` with
+// `UseDevelopmentStorage=true`: it is the connection a queue trigger that names none uses.
 async function main(): Promise<void> {
   const projectRoot = join(__dirname, '..', '..');
-  const azurite = await startAzuriteTables({ location: join(projectRoot, '.emulator', 'azurite') });
+  const azurite = await startAzurite({ location: join(projectRoot, '.emulator', 'azurite') });
   const emulator = await startGraphEmulator({ certPath: join(projectRoot, '.emulator', 'graph-emulator.pem') });
   const port = process.env.PORT ?? '7071';
   const host = spawn(process.execPath, [...workerArguments(join(__dirname, '..', '..')), join(__dirname, 'host.js')], {
-    env: { ...process.env, ...emulator.facadeEnvironment(), IdempotencyStorage: azurite.connectionString, PORT: port },
+    env: {
+      ...process.env,
+      ...emulator.facadeEnvironment(),
+      AzureWebJobsStorage: azurite.connectionString,
+      IdempotencyStorage: azurite.connectionString,
+      PORT: port,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
 
@@ -36,9 +44,16 @@ async function main(): Promise<void> {
     await Promise.all([emulator.close(), azurite.stop()]);
     process.exit(code);
   };
+  const hostExited = new Promise<void>((resolve) => host.once('exit', () => resolve()));
+  let stopping = false;
   const stop = () => {
+    if (stopping) return;
+    stopping = true;
     host.kill('SIGTERM');
-    void shutDown(0);
+    // Azurite stays up until the host has stopped: queue invocations in flight settle their
+    // messages first (the host gives them 30 s at most).
+    const hostGivenUp = new Promise<void>((resolve) => setTimeout(resolve, 35_000).unref());
+    void Promise.race([hostExited, hostGivenUp]).then(() => shutDown(0));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
@@ -54,7 +69,7 @@ function printWelcome(baseUrl: string, graphUrl: string, controlUrl: string): vo
   const lines = [
     '',
     `intune-status-facade is running on the built-in Graph emulator (${graphUrl}),`,
-    'with Idempotency-Key records in Azurite (127.0.0.1:10002).',
+    'with Idempotency-Key records and queues in Azurite (tables 127.0.0.1:10002, queues 127.0.0.1:10001).',
     `Base URL: ${baseUrl}`,
     `Health:   curl ${baseUrl}/health`,
     `Docs:     ${baseUrl}/docs (every operation, with "try it")`,

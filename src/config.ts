@@ -6,6 +6,8 @@ import type { GraphGatewayOptions } from './graph/gateway';
 import type { IdempotencyOptions } from './idempotency';
 import type { IdentityOptions } from './identity/credential';
 import type { OperationOptions } from './operations/pipeline';
+import { DEFAULT_WRITE_QUEUE_NAME } from './operations/write-queue';
+import type { QueueConnection } from './storage/queue-client';
 import type { TableConnection } from './storage/table-client';
 
 /**
@@ -17,6 +19,13 @@ export interface Settings {
   readonly identity: IdentityOptions;
   /** The app's table service (its own storage account, or Azurite); unset keeps everything in memory. */
   readonly tables: TableConnection | undefined;
+  /**
+   * The app's queue service, for writes the app finishes itself (202 Accepted). Unset, writes are
+   * only synchronous: a `respond-async` preference is not applied.
+   */
+  readonly queues: QueueConnection | undefined;
+  /** The queue of writes the app finishes itself; the Functions host moves failed messages to `<name>-poison`. */
+  readonly writeQueueName: string;
   readonly idempotency: IdempotencyOptions;
   readonly budget: BudgetOptions;
   readonly operations: OperationOptions;
@@ -77,6 +86,29 @@ const EnvironmentSchema = v.object({
     'idempotencykeys',
   ),
   IdempotencyStorage: v.optional(v.string()),
+  OPERATIONS_TABLE_NAME: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(
+        /^[A-Za-z][A-Za-z0-9]{2,62}$/,
+        'OPERATIONS_TABLE_NAME must be a table name: a letter, then 2 to 62 letters or digits',
+      ),
+    ),
+    'writeoperations',
+  ),
+  WRITE_QUEUE_NAME: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(
+        /^[a-z0-9](?!.*--)[a-z0-9-]{1,48}[a-z0-9]$/,
+        'WRITE_QUEUE_NAME must be a queue name: 3 to 50 lower-case letters, digits and single hyphens, starting and ending with a letter or digit',
+      ),
+    ),
+    DEFAULT_WRITE_QUEUE_NAME,
+  ),
+  IdempotencyStorage__queueServiceUri: v.optional(
+    v.pipe(v.string(), v.url('IdempotencyStorage__queueServiceUri must be an absolute URL')),
+  ),
   IdempotencyStorage__tableServiceUri: v.optional(
     v.pipe(v.string(), v.url('IdempotencyStorage__tableServiceUri must be an absolute URL')),
   ),
@@ -141,7 +173,9 @@ export function loadSettings(environment: Readonly<Record<string, string | undef
       authorityHost: endpoints.authorityHost,
     },
     tables,
-    idempotency: { tableName: env.IDEMPOTENCY_TABLE_NAME },
+    queues: queueConnection(env),
+    writeQueueName: env.WRITE_QUEUE_NAME,
+    idempotency: { tableName: env.IDEMPOTENCY_TABLE_NAME, operationsTableName: env.OPERATIONS_TABLE_NAME },
     budget: {
       // Shared wherever the app has a table service: the limit is the app's, not an instance's.
       mode: env.GRAPH_BUDGET ?? (tables ? 'shared' : 'per-instance'),
@@ -170,4 +204,24 @@ function tableConnection(env: {
     return { tableServiceUri: env.IdempotencyStorage__tableServiceUri, clientId: env.IdempotencyStorage__clientId };
   }
   return env.IdempotencyStorage ? { connectionString: env.IdempotencyStorage } : undefined;
+}
+
+/**
+ * The app's queue service: identity-based in Azure (`<name>__queueServiceUri`), else the same
+ * connection string as the tables, when it has a queue service: a string that names its
+ * endpoints one by one (as a local emulator's does) must name `QueueEndpoint`.
+ */
+function queueConnection(env: {
+  IdempotencyStorage?: string;
+  IdempotencyStorage__queueServiceUri?: string;
+  IdempotencyStorage__clientId?: string;
+}): QueueConnection | undefined {
+  if (env.IdempotencyStorage__queueServiceUri) {
+    return { queueServiceUri: env.IdempotencyStorage__queueServiceUri, clientId: env.IdempotencyStorage__clientId };
+  }
+  const connectionString = env.IdempotencyStorage;
+  if (!connectionString) return undefined;
+  const namesEndpoints = /(^|;)\s*\w+Endpoint\s*=/i.test(connectionString);
+  const namesQueues = /(^|;)\s*QueueEndpoint\s*=/i.test(connectionString);
+  return !namesEndpoints || namesQueues ? { connectionString } : undefined;
 }

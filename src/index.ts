@@ -4,12 +4,14 @@ import { createGraphBudget } from './budget';
 import { CATALOG } from './catalog/operations';
 import { systemClock } from './clock';
 import { loadSettings, type Settings } from './config';
-import { facadeFunctions, type FunctionServices } from './functions/app';
+import { facadeFunctions, type FunctionServices, queueFunctions } from './functions/app';
 import type { HealthSummary } from './functions/service-handlers';
 import { createGraphGateway } from './graph/gateway';
-import { createIdempotencyStore, type IdempotencyStore } from './idempotency';
+import { createIdempotencyStore, createOperationStore, type IdempotencyStore } from './idempotency';
 import { createCredential, describeCredential } from './identity/credential';
 import { createTokenInspector } from './identity/token-claims';
+import type { AsyncWriteDependencies } from './operations/write-queue';
+import { messageQueueFor } from './storage/queue-client';
 
 // Entry point named by package.json `main`, and the composition root: the Functions host (and the
 // local host in dev/) load this file; the settings are read, each part is made once with its own
@@ -21,9 +23,18 @@ const budget = createGraphBudget(settings.budget, settings.tables, credential);
 const graph = createGraphGateway(settings.graph, { credential, budget, clock });
 const idempotency = createIdempotencyStore(settings.idempotency, settings.tables, credential);
 const token = createTokenInspector(credential, settings.graph.scope);
+// Writes the app finishes itself need a table for their records and a queue for their messages.
+const async: AsyncWriteDependencies | undefined =
+  settings.tables && settings.queues
+    ? {
+        operations: createOperationStore(settings.idempotency, settings.tables, credential),
+        queue: messageQueueFor(settings.queues, settings.writeQueueName, credential),
+        queueName: settings.writeQueueName,
+      }
+    : undefined;
 
 const services: FunctionServices = {
-  operations: { graph, idempotency, clock, token, ...settings.operations },
+  operations: { graph, idempotency, clock, token, ...settings.operations, ...(async ? { async } : {}) },
   health: healthSummary(settings, idempotency),
   diagnostics: {
     graph,
@@ -37,6 +48,9 @@ const services: FunctionServices = {
 
 for (const fn of facadeFunctions(services)) {
   app.http(fn.name, { route: fn.route, methods: [...fn.methods], authLevel: fn.authLevel, handler: fn.handler });
+}
+for (const fn of queueFunctions(services)) {
+  app.storageQueue(fn.name, { queueName: fn.queueName, connection: fn.connection, handler: fn.handler });
 }
 
 // Where a managed identity exists (Azure, or the local emulator), the token and the connection are

@@ -1,4 +1,4 @@
-import { startPrivateAzuriteTables } from '../azurite';
+import { startPrivateAzurite } from '../azurite';
 import type { EmulatorStats } from '../graph-emulator/server';
 import { callWithRetries, HONOURS_EVERY_RETRY_AFTER, type Seen } from '../reliability/callers';
 import type { BenchEmulator } from './emulator';
@@ -43,7 +43,7 @@ export async function measureWriteGoodput(
 ): Promise<GoodputFigures> {
   // Back to a fresh emulator: Intune throttling at its real limits, PATCH answered 204 as Intune does.
   await emulator.control('POST', '/reset');
-  const azurite = await startPrivateAzuriteTables();
+  const azurite = await startPrivateAzurite();
   const stopAzurite = processes.add('Azurite', () => azurite.stop());
   try {
     const host = await startBenchHost(

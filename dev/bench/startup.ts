@@ -102,16 +102,17 @@ function runNode(
 /**
  * The time `loadFunctionApp(entry)` takes in a fresh process: the entry required with
  * `@azure/functions-core` stubbed exactly as the local host does (dev/functions-runtime.ts), so
- * every `app.http` registers. Only the load is timed, not the process start nor the stub module.
+ * every `app.http` and `app.storageQueue` registers. Only the load is timed, not the process
+ * start nor the stub module.
  * Exits explicitly: an entry may leave handles (clients, timers) that would hold the process.
  */
 async function importMs(entry: string, environment: Record<string, string>, processes: Processes): Promise<number> {
   const script = [
     `const { loadFunctionApp } = require(${JSON.stringify(FUNCTIONS_RUNTIME)});`,
     'const started = performance.now();',
-    `const functions = loadFunctionApp(${JSON.stringify(entry)});`,
+    `const { http, queues } = loadFunctionApp(${JSON.stringify(entry)});`,
     'const ms = performance.now() - started;',
-    'process.stdout.write(JSON.stringify({ ms, functions: functions.length }));',
+    'process.stdout.write(JSON.stringify({ ms, functions: http.length + queues.length }));',
     'process.exit(0);',
   ].join('\n');
   const { stdout } = await runNode(['-e', script], environment, processes);

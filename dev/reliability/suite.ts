@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-import { startPrivateAzuriteTables } from '../azurite';
+import { startPrivateAzurite } from '../azurite';
 import type { ChaosRequest, ThrottlingRequest } from '../graph-emulator/server';
 import { startGraphEmulator } from '../graph-emulator/server';
 import { SEEDED_IDS } from '../graph-emulator/state';
@@ -102,7 +102,7 @@ export async function runReliabilitySuite(
   log: (line: string) => void = () => undefined,
 ): Promise<Figures> {
   const started = Date.now();
-  const azurite = await startPrivateAzuriteTables();
+  const azurite = await startPrivateAzurite();
   const emulator = await startGraphEmulator();
   const host = await startHostProcess({
     ...emulator.facadeEnvironment(),

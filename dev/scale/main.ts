@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
-import { startPrivateAzuriteTables } from '../azurite';
+import { startPrivateAzurite } from '../azurite';
 import { BUILT_HOST } from '../host-process';
 import { type BudgetMode, formatDetails, formatTable, type ScaleRow } from './figures';
 import { runScale } from './suite';
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   const runs = INSTANCES.flatMap((instances) => BUDGETS.map((budget) => ({ instances, budget, ...options })));
   console.log(`Scale harness: ${runs.length} runs of ${options.seconds} s, ${options.callers} callers each...`);
   // One Azurite for every run; each run's hosts share it, with tables of their own.
-  const azurite = await startPrivateAzuriteTables();
+  const azurite = await startPrivateAzurite();
   const rows: ScaleRow[] = [];
   try {
     for (const run of runs) {

@@ -1,9 +1,9 @@
-import { CATALOG, type Operation, takesBody } from '../catalog/operations';
-import { type JsonSchema, jsonSchemaOf } from './json-schema';
-import { type ApiDescription, type OperationDescription, PROBLEM_SCHEMA } from './model';
-import { parametersOf } from './parameters';
-import { problemBody } from './response-schemas';
-import { problemResponses, successResponses } from './responses';
+import { CATALOG, type Operation, OPERATION_ROUTE, takesBody } from '../catalog/operations';
+import { type JsonSchema, jsonSchemaOf, withLabels } from './json-schema';
+import { type ApiDescription, OPERATION_STATUS_SCHEMA, type OperationDescription, PROBLEM_SCHEMA } from './model';
+import { operationStatusParameters, parametersOf } from './parameters';
+import { operationStatusBody, problemBody } from './response-schemas';
+import { operationStatusResponses, problemResponses, successResponses } from './responses';
 import { describeBody, entitySchema, pageSchema, pageSchemaName } from './schemas';
 
 const API_DESCRIPTION = [
@@ -18,8 +18,11 @@ export const API_VERSION = '1.0.0';
 
 /** The API description of the catalog. */
 export function describeApi(contact: ApiDescription['contact'], catalog: readonly Operation[] = CATALOG): ApiDescription {
-  const schemas: Record<string, JsonSchema> = { [PROBLEM_SCHEMA]: jsonSchemaOf(problemBody) };
-  const operations = catalog.map((operation) => describeOperation(operation, schemas));
+  const schemas: Record<string, JsonSchema> = {
+    [PROBLEM_SCHEMA]: jsonSchemaOf(problemBody),
+    [OPERATION_STATUS_SCHEMA]: withLabels(jsonSchemaOf(operationStatusBody)),
+  };
+  const operations = [...catalog.map((operation) => describeOperation(operation, schemas)), OPERATION_STATUS];
   return { title: 'Intune status facade', version: API_VERSION, description: API_DESCRIPTION, contact, operations, schemas };
 }
 
@@ -29,7 +32,12 @@ function describeOperation(operation: Operation, schemas: Record<string, JsonSch
   if (operation.kind === 'list') schemas[pageSchemaName(resource)] = pageSchema(resource);
   const body = takesBody(operation) ? describeBody(operation, schemas) : undefined;
   return {
-    operation,
+    operationId: operation.name,
+    method: operation.method,
+    route: operation.route,
+    summary: operation.summary,
+    pageable: operation.kind === 'list',
+    designerVisibility: 'important',
     tag: resource.pluralNoun ?? resource.noun,
     description: operationDescription(operation),
     parameters: parametersOf(operation),
@@ -37,6 +45,21 @@ function describeOperation(operation: Operation, schemas: Record<string, JsonSch
     responses: [...successResponses(operation), ...problemResponses(operation)],
   };
 }
+
+/** The status of a write the app finishes itself: what a 202's Location answers. */
+const OPERATION_STATUS: OperationDescription = {
+  operationId: 'GetWriteOperation',
+  method: 'GET',
+  route: OPERATION_ROUTE,
+  summary: 'Get the status of an accepted write',
+  pageable: false,
+  designerVisibility: 'internal',
+  tag: 'Operations',
+  description:
+    "The status of a write accepted with 202 (`Prefer: respond-async` or `respond=async`): 202 with Retry-After while it is unfinished, then the write's final answer, exactly as the synchronous call would have given it. Kept 24 hours. Logic Apps and Power Automate poll it by themselves.",
+  parameters: operationStatusParameters(),
+  responses: operationStatusResponses(),
+};
 
 function operationDescription(operation: Operation): string {
   const versions = operation.graphVersions.join(' and ');

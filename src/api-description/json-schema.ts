@@ -23,3 +23,14 @@ export function labelOf(name: string): string {
   const label = words.join(' ');
   return label.charAt(0).toUpperCase() + label.slice(1);
 }
+
+/** An object schema whose every property carries its label as `title` (the connector's `x-ms-summary`). */
+export function withLabels(schema: JsonSchema): JsonSchema {
+  const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
+  return {
+    ...schema,
+    properties: Object.fromEntries(
+      Object.entries(properties).map(([name, property]) => [name, { title: labelOf(name), ...property }]),
+    ),
+  };
+}

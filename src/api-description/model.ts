@@ -1,5 +1,5 @@
 import type { Example } from '../catalog/examples';
-import type { Operation } from '../catalog/operations';
+import type { HttpMethod } from '../catalog/operations';
 import type { GraphVersion } from '../schemas/entities';
 import type { JsonSchema } from './json-schema';
 
@@ -19,7 +19,19 @@ export interface ApiDescription {
 }
 
 export interface OperationDescription {
-  readonly operation: Operation;
+  /** PascalCase, as Power Platform asks: the catalog operation's name. */
+  readonly operationId: string;
+  readonly method: HttpMethod;
+  /** The route under the route prefix, with `{name}` placeholders. */
+  readonly route: string;
+  readonly summary: string;
+  /** A list, paged with `nextLink`. */
+  readonly pageable: boolean;
+  /**
+   * `internal`: described for tools and code generators, hidden from designers, as callers never
+   * pick it (Logic Apps and Power Automate poll a write's Location by themselves).
+   */
+  readonly designerVisibility: 'important' | 'internal';
   /** The resource's name, to group operations. */
   readonly tag: string;
   readonly description: string;
@@ -43,6 +55,8 @@ export interface ParameterDescription {
 }
 
 export interface BodyDescription {
+  /** What the body is, in a few words. */
+  readonly description: string;
   /** The body schema in each Graph version the operation exists in, in the catalog's order. */
   readonly schemaNameByVersion: Readonly<Partial<Record<GraphVersion, string>>>;
   /** Every property any version accepts, for descriptions that hold one schema per operation. */
@@ -67,3 +81,4 @@ export interface ResponseDescription {
 }
 
 export const PROBLEM_SCHEMA = 'Problem';
+export const OPERATION_STATUS_SCHEMA = 'OperationStatus';

@@ -22,8 +22,8 @@ export function withRefs(schema: unknown, refOf: (name: string) => string): unkn
 export function openApiDocument(api: ApiDescription, serverUrl: string): JsonSchema {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const described of api.operations) {
-    const path = `/${described.operation.route}`;
-    paths[path] = { ...paths[path], [described.operation.method.toLowerCase()]: operationObject(described) };
+    const path = `/${described.route}`;
+    paths[path] = { ...paths[path], [described.method.toLowerCase()]: operationObject(described) };
   }
   const tags = [...new Set(api.operations.map((described) => described.tag))].map((name) => ({ name }));
   // One schema per version is precise; the merged one is for Swagger 2.0, which cannot say "any of".
@@ -52,10 +52,10 @@ export function openApiDocument(api: ApiDescription, serverUrl: string): JsonSch
 }
 
 function operationObject(described: OperationDescription): Record<string, unknown> {
-  const { operation, body } = described;
+  const { body } = described;
   return {
-    operationId: operation.name,
-    summary: operation.summary,
+    operationId: described.operationId,
+    summary: described.summary,
     description: described.description,
     tags: [described.tag],
     parameters: described.parameters.map(parameterObject),

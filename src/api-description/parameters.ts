@@ -2,7 +2,16 @@ import * as v from 'valibot';
 
 import { isWrite, type Operation, routeParameters } from '../catalog/operations';
 import { pathId } from '../schemas/primitives';
-import { correlationId, idempotencyKey, pageSize, preferReturn, skipCount, skipToken } from '../schemas/request-parameters';
+import {
+  correlationId,
+  idempotencyKey,
+  operationId,
+  pageSize,
+  preference,
+  respondQuery,
+  skipCount,
+  skipToken,
+} from '../schemas/request-parameters';
 import { jsonSchemaOf, labelOf } from './json-schema';
 import type { ParameterDescription } from './model';
 
@@ -45,17 +54,50 @@ export function parametersOf(operation: Operation): ParameterDescription[] {
         ),
       ]
     : [];
-  const prefer: ParameterDescription[] =
-    operation.kind === 'update'
-      ? [header('Prefer', 'Prefer', '`return=minimal` answers 204 with no body and skips reading the entity back.', preferReturn)]
-      : [];
-  const correlation = header(
+  const minimal =
+    operation.kind === 'update' ? '`return=minimal` answers 204 with no body and skips reading the entity back. ' : '';
+  const async: ParameterDescription[] = isWrite(operation)
+    ? [
+        query(
+          'respond',
+          'Respond',
+          `\`async\`: as \`Prefer: respond-async\`, for callers that can set only a URL.`,
+          respondQuery,
+        ),
+        header(
+          'Prefer',
+          'Prefer',
+          `${minimal}\`respond-async\` answers 202 Accepted at once with the operation's Location: the app finishes the write itself, and polling the Location ends with the write's answer.`,
+          preference,
+        ),
+      ]
+    : [];
+  return [...inPath, graphVersion, ...paging, ...key, ...async, correlationHeader()];
+}
+
+/** The parameters of the operation status route. */
+export function operationStatusParameters(): ParameterDescription[] {
+  return [
+    {
+      name: 'operationId',
+      in: 'path',
+      required: true,
+      label: 'Operation ID',
+      description: 'The id in the Location of the 202 that accepted the write.',
+      schema: jsonSchemaOf(operationId),
+      visibility: 'important',
+    },
+    correlationHeader(),
+  ];
+}
+
+function correlationHeader(): ParameterDescription {
+  return header(
     'client-request-id',
     'Client request ID',
     'Your correlation id, sent on to Graph and echoed in the answer; a new GUID when absent or not a plain token.',
     correlationId,
   );
-  return [...inPath, graphVersion, ...paging, ...key, ...prefer, correlation];
 }
 
 function query(name: string, label: string, description: string, schema: v.GenericSchema): ParameterDescription {

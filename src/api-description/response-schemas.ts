@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 
 import { PROBLEM_CLASSES, problemType } from '../http/problem';
+import { OPERATION_STATES } from '../schemas/request-parameters';
 
 /**
  * The problem+json body every error is answered with (RFC 9457), as problem.ts builds it. Only
@@ -31,4 +32,18 @@ export const problemBody = v.object({
       date: v.optional(v.string()),
     }),
   ),
+});
+
+/**
+ * The body of 202 for a write the app finishes itself, as operations/operation-status.ts builds
+ * it: where the write stands, never its content.
+ */
+export const operationStatusBody = v.object({
+  id: v.string(),
+  operation: v.string(),
+  state: v.picklist(OPERATION_STATES),
+  runs: v.pipe(v.number(), v.integer()),
+  acceptedAt: v.pipe(v.string(), v.isoTimestamp()),
+  updatedAt: v.pipe(v.string(), v.isoTimestamp()),
+  notBefore: v.optional(v.pipe(v.string(), v.isoTimestamp())),
 });

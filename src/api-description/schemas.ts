@@ -107,6 +107,7 @@ export function describeBody(operation: Operation, schemas: Record<string, JsonS
   const mergedSchemaName = `${operation.name}Body`;
   schemas[mergedSchemaName] = objectSchema(merged.properties, merged.requiredEverywhere);
   return {
+    description: `The properties to ${operation.kind === 'create' ? 'create with' : 'change'}.`,
     schemaNameByVersion,
     mergedSchemaName,
     examples: SEED_EXAMPLES.filter((example) => example.operation === operation.name),

@@ -20,8 +20,8 @@ const refTo = (name: string) => `#/definitions/${name}`;
 export function swaggerDocument(api: ApiDescription, server: SwaggerServer): JsonSchema {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const described of api.operations) {
-    const path = `/${described.operation.route}`;
-    paths[path] = { ...paths[path], [described.operation.method.toLowerCase()]: operationObject(described) };
+    const path = `/${described.route}`;
+    paths[path] = { ...paths[path], [described.method.toLowerCase()]: operationObject(described) };
   }
   const perVersion = new Set(api.operations.flatMap((described) => Object.values(described.body?.schemaNameByVersion ?? {})));
   const definitions = Object.fromEntries(
@@ -46,7 +46,7 @@ export function swaggerDocument(api: ApiDescription, server: SwaggerServer): Jso
 }
 
 function operationObject(described: OperationDescription): Record<string, unknown> {
-  const { operation, body } = described;
+  const { body } = described;
   const bodyParameter = body
     ? [
         {
@@ -54,18 +54,18 @@ function operationObject(described: OperationDescription): Record<string, unknow
           in: 'body',
           required: true,
           'x-ms-summary': 'Body',
-          description: `The properties to ${operation.kind === 'create' ? 'create with' : 'change'}.`,
+          description: body.description,
           schema: { $ref: refTo(body.mergedSchemaName) },
         },
       ]
     : [];
   return {
-    operationId: operation.name,
-    summary: operation.summary,
+    operationId: described.operationId,
+    summary: described.summary,
     description: described.description,
     tags: [described.tag],
-    'x-ms-visibility': 'important',
-    ...(operation.kind === 'list' ? { 'x-ms-pageable': { nextLinkName: 'nextLink' } } : {}),
+    'x-ms-visibility': described.designerVisibility,
+    ...(described.pageable ? { 'x-ms-pageable': { nextLinkName: 'nextLink' } } : {}),
     parameters: [...described.parameters.map(parameterObject), ...bodyParameter],
     responses: Object.fromEntries(described.responses.map((response) => [String(response.status), responseObject(response)])),
   };

@@ -1,6 +1,6 @@
 import type { TableClient } from '@azure/data-tables';
 
-import { boundedBy, storageStatusOf, tableCreator } from '../storage/table-calls';
+import { boundedBy, storageStatusOf, tableCreator } from '../storage/store-calls';
 import type { GraphBudget, RequestKind, Reservation } from './budget';
 import { type BudgetState, EMPTY_BUDGET, localShare, pausedUntil, type RateShape, takeTurn } from './gcra';
 import { LocalBudget } from './local-budget';

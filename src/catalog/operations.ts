@@ -84,6 +84,9 @@ export const CATALOG: readonly Operation[] = operationsOf(RESOURCES);
  */
 export const ROUTE_PREFIX = 'api';
 
+/** The route of a write the app finishes itself (202 Accepted): its status, then its final answer. */
+export const OPERATION_ROUTE = 'operations/{operationId}';
+
 /** The `{name}` placeholders of a route, in order. */
 export function routeParameters(route: string): string[] {
   return [...route.matchAll(/\{([A-Za-z]+)\}/g)].map((match) => match[1] as string);

@@ -1,16 +1,19 @@
-import type { HttpHandler } from '@azure/functions';
+import type { HttpHandler, StorageQueueHandler } from '@azure/functions';
 
-import { CATALOG, catalogRoutes, type HttpMethod, type Operation } from '../catalog/operations';
+import { CATALOG, catalogRoutes, type HttpMethod, type Operation, OPERATION_ROUTE } from '../catalog/operations';
 import type { DiagnosticsDependencies } from '../operations/diagnostics';
 import type { OperationDependencies } from '../operations/pipeline';
+import { poisonQueueOf } from '../operations/write-queue';
 import { openApiHandler, referenceAssetHandler, referencePageHandler, swaggerHandler } from './description-handlers';
 import { operationHandler } from './operation-handler';
+import { abandonWriteHandler, finishWriteHandler } from './queue-handlers';
 import {
   diagnosticsHandler,
   healthHandler,
   type HealthSummary,
   methodNotAllowedHandler,
   notFoundHandler,
+  operationStatusHandler,
 } from './service-handlers';
 
 export type RegisteredMethod = HttpMethod | 'PUT' | 'HEAD' | 'OPTIONS';
@@ -30,6 +33,18 @@ export interface FunctionServices {
   readonly health: HealthSummary;
   readonly diagnostics: DiagnosticsDependencies;
 }
+
+/** One queue-triggered function as registered with `app.storageQueue`. */
+export interface QueueFunctionDefinition {
+  readonly name: string;
+  readonly queueName: string;
+  /** The app setting prefix the Functions host reads the queue service from (`<name>` or `<name>__queueServiceUri`). */
+  readonly connection: string;
+  readonly handler: StorageQueueHandler;
+}
+
+/** The storage connection the app's tables and queues are named by in its settings. */
+export const STORAGE_CONNECTION = 'IdempotencyStorage';
 
 const HEALTH_ROUTE = 'health';
 const DIAGNOSTICS_ROUTE = 'diagnostics';
@@ -74,6 +89,7 @@ export function facadeFunctions(services: FunctionServices, catalog: readonly Op
     ...catalogRoutes(catalog),
     [HEALTH_ROUTE, ['GET']],
     [DIAGNOSTICS_ROUTE, ['GET']],
+    [OPERATION_ROUTE, ['GET']],
     ...DESCRIPTION_FUNCTIONS.map(({ route }): [string, HttpMethod[]] => [route, ['GET']]),
   ];
   const methodNotAllowed: FunctionDefinition[] = routes.map(([route, allowed]) => ({
@@ -94,6 +110,13 @@ export function facadeFunctions(services: FunctionServices, catalog: readonly Op
       handler: healthHandler(services.health),
     },
     {
+      name: 'OperationStatus',
+      route: OPERATION_ROUTE,
+      methods: ['GET'],
+      authLevel: 'function',
+      handler: operationStatusHandler(services.operations.async?.operations, services.operations.clock),
+    },
+    {
       name: 'Diagnostics',
       route: DIAGNOSTICS_ROUTE,
       methods: ['GET'],
@@ -108,5 +131,29 @@ export function facadeFunctions(services: FunctionServices, catalog: readonly Op
       handler,
     })),
     { name: CATCH_ALL_NAME, route: '{*path}', methods: ALL_METHODS, authLevel: 'anonymous', handler: notFoundHandler },
+  ];
+}
+
+/**
+ * The queue-triggered functions: the worker that finishes accepted writes, and the one that ends
+ * an operation whose messages landed in the poison queue. None when the app has no queue service.
+ */
+export function queueFunctions(services: FunctionServices): QueueFunctionDefinition[] {
+  const async = services.operations.async;
+  if (!async) return [];
+  const dependencies = { ...services.operations, async };
+  return [
+    {
+      name: 'FinishWrite',
+      queueName: async.queueName,
+      connection: STORAGE_CONNECTION,
+      handler: finishWriteHandler(dependencies),
+    },
+    {
+      name: 'AbandonWrite',
+      queueName: poisonQueueOf(async.queueName),
+      connection: STORAGE_CONNECTION,
+      handler: abandonWriteHandler(dependencies),
+    },
   ];
 }

@@ -1,10 +1,13 @@
 import type { HttpHandler } from '@azure/functions';
 
 import type { HttpMethod } from '../catalog/operations';
+import type { Clock } from '../clock';
 import { correlationIdOf, withCorrelation } from '../http/headers';
 import { problemResponse } from '../http/problem';
 import { jsonAnswer } from '../http/response';
+import type { OperationStore } from '../idempotency';
 import { diagnose, type DiagnosticsDependencies } from '../operations/diagnostics';
+import { operationStatus } from '../operations/operation-status';
 
 /**
  * What the health route shows: liveness and a configuration summary, built once at start-up.
@@ -61,3 +64,19 @@ export const notFoundHandler: HttpHandler = (request) =>
     problemResponse('not-found', { detail: `No route matches ${new URL(request.url).pathname}.` }),
     correlationIdOf(request.headers),
   );
+
+/** The status of a write the app finishes itself: 202 while unfinished, then its final answer. */
+export function operationStatusHandler(store: OperationStore | undefined, clock: Clock): HttpHandler {
+  return async (request) => {
+    let answer;
+    try {
+      answer = await operationStatus(request.params.operationId ?? '', request.url, store, clock.now());
+    } catch {
+      answer = problemResponse('operation-store-unavailable', {
+        detail: 'The store of accepted writes could not be read; ask again after Retry-After seconds.',
+        headers: { 'retry-after': '5' },
+      });
+    }
+    return withCorrelation(answer, correlationIdOf(request.headers));
+  };
+}

@@ -83,6 +83,13 @@ const PROBLEMS = {
     statuses: [503],
     scope: 'write',
   },
+  'write-not-accepted': {
+    title: 'The write could not be stored for the app to finish',
+    statuses: [503],
+    scope: 'write',
+  },
+  'operation-not-found': { title: 'No such operation', statuses: [404], scope: 'route' },
+  'operation-store-unavailable': { title: 'The store of accepted writes is unavailable', statuses: [503], scope: 'route' },
   'token-unavailable': { title: 'No token for Microsoft Graph could be obtained', statuses: [503], scope: 'operation' },
   'internal-error': { title: 'The facade failed unexpectedly', statuses: [500], scope: 'operation' },
 } as const satisfies Record<string, ProblemClass>;

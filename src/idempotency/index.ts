@@ -2,12 +2,15 @@ import type { TokenCredential } from '@azure/identity';
 
 import { tableClientFor, type TableConnection } from '../storage/table-client';
 import { MemoryIdempotencyStore } from './memory-store';
+import type { OperationStore } from './operation-records';
+import { TableOperationStore } from './operation-table';
 import type { IdempotencyStore } from './records';
 import { TABLE_CLIENT_OPTIONS, TableIdempotencyStore } from './table-store';
 
-/** Where Idempotency-Key records are kept: this table of the app's table service. */
+/** Where Idempotency-Key records and accepted writes are kept: tables of the app's table service. */
 export interface IdempotencyOptions {
   readonly tableName: string;
+  readonly operationsTableName: string;
 }
 
 /** The store the options ask for: a table when the app has a table service, else this instance's memory. */
@@ -21,4 +24,15 @@ export function createIdempotencyStore(
   return new TableIdempotencyStore(client, description);
 }
 
+/** The store of accepted writes: a table of the app's table service. */
+export function createOperationStore(
+  options: IdempotencyOptions,
+  tables: TableConnection,
+  credential: TokenCredential,
+): OperationStore {
+  const { client, description } = tableClientFor(tables, options.operationsTableName, credential, TABLE_CLIENT_OPTIONS);
+  return new TableOperationStore(client, description);
+}
+
+export * from './operation-records';
 export * from './records';

@@ -1,6 +1,6 @@
 import type { TableClient, TableEntity } from '@azure/data-tables';
 
-import { boundedBy, storageStatusOf, tableCreator } from '../storage/table-calls';
+import { boundedBy, storageStatusOf, tableCreator } from '../storage/store-calls';
 import {
   type Claim,
   decideClaim,

@@ -115,7 +115,7 @@ function earlierInDoubt(record: IdempotencyRecord, windowMs: number): EarlierInD
 async function settle(store: IdempotencyStore, lease: Lease, settlement: Settlement, response: HttpAnswer): Promise<void> {
   switch (settlement.kind) {
     case 'final':
-      return store.complete(lease, stored(response));
+      return store.complete(lease, storedAnswer(response));
     case 'freed':
       return store.release(lease);
     case 'in-doubt':
@@ -133,9 +133,11 @@ function refused(response: HttpAnswer, storeFailure?: string): KeyedExecution {
   };
 }
 
+/** What of an answer is kept to be given again: its status, body and the headers that describe them. */
 const KEPT_HEADERS = ['content-type', 'location'];
 
-function stored(response: HttpAnswer): StoredResponse {
+/** An answer as it is kept, to be given again later (a replay, or an operation's final answer). */
+export function storedAnswer(response: HttpAnswer): StoredResponse {
   const headers = new Headers(response.headers);
   const kept = Object.fromEntries(
     KEPT_HEADERS.flatMap((name) => (headers.has(name) ? [[name, headers.get(name) as string]] : [])),
@@ -143,10 +145,12 @@ function stored(response: HttpAnswer): StoredResponse {
   return { status: response.status, headers: kept, body: typeof response.body === 'string' ? response.body : undefined };
 }
 
+/** A kept answer, given again. */
+export function answerFromStore(response: StoredResponse): HttpAnswer {
+  return { status: response.status, headers: response.headers, ...(response.body === undefined ? {} : { body: response.body }) };
+}
+
 function replay(response: StoredResponse): HttpAnswer {
-  return {
-    status: response.status,
-    headers: { ...response.headers, 'idempotent-replayed': 'true' },
-    ...(response.body === undefined ? {} : { body: response.body }),
-  };
+  const answer = answerFromStore(response);
+  return { ...answer, headers: { ...answer.headers, 'idempotent-replayed': 'true' } };
 }

@@ -2,15 +2,17 @@ import { fillRoute, type Operation, takesBody } from '../catalog/operations';
 import type { Clock } from '../clock';
 import { type GraphCall, type GraphGateway, lastAttempt } from '../graph/gateway';
 import { readJsonObject } from '../http/body';
-import { prefersMinimal, readIdempotencyKey } from '../http/headers';
+import { preferencesOf, prefersMinimal, readIdempotencyKey } from '../http/headers';
 import type { HttpAnswer, IncomingRequest } from '../http/response';
 import type { Result } from '../http/result';
 import { type IdempotencyStore, requestFingerprint } from '../idempotency';
 import type { TokenInspector } from '../identity/token-claims';
+import { acceptWrite } from './accept-write';
 import { type KeyedExecution, underIdempotencyKey } from './claim-key';
 import { execute } from './execute';
 import type { CallPlan } from './plan';
 import { validateRequest, type ValidRequest } from './validate';
+import type { AsyncWriteDependencies } from './write-queue';
 
 /** The time limits of one call. */
 export interface OperationOptions {
@@ -27,6 +29,8 @@ export interface OperationDependencies extends OperationOptions {
   readonly clock: Clock;
   /** The claims of the facade's own Graph token, to tell a missing permission from a refusal of app identities. */
   readonly token: TokenInspector;
+  /** Where writes the app finishes itself are kept and queued; unset, every write is answered synchronously. */
+  readonly async?: AsyncWriteDependencies;
 }
 
 /** What the log record of a call says about its way through Graph and the key store; never a body or a token. */
@@ -50,8 +54,9 @@ export interface OperationOutcome {
 
 /**
  * One operation, top to bottom, as named steps: read the key and the body, validate path, query
- * and body together, claim the key (writes only), execute, and record. Each step returns a
- * Result; the first that stops gives the answer.
+ * and body together, then either accept the write for the app to finish (asked for with
+ * `Prefer: respond-async` or `?respond=async`) or claim the key (writes only), execute, and
+ * record. Each step returns a Result; the first that stops gives the answer.
  */
 export async function runOperation(
   operation: Operation,
@@ -67,6 +72,23 @@ export async function runOperation(
   const deadlineMs = dependencies.clock.now() + dependencies.timeBudgetMs;
   const valid: Result<ValidRequest> = validateRequest(operation, request.params, request.query, body?.value);
   if (!valid.ok) return stopped(valid);
+  const preferred = operation.method !== 'GET' && preferencesOf(request.headers.get('prefer')).has('respond-async');
+  if (dependencies.async && (preferred || valid.value.respondAsync)) {
+    const accepted = await acceptWrite(
+      {
+        operation,
+        request: valid.value,
+        idempotencyKey: key.value,
+        clientRequestId,
+        requestUrl: request.url,
+        returnMinimal: prefersMinimal(request.headers),
+        preferred,
+      },
+      dependencies.async,
+      dependencies.clock,
+    );
+    return { response: accepted, record: { idempotency: key.value === undefined ? undefined : 'async' } };
+  }
 
   const plan: CallPlan = {
     operation,

@@ -15,6 +15,8 @@ export interface ValidRequest {
   readonly version: GraphVersion;
   readonly paging: Paging;
   readonly body: JsonObject | undefined;
+  /** The caller asked with `?respond=async` for the app to finish the write itself (202 Accepted). */
+  readonly respondAsync: boolean;
 }
 
 export interface Paging {
@@ -42,9 +44,24 @@ export function validateRequest(
   const version = resolveVersion(operation, query.get('graphVersion'), errors);
   const paging = operation.kind === 'list' ? readPaging(query, errors) : {};
   const validBody = body && version ? validateBody(operation, version, body, errors) : undefined;
+  const respondAsync = readRespond(operation, query.get('respond'), errors);
 
   if (errors.length > 0 || !version) return stopWith(validationProblem(errors, acceptedProperties(operation, version)));
-  return succeed({ params: validParams, version, paging, body: validBody });
+  return succeed({ params: validParams, version, paging, body: validBody, respondAsync });
+}
+
+/** `?respond=async`, for callers that can set only a URL: writes only, since a read is answered at once. */
+function readRespond(operation: Operation, requested: string | null, errors: FieldError[]): boolean {
+  if (requested === null) return false;
+  if (requested === 'async' && operation.method !== 'GET') return true;
+  errors.push({
+    parameter: 'respond',
+    detail:
+      operation.method === 'GET'
+        ? 'respond=async applies to writes only; a read is answered at once. Leave it out.'
+        : 'respond must be async (or be left out).',
+  });
+  return false;
 }
 
 function resolveVersion(operation: Operation, requested: string | null, errors: FieldError[]): GraphVersion | undefined {

@@ -49,5 +49,20 @@ export const idempotencyKey = v.pipe(
 /** `client-request-id`: a plain token; any other value is replaced by a new GUID rather than refused. */
 export const correlationId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9._:-]{1,128}$/));
 
-/** `Prefer`: `return=minimal` asks an update for 204 and no read-back; anything else is the default, 200 with the entity. */
-export const preferReturn = v.picklist(['return=minimal', 'return=representation']);
+/**
+ * `Prefer` (RFC 7240), a list of preferences: `return=minimal` asks an update for 204 and no
+ * read-back; `respond-async` asks for a write the app finishes itself (202 Accepted).
+ */
+export const preference = v.pipe(v.string(), v.maxLength(1000));
+
+/** `respond=async` in the query, for callers that can set only a URL: as `Prefer: respond-async`. */
+export const respondQuery = v.picklist(['async']);
+
+/** An operation id: 128 bits, base64url. */
+export const operationId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{22}$/));
+
+/** Whether a value is an operation id; nothing else is ever looked up. */
+export const isOperationId = (value: unknown): value is string => v.is(operationId, value);
+
+/** Where a write the app finishes itself stands. */
+export const OPERATION_STATES = ['queued', 'running', 'waiting', 'in-doubt', 'done'] as const;

@@ -91,3 +91,21 @@ test('health and read lines of the welcome work too', async () => {
     expect(await run(`${command} -o /dev/null -w '%{http_code}'`)).toBe('200');
   }
 });
+
+test('the README asynchronous write answers 202, and polling its Location ends with the created status', async () => {
+  const asyncCurl = documentedLocalCurls().find((curl) => curl.includes('respond-async'));
+  expect(asyncCurl).toBeDefined();
+  const accepted = await run((asyncCurl as string).replaceAll(DOCUMENTED_BASE, baseUrl));
+  expect(accepted).toMatch(/^HTTP\/1\.1 202 /);
+  const location = /^location: (\S+)/im.exec(accepted)?.[1] as string;
+  expect(location).toMatch(new RegExp(`^${baseUrl}/operations/`));
+  // Polled as a Logic App polls, bounded in count and time.
+  let final = '';
+  for (let poll = 0; poll < 30; poll++) {
+    final = await run(`curl -sS -i '${location}'`);
+    if (!final.startsWith('HTTP/1.1 202 ')) break;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  expect(final).toMatch(/^HTTP\/1\.1 201 /);
+  expect(final).toContain('"userPrincipalName":"megan.bowen@contoso.example"');
+});

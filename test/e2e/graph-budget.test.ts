@@ -19,7 +19,7 @@ const SHAPES: Record<'read' | 'write', RateShape> = {
 };
 
 function storage(): string {
-  const connectionString = process.env.FACADE_TEST_TABLE_STORAGE;
+  const connectionString = process.env.FACADE_TEST_STORAGE;
   if (!connectionString) throw new Error('no Azurite for this run');
   return connectionString;
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -7,6 +8,7 @@ import { CATALOG, catalogRoutes } from '../../src/catalog/operations';
 import { routeParameters } from '../../src/catalog/operations';
 import { CATCH_ALL_NAME, methodNotAllowedName } from '../../src/functions/app';
 import { startHostProcess } from '../support/stack';
+import { testStorage } from '../support/storage';
 
 // `@azure/functions` registers each function through `@azure/functions-core`, which only the
 // Functions worker provides. Providing it here records the registrations exactly as the worker
@@ -69,8 +71,9 @@ test('each route answers 405 for the methods it does not serve, and health and 4
     expect(byName.get(name)).toEqual({ name, route, methods: ['GET'], authLevel: 'anonymous' });
     expect(byName.get(methodNotAllowedName(route))?.methods).not.toContain('GET');
   }
-  // Beyond the operations and their 405s: health, diagnostics and the four description routes with their 405s, and the catch-all.
-  expect(mockCore.registered).toHaveLength(CATALOG.length + catalogRoutes().size + 2 * 6 + 1);
+  // Beyond the operations and their 405s: health, diagnostics, the write status and the four
+  // description routes with their 405s, and the catch-all.
+  expect(mockCore.registered).toHaveLength(CATALOG.length + catalogRoutes().size + 2 * 7 + 1);
 });
 
 test('routed as the Functions host routes (by function name, first match), every operation reaches its own function', () => {
@@ -87,18 +90,59 @@ test('routed as the Functions host routes (by function name, first match), every
   expect(findRoute(ordered, 'GET', 'no/such/route')?.fn.name).toBe(CATCH_ALL_NAME);
 });
 
-test('the local host serves exactly the registered set', async () => {
+type Listed =
+  | { trigger: 'httpTrigger'; name: string; route: string; methods: string[]; authLevel: string }
+  | { trigger: 'queueTrigger'; name: string; queueName: string; connection: string };
+
+const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
+const queueSummaryOf = ({ name, queueName, connection }: { name: string; queueName: string; connection: string }) => ({
+  name,
+  queueName,
+  connection,
+});
+
+async function listedBy(baseUrl: string): Promise<Listed[]> {
+  return (await (await fetch(baseUrl.replace(/\/api$/, '/admin/functions'))).json()) as Listed[];
+}
+
+test('the local host serves exactly the registered set: its HTTP functions and its queue-triggered functions', async () => {
   const host = await startHostProcess({});
   try {
-    const listed = (await (await fetch(host.baseUrl.replace(/\/api$/, '/admin/functions'))).json()) as {
-      name: string;
-      route: string;
-      methods: string[];
-      authLevel: string;
-    }[];
-    expect(listed.map(summaryOf).sort((a, b) => a.name.localeCompare(b.name))).toEqual(
-      mockCore.registered.map(summaryOf).sort((a, b) => a.name.localeCompare(b.name)),
-    );
+    const listed = await listedBy(host.baseUrl);
+    const http = listed.flatMap((fn) => (fn.trigger === 'httpTrigger' ? [summaryOf(fn)] : []));
+    expect(http.sort(byName)).toEqual(mockCore.registered.map(summaryOf).sort(byName));
+    const queues = listed.flatMap((fn) => (fn.trigger === 'queueTrigger' ? [queueSummaryOf(fn)] : []));
+    expect(queues.sort(byName)).toEqual(mockCore.queues.map(queueSummaryOf).sort(byName));
+    expect(listed).toHaveLength(mockCore.registered.length + mockCore.queues.length);
+  } finally {
+    await host.stop();
+  }
+});
+
+test('with a queue service in its settings, the app registers the same queue-triggered functions for the worker and the local host, which listens for each', async () => {
+  // The app decides from its settings which functions it registers: loaded here with the same
+  // settings as the host process, into a fresh record that is put back afterwards.
+  const settings = { IdempotencyStorage: testStorage(), WRITE_QUEUE_NAME: `writes-${randomBytes(6).toString('hex')}` };
+  const kept = { http: mockCore.registered.splice(0), queues: mockCore.queues.splice(0) };
+  const environment = { ...process.env };
+  let registered: ReturnType<typeof queueSummaryOf>[];
+  try {
+    Object.assign(process.env, settings);
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the entry, loaded by path as the worker loads it
+      require(join(projectRoot, manifest.main));
+    });
+    registered = mockCore.queues.map(queueSummaryOf).sort(byName);
+  } finally {
+    process.env = environment;
+    mockCore.registered.splice(0, Infinity, ...kept.http);
+    mockCore.queues.splice(0, Infinity, ...kept.queues);
+  }
+  const host = await startHostProcess(settings);
+  try {
+    const listed = await listedBy(host.baseUrl);
+    expect(listed.flatMap((fn) => (fn.trigger === 'queueTrigger' ? [queueSummaryOf(fn)] : [])).sort(byName)).toEqual(registered);
+    for (const { name } of registered) expect(host.output()).toMatch(new RegExp(`Queue trigger ${name}: queue '`));
   } finally {
     await host.stop();
   }

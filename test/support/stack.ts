@@ -7,6 +7,7 @@ import { SEEDED_IDS } from '../../dev/graph-emulator/state';
 import { startHostProcess } from '../../dev/host-process';
 import { fillRoute } from '../../src/catalog/operations';
 import { RESOURCES } from '../../src/catalog/resources';
+import { testStorage } from './storage';
 
 /** The facade's response, read whole. */
 export interface FacadeResponse {
@@ -49,21 +50,18 @@ function recordSecrets(secrets: readonly string[]): void {
   if (runDirectory) appendFileSync(join(runDirectory, 'secrets.txt'), secrets.map((secret) => `${secret}\n`).join(''));
 }
 
-/** The run's own Azurite (test/support/global-setup.ts). */
-function testTableStorage(): string {
-  const connectionString = process.env.FACADE_TEST_TABLE_STORAGE;
-  if (!connectionString) throw new Error('no Azurite for this run: jest globalSetup did not run');
-  return connectionString;
-}
-
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const emulator = await startGraphEmulator(options.emulator);
   const storage: Record<string, string> =
     options.idempotencyStore === 'memory'
       ? {}
       : {
-          IdempotencyStorage: testTableStorage(),
+          IdempotencyStorage: testStorage(),
           IDEMPOTENCY_TABLE_NAME: `keys${randomBytes(6).toString('hex')}`,
+          // The run's Azurite has a queue service, so the app finishes writes through a queue:
+          // a queue of this stack's own, so that no other test's host takes its messages.
+          WRITE_QUEUE_NAME: `writes-${randomBytes(6).toString('hex')}`,
+          OPERATIONS_TABLE_NAME: `operations${randomBytes(6).toString('hex')}`,
           // The budget is the app's: each stack is an app of its own, so that test files cannot hold each other back.
           GRAPH_BUDGET_TABLE_NAME: `budget${randomBytes(6).toString('hex')}`,
         };

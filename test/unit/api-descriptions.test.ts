@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { CONNECTOR_FOLDER, connectorFiles } from '../../dev/connector';
 import { apiDocuments } from '../../src/api-description/documents';
 import { SEED_EXAMPLES } from '../../src/catalog/examples';
-import { CATALOG } from '../../src/catalog/operations';
+import { CATALOG, OPERATION_ROUTE } from '../../src/catalog/operations';
 import {
   connectorDefinitionErrors,
   connectorPropertiesErrors,
@@ -48,11 +48,15 @@ describe('both descriptions', () => {
   test.each([
     ['OpenAPI 3.1', openApi],
     ['Swagger 2.0', swagger],
-  ])('%s lists exactly the catalog operations, each on its route and method', (_name, document) => {
+  ])('%s lists exactly the catalog operations and the write status, each on its route and method', (_name, document) => {
     const described = operationsOf(document).map(
       ({ path, method, operation }) => `${method.toUpperCase()} ${path} ${operation.operationId}`,
     );
-    const expected = CATALOG.map((operation) => `${operation.method} /${operation.route} ${operation.name}`);
+    const expected = [
+      ...CATALOG.map((operation) => `${operation.method} /${operation.route} ${operation.name}`),
+      // The status of a write the app finishes itself, which a 202's Location names.
+      `GET /${OPERATION_ROUTE} GetWriteOperation`,
+    ];
     expect(described.sort()).toEqual(expected.sort());
   });
 });

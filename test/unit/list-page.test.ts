@@ -3,7 +3,7 @@ import { nextPageOf } from '../../src/graph/paging';
 import { successResponse } from '../../src/operations/respond';
 
 const list = CATALOG.find((operation) => operation.kind === 'list');
-const request = { params: { configurationId: 'c' }, version: 'v1.0' as const, paging: {}, body: undefined };
+const request = { params: { configurationId: 'c' }, version: 'v1.0' as const, paging: {}, body: undefined, respondAsync: false };
 const answer = (nextLink: string) => ({
   status: 200,
   requestId: 'r',

@@ -1,0 +1,74 @@
+import type { Operation } from '../catalog/operations';
+import type { Clock } from '../clock';
+import { retryAfterSeconds } from '../http/headers';
+import { problemResponse } from '../http/problem';
+import type { HttpAnswer } from '../http/response';
+import { operationIdFor, type OperationRecord, requestFingerprint } from '../idempotency';
+import { pendingAnswer } from './operation-status';
+import type { ValidRequest } from './validate';
+import { type AsyncWriteDependencies, writeMessage } from './write-queue';
+
+/** A write asked for asynchronously, validated, with what the worker needs to send it as the caller would have. */
+export interface WriteToAccept {
+  readonly operation: Operation;
+  readonly request: ValidRequest;
+  readonly idempotencyKey: string | undefined;
+  readonly clientRequestId: string;
+  readonly requestUrl: string;
+  readonly returnMinimal: boolean;
+  /** The caller asked with `Prefer: respond-async`, so the answer says it was applied. */
+  readonly preferred: boolean;
+}
+
+/**
+ * A queued write whose record is this old may have lost its message (an instance stopped between
+ * the two): a retry of its key sends the message again. A second message is harmless: the worker
+ * finishes an operation once, under its own key.
+ */
+const RESEND_AFTER_MS = 30_000;
+
+/**
+ * Accepts a write for the app to finish itself: the record, then the queue message, are stored
+ * before the 202 goes out, so a caller that never comes back loses nothing. With an
+ * Idempotency-Key, every retry names the same operation and gets the same 202 and Location.
+ */
+export async function acceptWrite(write: WriteToAccept, dependencies: AsyncWriteDependencies, clock: Clock): Promise<HttpAnswer> {
+  const { operation, request } = write;
+  const nowMs = clock.now();
+  const record: OperationRecord = {
+    id: operationIdFor(write.idempotencyKey),
+    state: 'queued',
+    write: {
+      operationName: operation.name,
+      params: request.params,
+      version: request.version,
+      body: request.body ?? null,
+      clientRequestId: write.clientRequestId,
+      requestUrl: write.requestUrl,
+      returnMinimal: write.returnMinimal,
+    },
+    fingerprint: requestFingerprint(operation.name, request.params, request.version, request.body ?? null),
+    acceptedAt: nowMs,
+    updatedAt: nowMs,
+    runs: 0,
+  };
+  let kept: { created: boolean; record: OperationRecord };
+  try {
+    kept = await dependencies.operations.accept(record);
+    if (kept.record.fingerprint !== record.fingerprint) {
+      return problemResponse('idempotency-key-reused', {
+        detail:
+          'This Idempotency-Key was used within the last 24 hours for a different request (method, path, Graph version or body); use a new key.',
+      });
+    }
+    const maybeLost = kept.record.state === 'queued' && nowMs - kept.record.updatedAt > RESEND_AFTER_MS;
+    if (kept.created || maybeLost) await dependencies.queue.send(writeMessage(record.id));
+  } catch (error) {
+    return problemResponse('write-not-accepted', {
+      detail: `The write could not be stored for the app to finish (${(error as Error).message.slice(0, 200)}), so nothing will be sent; send the request again after Retry-After seconds${write.idempotencyKey ? ', with the same Idempotency-Key' : ''}.`,
+      headers: { 'retry-after': retryAfterSeconds(5000) },
+    });
+  }
+  const answer = pendingAnswer(kept.record, write.requestUrl, nowMs);
+  return write.preferred ? { ...answer, headers: { ...answer.headers, 'preference-applied': 'respond-async' } } : answer;
+}

@@ -1,0 +1,36 @@
+import { type OperationStore } from '../idempotency';
+import { isJsonObject } from '../json';
+import { isOperationId } from '../schemas/request-parameters';
+import type { MessageQueue } from '../storage/queue-client';
+
+/** The queue of writes the app finishes itself, unless a setting names another. */
+export const DEFAULT_WRITE_QUEUE_NAME = 'graph-writes';
+
+/** The queue the Functions host moves a message to after `maxDequeueCount` failed runs. */
+export const poisonQueueOf = (queueName: string): string => `${queueName}-poison`;
+
+/** What writes the app finishes itself need: where they are kept, and the queue that brings them back. */
+export interface AsyncWriteDependencies {
+  readonly operations: OperationStore;
+  readonly queue: MessageQueue;
+  /** The queue's name, which the worker is registered on. */
+  readonly queueName: string;
+}
+
+/** A message names the operation only: the write itself is in the operation's record. */
+export const writeMessage = (operationId: string): string => JSON.stringify({ operationId });
+
+/** The operation a message names, or undefined for a message the app did not write. */
+export function operationIdOfMessage(message: unknown): string | undefined {
+  const parsed = typeof message === 'string' ? safeJson(message) : message;
+  const id = isJsonObject(parsed) ? parsed.operationId : undefined;
+  return isOperationId(id) ? id : undefined;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,64 @@
+import type { TokenCredential } from '@azure/identity';
+import type * as QueuesModule from '@azure/storage-queue';
+import type { QueueClient } from '@azure/storage-queue';
+
+import { managedIdentityCredential } from '../identity/credential';
+import { boundedBy } from './store-calls';
+
+type Queues = typeof QueuesModule;
+
+/** `@azure/storage-queue` is loaded only by an app configured with a queue service. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when first needed, on purpose
+const loadQueues = (): Queues => require('@azure/storage-queue') as Queues;
+
+/**
+ * How the app reaches its queue service: by identity in Azure (`<name>__queueServiceUri`, the
+ * Functions convention the queue trigger reads too), by connection string on Azurite.
+ */
+export type QueueConnection =
+  { readonly queueServiceUri: string; readonly clientId: string | undefined } | { readonly connectionString: string };
+
+/** A queue the app sends messages to, as the queue trigger reads them: base64 text. */
+export interface MessageQueue {
+  /** Sends a message that becomes visible after `visibilityDelayMs`. */
+  send(text: string, options?: { readonly visibilityDelayMs?: number }): Promise<void>;
+  readonly description: string;
+}
+
+/** A store call must be quick or fail: the caller answers, or the worker tries again later. */
+const QUEUE_CALL_TIMEOUT_MS = 5000;
+/** Azure Queue Storage holds a message invisible for 7 days at most. */
+const MAX_VISIBILITY_SECONDS = 7 * 24 * 3600;
+/** A message lives as long as an operation is kept (and then some): never dropped by the queue first. */
+const MESSAGE_TTL_SECONDS = 48 * 3600;
+
+/** The queue of this name in the app's queue service; it is created on first use. */
+export function messageQueueFor(connection: QueueConnection, queueName: string, credential: TokenCredential): MessageQueue {
+  const client: QueueClient =
+    'connectionString' in connection
+      ? loadQueues().QueueServiceClient.fromConnectionString(connection.connectionString).getQueueClient(queueName)
+      : new (loadQueues().QueueClient)(
+          `${connection.queueServiceUri.replace(/\/+$/, '')}/${queueName}`,
+          connection.clientId ? managedIdentityCredential(connection.clientId) : credential,
+        );
+  let ready: Promise<unknown> | undefined;
+  const ensureQueue = () =>
+    (ready ??= client.createIfNotExists(boundedBy(QUEUE_CALL_TIMEOUT_MS)).catch((error: unknown) => {
+      ready = undefined;
+      throw error;
+    }));
+  return {
+    description: `queue storage (${new URL(client.url).origin}, queue ${queueName})`,
+    async send(text, options = {}) {
+      await ensureQueue();
+      const visibilityTimeout = Math.min(MAX_VISIBILITY_SECONDS, Math.max(0, Math.ceil((options.visibilityDelayMs ?? 0) / 1000)));
+      // The trigger decodes base64 by default (host.json `extensions.queues.messageEncoding`).
+      const encoded = Buffer.from(text, 'utf8').toString('base64');
+      await client.sendMessage(encoded, {
+        visibilityTimeout,
+        messageTimeToLive: MESSAGE_TTL_SECONDS,
+        ...boundedBy(QUEUE_CALL_TIMEOUT_MS),
+      });
+    },
+  };
+}

@@ -1,0 +1,197 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { type Stack, startStack } from '../support/stack';
+
+// Writes the app finishes itself: asked for with `Prefer: respond-async` or `?respond=async`,
+// answered 202 with the operation's Location, finished by the queue-triggered worker on the run's
+// Azurite queue, and polled to their final answer, as a Logic App polls. A short time budget and
+// in-doubt window keep the cases to seconds.
+const BUDGET_S = 4;
+// The window outlasts the slowest fault below (applied 5.5 s after it was sent), as the real one outlasts Graph.
+const WINDOW_S = 7;
+/** A poll loop ends after this, whatever it saw. */
+const POLL_LIMIT_MS = 60_000;
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack({
+    facadeEnvironment: { GRAPH_TIME_BUDGET_SECONDS: String(BUDGET_S), GRAPH_IN_DOUBT_WINDOW_SECONDS: String(WINDOW_S) },
+  });
+});
+afterAll(() => stack.stop());
+
+let nextParent = 0;
+/** A configuration of the test's own, so that its faults (matched by path) touch no other test. */
+async function ownConfiguration(): Promise<string> {
+  const id = `async-${nextParent++}-end`;
+  await stack.control('POST', 'seed', { mobileAppConfigurations: [{ id }] });
+  return id;
+}
+
+const statusesOf = (configurationId: string) => [
+  ...(stack.emulator.state.mobileAppConfigurations.get(configurationId)?.userStatuses.values() ?? []),
+];
+const postsTo = (configurationId: string) =>
+  stack.emulator.requests.filter((request) => request.method === 'POST' && request.path.includes(configurationId));
+
+interface Answer {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly text: string;
+}
+
+async function send(method: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+  const response = await fetch(`${stack.baseUrl}/${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, headers: response.headers, text: await response.text() };
+}
+
+/** Polls a Location as Logic Apps does: while 202, again after Retry-After; the first other answer is the result. */
+async function pollToFinal(location: string): Promise<{ final: Answer; polls: Answer[] }> {
+  const polls: Answer[] = [];
+  const until = Date.now() + POLL_LIMIT_MS;
+  for (;;) {
+    const response = await fetch(location);
+    const answer = { status: response.status, headers: response.headers, text: await response.text() };
+    if (answer.status !== 202 || Date.now() > until) return { final: answer, polls };
+    polls.push(answer);
+    const retryAfterS = Number(answer.headers.get('retry-after'));
+    expect(retryAfterS).toBeGreaterThanOrEqual(1);
+    await sleep(Math.min(retryAfterS, 2) * 1000);
+  }
+}
+
+function expectAccepted(answer: Answer): string {
+  expect({ status: answer.status, text: answer.text.slice(0, 300) }).toMatchObject({ status: 202 });
+  expect(Number(answer.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+  const location = answer.headers.get('location') as string;
+  expect(location).toMatch(new RegExp(`^${stack.baseUrl}/operations/[A-Za-z0-9_-]{22}$`));
+  expect(JSON.parse(answer.text)).toMatchObject({ state: expect.any(String), acceptedAt: expect.any(String) });
+  return location;
+}
+
+describe('a write asked for asynchronously', () => {
+  test('Prefer: respond-async on a create: 202 at once, and the Location ends with 201 and the created status', async () => {
+    const configurationId = await ownConfiguration();
+    const body = { userPrincipalName: 'async-create@contoso.example', status: 'compliant', devicesCount: 3 };
+    const accepted = await send('POST', `mobile-app-configurations/${configurationId}/user-statuses`, body, {
+      prefer: 'respond-async',
+    });
+    const location = expectAccepted(accepted);
+    expect(accepted.headers.get('preference-applied')).toBe('respond-async');
+
+    const { final } = await pollToFinal(location);
+    expect(final.status).toBe(201);
+    const created = JSON.parse(final.text) as { id: string };
+    expect(created).toMatchObject(body);
+    expect(final.headers.get('location')).toBe(
+      `${stack.baseUrl}/mobile-app-configurations/${configurationId}/user-statuses/${created.id}`,
+    );
+    expect(statusesOf(configurationId)).toHaveLength(1);
+    // The final answer stays: polling again gives it again.
+    expect((await pollToFinal(location)).final.text).toBe(final.text);
+  });
+
+  test('?respond=async on an update, for callers that set only a URL: 202, then 200 with the entity', async () => {
+    const configurationId = await ownConfiguration();
+    const accepted = await send('PATCH', `mobile-app-configurations/${configurationId}/user-status-summary?respond=async`, {
+      pendingCount: 7,
+    });
+    const location = expectAccepted(accepted);
+    expect(accepted.headers.get('preference-applied')).toBeNull();
+    const { final } = await pollToFinal(location);
+    expect(final.status).toBe(200);
+    expect(JSON.parse(final.text)).toMatchObject({ pendingCount: 7 });
+  });
+
+  test('an invalid write is refused at once (422) and nothing is accepted', async () => {
+    const configurationId = await ownConfiguration();
+    const answer = await send(
+      'POST',
+      `mobile-app-configurations/${configurationId}/user-statuses`,
+      { status: 'compliant' },
+      {
+        prefer: 'respond-async',
+      },
+    );
+    expect(answer.status).toBe(422);
+    expect(answer.headers.get('location')).toBeNull();
+    await sleep(1500);
+    expect(postsTo(configurationId)).toHaveLength(0);
+  });
+
+  test('respond=async on a read, or with another value, is a 422 naming the parameter', async () => {
+    const configurationId = await ownConfiguration();
+    const read = await fetch(`${stack.baseUrl}/mobile-app-configurations/${configurationId}/user-status-summary?respond=async`);
+    expect(read.status).toBe(422);
+    const other = await send('PATCH', `mobile-app-configurations/${configurationId}/user-status-summary?respond=later`, {
+      pendingCount: 1,
+    });
+    expect(other.status).toBe(422);
+    expect(JSON.parse(other.text)).toMatchObject({ errors: [{ parameter: 'respond' }] });
+  });
+
+  test('with an Idempotency-Key, every retry names the same operation, and the write is made once', async () => {
+    const configurationId = await ownConfiguration();
+    const body = { userPrincipalName: 'async-keyed@contoso.example', status: 'error' };
+    const headers = { prefer: 'respond-async', 'idempotency-key': `async-key-${configurationId}` };
+    const path = `mobile-app-configurations/${configurationId}/user-statuses`;
+    const first = expectAccepted(await send('POST', path, body, headers));
+    const second = expectAccepted(await send('POST', path, body, headers));
+    expect(second).toBe(first);
+    expect((await pollToFinal(first)).final.status).toBe(201);
+    expect(expectAccepted(await send('POST', path, body, headers))).toBe(first);
+    expect(statusesOf(configurationId)).toHaveLength(1);
+    expect(postsTo(configurationId)).toHaveLength(1);
+
+    const reused = await send('POST', path, { ...body, status: 'compliant' }, headers);
+    expect(reused.status).toBe(422);
+  });
+
+  test('an operation id that names nothing is a 404 problem', async () => {
+    for (const id of ['AAAAAAAAAAAAAAAAAAAAAA', 'not-an-id', '..%2F..%2Fhealth']) {
+      const response = await fetch(`${stack.baseUrl}/operations/${id}`);
+      expect(response.status).toBe(404);
+      expect(response.headers.get('content-type')).toBe('application/problem+json');
+    }
+  });
+});
+
+// Each Graph fault a create can meet, with whether Graph applied it: a webhook that sends once and
+// never polls loses nothing, and nothing is created twice.
+const FAULTS: [string, Record<string, unknown>, boolean][] = [
+  ['applied, then 500', { applyThenStatus: 500 }, true],
+  ['applied, then 504', { applyThenStatus: 504 }, true],
+  ['applied, then the connection broke', { applyThenReset: true }, true],
+  ['applied later than the time budget', { delayMs: (BUDGET_S + 1.5) * 1000 }, true],
+  ['refused with 503', { status: 503 }, false],
+  ['refused with 429', { status: 429, retryAfter: '1' }, false],
+  ['the connection broke before Graph read it', { reset: true }, false],
+];
+
+describe('a webhook that sends a create once and never retries', () => {
+  test.concurrent.each(FAULTS)('%s: the status is created exactly once', async (_fault, fault, applied) => {
+    const configurationId = await ownConfiguration();
+    await stack.control('POST', 'faults', { method: 'POST', pathIncludes: configurationId, ...fault });
+    const upn = `webhook@${configurationId}.example`;
+    const accepted = await send(
+      'POST',
+      `mobile-app-configurations/${configurationId}/user-statuses`,
+      {
+        userPrincipalName: upn,
+        status: 'compliant',
+      },
+      { prefer: 'respond-async' },
+    );
+    const location = expectAccepted(accepted);
+
+    // The caller is gone; the test only looks at the end.
+    const { final } = await pollToFinal(location);
+    expect(final.status).toBe(201);
+    expect(statusesOf(configurationId)).toHaveLength(1);
+    expect(postsTo(configurationId)).toHaveLength(applied ? 1 : 2);
+  });
+});
