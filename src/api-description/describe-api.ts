@@ -1,9 +1,10 @@
 import { CATALOG, type Operation, OPERATION_ROUTE, takesBody } from '../catalog/operations';
+import { operationStatusResponses } from './async-responses';
 import { type JsonSchema, jsonSchemaOf, withLabels } from './json-schema';
 import { type ApiDescription, OPERATION_STATUS_SCHEMA, type OperationDescription, PROBLEM_SCHEMA } from './model';
 import { operationStatusParameters, parametersOf } from './parameters';
 import { operationStatusBody, problemBody } from './response-schemas';
-import { operationStatusResponses, problemResponses, successResponses } from './responses';
+import { problemResponses, successResponses } from './responses';
 import { describeBody, entitySchema, pageSchema, pageSchemaName } from './schemas';
 
 const API_DESCRIPTION = [
