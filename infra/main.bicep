@@ -136,6 +136,11 @@ var deploymentContainerName = 'app-package-${take(functionAppName, 32)}'
 var idempotencyTableName = 'idempotencykeys'
 // The table holding the Graph request budget (one row per request kind) that every instance shares.
 var budgetTableName = 'graphbudget'
+// Writes the app finishes itself (202 Accepted): the table of their records and the queue of their
+// messages (its poison queue is `<name>-poison`). The app's defaults, written to the app settings
+// too, so that what is created and what the app uses cannot drift apart.
+var operationsTableName = 'writeoperations'
+var writeQueueName = 'graph-writes'
 
 // The Graph Bicep extension only runs in the public cloud (Microsoft Graph Bicep
 // limitation), so in a national cloud the grant is always left to an administrator.
@@ -178,6 +183,8 @@ module storage 'app/storage.bicep' = {
     deploymentContainerName: deploymentContainerName
     idempotencyTableName: idempotencyTableName
     budgetTableName: budgetTableName
+    operationsTableName: operationsTableName
+    writeQueueName: writeQueueName
   }
 }
 
@@ -206,6 +213,8 @@ module api 'app/function-app.bicep' = {
     deploymentContainerName: deploymentContainerName
     idempotencyTableName: idempotencyTableName
     budgetTableName: budgetTableName
+    operationsTableName: operationsTableName
+    writeQueueName: writeQueueName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     graphCloud: graphCloud
     maximumInstanceCount: maximumInstanceCount

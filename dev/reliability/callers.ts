@@ -14,7 +14,17 @@ export interface RetryPolicy {
   readonly maxMs: number;
   /** Statuses whose Retry-After the caller waits for (Logic Apps: 429 only; it polls a 202 on its own). */
   readonly honoursRetryAfterOn: (status: number) => boolean;
+  /**
+   * Follows a 202 as Logic Apps and Power Automate do by default: polls its Location, after its
+   * Retry-After (20 s without one), until an answer other than 202, which ends the action.
+   */
+  readonly followsAccepted: boolean;
 }
+
+/** Polls of one 202 at most; the caller's own timeout bounds them too. */
+const MAX_POLLS = 100;
+/** Logic Apps' poll interval when a 202 names none. */
+const DEFAULT_POLL_MS = 20_000;
 
 /** Logic Apps' default: 4 retries on timeouts, 408, 429 and 5xx, exponential by 7.5 s, between 5 and 45 s; Retry-After honoured on 429. */
 export const LOGIC_APPS_DEFAULT: RetryPolicy = {
@@ -24,6 +34,7 @@ export const LOGIC_APPS_DEFAULT: RetryPolicy = {
   minMs: 5000,
   maxMs: 45_000,
   honoursRetryAfterOn: (status) => status === 429,
+  followsAccepted: true,
 };
 
 /** A caller that waits for every Retry-After it is given: it proves each one was honest. */
@@ -37,6 +48,17 @@ export const HONOURS_EVERY_RETRY_AFTER: RetryPolicy = {
 export function scaled(policy: RetryPolicy, factor: number): RetryPolicy {
   return { ...policy, intervalMs: policy.intervalMs * factor, minMs: policy.minMs * factor, maxMs: policy.maxMs * factor };
 }
+
+/** A webhook sender: one request, no retry, and a 202 counts as delivered. */
+export const WEBHOOK_NO_RETRY: RetryPolicy = {
+  name: 'webhook, no retry',
+  retries: 0,
+  intervalMs: 0,
+  minMs: 0,
+  maxMs: 0,
+  honoursRetryAfterOn: () => false,
+  followsAccepted: false,
+};
 
 /** Statuses the callers retry; neither Logic Apps nor Power Automate retries a 409 or another 4xx. */
 export const isRetried = (status: number): boolean => status === 0 || status === 408 || status === 429 || status >= 500;
@@ -59,6 +81,7 @@ export function retryDelayMs(
 export interface Seen {
   readonly status: number;
   readonly retryAfter: string | null;
+  readonly location: string | null;
   readonly replayed: boolean;
   readonly text: string;
   readonly ms: number;
@@ -68,6 +91,20 @@ export interface Seen {
  * One action as the caller runs it: the request, then retries on its schedule until an answer
  * it does not retry, or its retries run out. Returns every answer seen, the last one final.
  */
+/** Polls a 202's Location until an answer other than 202, as the platforms do; every poll is seen. */
+async function pollAccepted(accepted: Seen, seen: Seen[], options: { timeoutMs?: number }): Promise<Seen[]> {
+  let last = accepted;
+  for (let poll = 0; poll < MAX_POLLS && last.status === 202 && last.location; poll++) {
+    const waitMs = last.retryAfter !== null ? Number(last.retryAfter) * 1000 : DEFAULT_POLL_MS;
+    await new Promise((resolve) => setTimeout(resolve, Number.isFinite(waitMs) ? waitMs : DEFAULT_POLL_MS));
+    const location: string = last.location;
+    const [polled] = await callWithRetries({ ...WEBHOOK_NO_RETRY, name: 'poll' }, () => fetch(location), options);
+    seen.push(polled as Seen);
+    last = { ...(polled as Seen), location: (polled as Seen).status === 202 ? ((polled as Seen).location ?? location) : null };
+  }
+  return seen;
+}
+
 export async function callWithRetries(
   policy: RetryPolicy,
   send: () => Promise<Response>,
@@ -88,14 +125,16 @@ export async function callWithRetries(
       answer = {
         status: response.status,
         retryAfter: response.headers.get('retry-after'),
+        location: response.headers.get('location'),
         replayed: response.headers.get('idempotent-replayed') === 'true',
         text,
         ms: performance.now() - started,
       };
     } catch {
-      answer = { status: 0, retryAfter: null, replayed: false, text: '', ms: performance.now() - started };
+      answer = { status: 0, retryAfter: null, location: null, replayed: false, text: '', ms: performance.now() - started };
     }
     seen.push(answer);
+    if (answer.status === 202 && answer.location && policy.followsAccepted) return pollAccepted(answer, seen, options);
     if (!isRetried(answer.status) || retry >= policy.retries) return seen;
     await new Promise((resolve) => setTimeout(resolve, retryDelayMs(policy, retry + 1, answer.status, answer.retryAfter)));
   }

@@ -17,6 +17,13 @@ param storageAccountName string
 param deploymentContainerName string
 param idempotencyTableName string
 param budgetTableName string
+
+@description('Table holding the records of the writes the app finishes itself (OPERATIONS_TABLE_NAME).')
+param operationsTableName string
+
+@description('Queue of the writes the app finishes itself (WRITE_QUEUE_NAME); its poison queue is <name>-poison.')
+param writeQueueName string
+
 param applicationInsightsName string
 
 @allowed([
@@ -111,6 +118,16 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       scaleAndConcurrency: {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
+        // HTTP is the only trigger this object configures (FunctionsScaleAndConcurrencyTriggers
+        // has `http` alone). The queue functions (FinishWrite, AbandonWrite) each scale on their
+        // own instances by queue length (target-based scaling: one instance per host.json
+        // `batchSize` messages, 8), within maximumInstanceCount, and each instance runs at most
+        // `batchSize` + `newBatchThreshold` = 12 of them at once: host.json sets that, not this.
+        // More instances bring no more Graph writes: every attempt takes its turn from the one
+        // shared budget, and a write that gets no turn within its time budget goes back on the
+        // queue with a delay rather than holding an instance. At the default 95 writes per 20 s
+        // (4.75/s), 12 in flight cover Graph answers of up to 2.5 s, so one instance can already
+        // use the whole budget: the budget, not the instance count, paces the writes.
         triggers: {
           http: {
             perInstanceConcurrency: httpPerInstanceConcurrency
@@ -129,8 +146,9 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   resource appSettings 'config' = {
     name: 'appsettings'
     properties: {
-      // Host storage, identity-based: service URIs + credential + client id. No queue URI:
-      // HTTP triggers use no queue, and the identity holds no queue role.
+      // Host storage, identity-based: service URIs + credential + client id. No queue URI: the
+      // host keeps nothing in queues of its own (no blob trigger, no Durable Functions); the
+      // app's queue triggers use the `IdempotencyStorage` connection below.
       AzureWebJobsStorage__credential: 'managedidentity'
       AzureWebJobsStorage__clientId: identityClientId
       AzureWebJobsStorage__blobServiceUri: storageAccount.properties.primaryEndpoints.blob
@@ -162,7 +180,16 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       // Idempotency-key table: its name and an identity-based table connection named
       // `IdempotencyStorage`, in the same form the Functions host uses for its own storage.
       IDEMPOTENCY_TABLE_NAME: idempotencyTableName
+      // Writes the app finishes itself (202 Accepted): their records in a table beside the keys,
+      // their messages in a queue of the same account (both created by storage.bicep under these
+      // names). The same `IdempotencyStorage` connection reaches the queue service: the app sends
+      // with it, and the Functions host's queue triggers (FinishWrite on the queue, AbandonWrite
+      // on `<queue>-poison`) read with it, from the same three settings. Without the queue URI
+      // the app answers every write synchronously and registers no queue trigger.
+      OPERATIONS_TABLE_NAME: operationsTableName
+      WRITE_QUEUE_NAME: writeQueueName
       IdempotencyStorage__tableServiceUri: storageAccount.properties.primaryEndpoints.table
+      IdempotencyStorage__queueServiceUri: storageAccount.properties.primaryEndpoints.queue
       IdempotencyStorage__credential: 'managedidentity'
       IdempotencyStorage__clientId: identityClientId
     }

@@ -1,6 +1,6 @@
 // The one identity the function app uses for everything: Graph, its host and deployment
-// storage, the idempotency table and Application Insights ingestion. User-assigned, so it
-// exists (and can be granted Graph permissions) before the app does, and survives a
+// storage, the app's tables and write queue, and Application Insights ingestion. User-assigned,
+// so it exists (and can be granted Graph permissions) before the app does, and survives a
 // re-creation of the app.
 
 @description('Name of the user-assigned managed identity.')

@@ -20,7 +20,7 @@ export function acceptedResponse(headers: readonly HeaderDescription[]): Respons
   return {
     status: 202,
     description:
-      'Accepted: the app finishes the write itself (asked for with `Prefer: respond-async` or `respond=async`). Poll the Location: it answers 202 until the write is finished, then exactly what the synchronous call would have answered.',
+      'Accepted: the app finishes the write itself, as asked with `Prefer: respond-async` or `respond=async`, or because it ended in doubt (it may have been applied) and the app takes it over. Poll the Location: it answers 202 until the write is finished, then exactly what the synchronous call would have answered.',
     schemaName: OPERATION_STATUS_SCHEMA,
     mediaType: 'application/json',
     example: OPERATION_STATUS_EXAMPLE,

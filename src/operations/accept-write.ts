@@ -3,16 +3,19 @@ import type { Clock } from '../clock';
 import { retryAfterSeconds } from '../http/headers';
 import { problemResponse } from '../http/problem';
 import type { HttpAnswer } from '../http/response';
-import { operationIdFor, type OperationRecord, requestFingerprint } from '../idempotency';
+import { type OperationRecord, requestFingerprint } from '../idempotency';
 import { pendingAnswer } from './operation-status';
 import type { ValidRequest } from './validate';
 import { type AsyncWriteDependencies, writeMessage } from './write-queue';
 
 /** A write asked for asynchronously, validated, with what the worker needs to send it as the caller would have. */
 export interface WriteToAccept {
+  /** The operation's id: from the caller's Idempotency-Key when there is one (`operationIdFor`). */
+  readonly id: string;
   readonly operation: Operation;
   readonly request: ValidRequest;
-  readonly idempotencyKey: string | undefined;
+  /** Whether the id comes from the caller's Idempotency-Key, so that a retry may name it again. */
+  readonly keyed: boolean;
   readonly clientRequestId: string;
   readonly requestUrl: string;
   readonly returnMinimal: boolean;
@@ -27,17 +30,27 @@ export interface WriteToAccept {
  */
 const RESEND_AFTER_MS = 30_000;
 
+/** How an accepted write starts: queued for its first run, or left in doubt by a synchronous attempt. */
+export type AcceptedAs = { readonly state: 'queued' } | { readonly state: 'in-doubt'; readonly notBeforeMs: number };
+
 /**
  * Accepts a write for the app to finish itself: the record, then the queue message, are stored
  * before the 202 goes out, so a caller that never comes back loses nothing. With an
  * Idempotency-Key, every retry names the same operation and gets the same 202 and Location.
+ * A write a synchronous attempt left in doubt is accepted as such: its message comes back when
+ * it may be looked for.
  */
-export async function acceptWrite(write: WriteToAccept, dependencies: AsyncWriteDependencies, clock: Clock): Promise<HttpAnswer> {
+export async function acceptWrite(
+  write: WriteToAccept,
+  dependencies: AsyncWriteDependencies,
+  clock: Clock,
+  acceptedAs: AcceptedAs = { state: 'queued' },
+): Promise<HttpAnswer> {
   const { operation, request } = write;
   const nowMs = clock.now();
   const record: OperationRecord = {
-    id: operationIdFor(write.idempotencyKey),
-    state: 'queued',
+    id: write.id,
+    ...(acceptedAs.state === 'in-doubt' ? { state: 'in-doubt', notBeforeMs: acceptedAs.notBeforeMs } : { state: 'queued' }),
     write: {
       operationName: operation.name,
       params: request.params,
@@ -50,7 +63,7 @@ export async function acceptWrite(write: WriteToAccept, dependencies: AsyncWrite
     fingerprint: requestFingerprint(operation.name, request.params, request.version, request.body ?? null),
     acceptedAt: nowMs,
     updatedAt: nowMs,
-    runs: 0,
+    runs: acceptedAs.state === 'in-doubt' ? 1 : 0,
   };
   let kept: { created: boolean; record: OperationRecord };
   try {
@@ -62,10 +75,11 @@ export async function acceptWrite(write: WriteToAccept, dependencies: AsyncWrite
       });
     }
     const maybeLost = kept.record.state === 'queued' && nowMs - kept.record.updatedAt > RESEND_AFTER_MS;
-    if (kept.created || maybeLost) await dependencies.queue.send(writeMessage(record.id));
+    const visibilityDelayMs = acceptedAs.state === 'in-doubt' ? acceptedAs.notBeforeMs - nowMs : 0;
+    if (kept.created || maybeLost) await dependencies.queue.send(writeMessage(record.id), { visibilityDelayMs });
   } catch (error) {
     return problemResponse('write-not-accepted', {
-      detail: `The write could not be stored for the app to finish (${(error as Error).message.slice(0, 200)}), so nothing will be sent; send the request again after Retry-After seconds${write.idempotencyKey ? ', with the same Idempotency-Key' : ''}.`,
+      detail: `The write could not be stored for the app to finish (${(error as Error).message.slice(0, 200)}), so nothing will be sent; send the request again after Retry-After seconds${write.keyed ? ', with the same Idempotency-Key' : ''}.`,
       headers: { 'retry-after': retryAfterSeconds(5000) },
     });
   }

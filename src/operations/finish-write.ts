@@ -7,7 +7,7 @@ import { execute } from './execute';
 import { graphCallFor, type OperationDependencies } from './pipeline';
 import type { CallPlan } from './plan';
 import { validateRequest } from './validate';
-import { type AsyncWriteDependencies, writeMessage } from './write-queue';
+import { type AsyncWriteDependencies, operationKey, writeMessage } from './write-queue';
 
 /** What a worker's run did with an operation, for its log record. */
 export type FinishOutcome =
@@ -17,9 +17,6 @@ export type FinishOutcome =
 
 /** A write still unfinished this long after it was accepted ends with its last answer, before its record expires. */
 const GIVE_UP_AFTER_MS = RETENTION_MS - 60 * 60_000;
-
-/** The key under which a worker finishes an operation, once, whichever instance and message runs it. */
-export const operationKey = (id: string): string => `operation:${id}`;
 
 /**
  * One run of the worker for an accepted write: the same steps as a synchronous call (validate,

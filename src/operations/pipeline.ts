@@ -5,14 +5,15 @@ import { readJsonObject } from '../http/body';
 import { preferencesOf, prefersMinimal, readIdempotencyKey } from '../http/headers';
 import type { HttpAnswer, IncomingRequest } from '../http/response';
 import type { Result } from '../http/result';
-import { type IdempotencyStore, requestFingerprint } from '../idempotency';
+import { type IdempotencyStore, operationIdFor, requestFingerprint } from '../idempotency';
 import type { TokenInspector } from '../identity/token-claims';
-import { acceptWrite } from './accept-write';
+import { acceptWrite, type WriteToAccept } from './accept-write';
 import { type KeyedExecution, underIdempotencyKey } from './claim-key';
 import { execute } from './execute';
+import { handOverInDoubt, unfinishedOperationOf } from './hand-over';
 import type { CallPlan } from './plan';
 import { validateRequest, type ValidRequest } from './validate';
-import type { AsyncWriteDependencies } from './write-queue';
+import { type AsyncWriteDependencies, operationKey } from './write-queue';
 
 /** The time limits of one call. */
 export interface OperationOptions {
@@ -72,22 +73,28 @@ export async function runOperation(
   const deadlineMs = dependencies.clock.now() + dependencies.timeBudgetMs;
   const valid: Result<ValidRequest> = validateRequest(operation, request.params, request.query, body?.value);
   if (!valid.ok) return stopped(valid);
-  const preferred = operation.method !== 'GET' && preferencesOf(request.headers.get('prefer')).has('respond-async');
-  if (dependencies.async && (preferred || valid.value.respondAsync)) {
-    const accepted = await acceptWrite(
-      {
-        operation,
-        request: valid.value,
-        idempotencyKey: key.value,
-        clientRequestId,
-        requestUrl: request.url,
-        returnMinimal: prefersMinimal(request.headers),
-        preferred,
-      },
-      dependencies.async,
-      dependencies.clock,
-    );
-    return { response: accepted, record: { idempotency: key.value === undefined ? undefined : 'async' } };
+  const write = operation.method !== 'GET';
+  const preferred = write && preferencesOf(request.headers.get('prefer')).has('respond-async');
+  const { params, version, body: validBody } = valid.value;
+  const fingerprint = requestFingerprint(operation.name, params, version, validBody ?? null);
+  // A caller's key names its operation: the same 202 and Location for every retry, and one key record for both ways.
+  const accepted: WriteToAccept = {
+    id: operationIdFor(key.value),
+    operation,
+    request: valid.value,
+    keyed: key.value !== undefined,
+    clientRequestId,
+    requestUrl: request.url,
+    returnMinimal: prefersMinimal(request.headers),
+    preferred,
+  };
+  const async = write ? dependencies.async : undefined;
+  if (async && (preferred || valid.value.respondAsync)) {
+    return { response: await acceptWrite(accepted, async, dependencies.clock), record: { idempotency: 'accepted' } };
+  }
+  if (async && key.value !== undefined) {
+    const unfinished = await unfinishedOperationOf(key.value, fingerprint, request.url, { async, clock: dependencies.clock });
+    if (unfinished) return { response: unfinished, record: { idempotency: 'accepted' } };
   }
 
   const plan: CallPlan = {
@@ -100,24 +107,35 @@ export async function runOperation(
     clock: dependencies.clock,
     inDoubtWindowMs: dependencies.inDoubtWindowMs,
     keyed: key.value !== undefined,
-    returnMinimal: prefersMinimal(request.headers),
+    returnMinimal: accepted.returnMinimal,
     token: dependencies.token,
   };
   // A read is idempotent by nature: a key on GET is accepted and changes nothing.
-  if (key.value === undefined || operation.method === 'GET') return recorded(await execute(plan));
-  const { params, version, body: validBody } = valid.value;
-  const keyed = await underIdempotencyKey(
-    {
-      store: dependencies.idempotency,
-      key: key.value,
-      fingerprint: requestFingerprint(operation.name, params, version, validBody ?? null),
-      deadlineMs,
-      inDoubtWindowMs: dependencies.inDoubtWindowMs,
-      clock: dependencies.clock,
-    },
-    (earlier) => execute(plan, earlier),
-  );
-  return recorded(keyed);
+  const execution =
+    key.value === undefined || !write
+      ? await execute(plan)
+      : await underIdempotencyKey(
+          {
+            store: dependencies.idempotency,
+            key: operationKey(accepted.id),
+            fingerprint,
+            deadlineMs,
+            inDoubtWindowMs: dependencies.inDoubtWindowMs,
+            clock: dependencies.clock,
+          },
+          (earlier) => execute(plan, earlier),
+        );
+  // A write left in doubt is handed over to the app: 202 and its Location, rather than a failure.
+  if (async && execution.settlement.kind === 'in-doubt') {
+    const handed = await handOverInDoubt(
+      accepted,
+      execution.settlement,
+      { async, idempotency: dependencies.idempotency, clock: dependencies.clock },
+      fingerprint,
+    );
+    if (handed) return { response: handed, record: { ...recorded(execution).record, idempotency: 'handed-over' } };
+  }
+  return recorded(execution);
 }
 
 const stopped = (result: { readonly response: HttpAnswer }): OperationOutcome => ({ response: result.response, record: {} });

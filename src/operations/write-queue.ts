@@ -17,6 +17,13 @@ export interface AsyncWriteDependencies {
   readonly queueName: string;
 }
 
+/**
+ * The Idempotency-Key record of an operation: the worker finishes it under this key, once,
+ * whichever instance and message runs it; a synchronous write with the caller's key uses the
+ * same record (its operation id comes from the key), so both ways meet on one record.
+ */
+export const operationKey = (id: string): string => `operation:${id}`;
+
 /** A message names the operation only: the write itself is in the operation's record. */
 export const writeMessage = (operationId: string): string => JSON.stringify({ operationId });
 

@@ -235,20 +235,44 @@ describe('every error class the host can be led to is in the contract', () => {
     expect([refused.status, replayed.status, replayed.headers.get('idempotent-replayed')]).toEqual([409, 409, 'true']);
     await expectInContract(create, replayed);
 
-    // A create Graph does not answer within the budget may land later: its retry is told to come back.
+    // A create Graph does not answer within the budget may land later: the app takes it over (202),
+    // and its retry is given the same operation.
     await running().control('POST', 'faults', { method: 'POST', delayMs: 6000 });
-    const timedOut = await running().call('POST', pathOf(create), {
+    const handedOver = await running().call('POST', pathOf(create), {
       body: newStatus,
       headers: { 'idempotency-key': 'contract-2' },
     });
-    expect(timedOut.status).toBe(504);
-    await expectInContract(create, timedOut);
-    const retried = await running().call('POST', pathOf(create), {
+    expect(handedOver.status).toBe(202);
+    await expectInContract(create, handedOver);
+    const sameOperation = await running().call('POST', pathOf(create), {
       body: newStatus,
       headers: { 'idempotency-key': 'contract-2' },
     });
-    expect(retried.json?.type).toBe('urn:intune-status-facade:problem:write-in-doubt');
-    await expectInContract(create, retried);
+    expect(sameOperation.headers.get('location')).toBe(handedOver.headers.get('location'));
+    await expectInContract(create, sameOperation);
+  });
+
+  test('graph-timeout and write-in-doubt, where the app has no queue service to take a write over', async () => {
+    const create = operationNamed('CreateMobileAppConfigurationUserStatus');
+    const newStatus = { userPrincipalName: 'in-doubt@contoso.example', status: 'compliant' };
+    await withStack(
+      { writeQueue: 'none', facadeEnvironment: { GRAPH_TIME_BUDGET_SECONDS: '3', GRAPH_IN_DOUBT_WINDOW_SECONDS: '60' } },
+      async (stack) => {
+        await stack.control('POST', 'faults', { method: 'POST', delayMs: 6000 });
+        const timedOut = await stack.call('POST', pathOf(create), {
+          body: newStatus,
+          headers: { 'idempotency-key': 'contract-2' },
+        });
+        expect(timedOut.status).toBe(504);
+        await expectInContract(create, timedOut, stack.baseUrl);
+        const retried = await stack.call('POST', pathOf(create), {
+          body: newStatus,
+          headers: { 'idempotency-key': 'contract-2' },
+        });
+        expect(retried.json?.type).toBe('urn:intune-status-facade:problem:write-in-doubt');
+        await expectInContract(create, retried, stack.baseUrl);
+      },
+    );
   });
 });
 

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { callWithRetries, LOGIC_APPS_DEFAULT, scaled } from '../../dev/reliability/callers';
 import { type Stack, startStack } from '../support/stack';
 
 // Writes the app finishes itself: asked for with `Prefer: respond-async` or `?respond=async`,
@@ -193,5 +194,61 @@ describe('a webhook that sends a create once and never retries', () => {
     expect(final.status).toBe(201);
     expect(statusesOf(configurationId)).toHaveLength(1);
     expect(postsTo(configurationId)).toHaveLength(applied ? 1 : 2);
+  });
+});
+
+describe('a write a caller waits for, left in doubt, is handed over to the app: 202, never a failure', () => {
+  const inDoubt: [string, Record<string, unknown>][] = [
+    ['applied, then 504', { applyThenStatus: 504 }],
+    ['applied, then the connection broke', { applyThenReset: true }],
+    ['applied later than the time budget', { delayMs: (BUDGET_S + 1.5) * 1000 }],
+  ];
+
+  test.concurrent.each(inDoubt)('%s, without a key: 202, and the Location ends with 201, created once', async (_fault, fault) => {
+    const configurationId = await ownConfiguration();
+    await stack.control('POST', 'faults', { method: 'POST', pathIncludes: configurationId, ...fault });
+    const answer = await send('POST', `mobile-app-configurations/${configurationId}/user-statuses`, {
+      userPrincipalName: `handed-over@${configurationId}.example`,
+      status: 'compliant',
+    });
+    const location = expectAccepted(answer);
+    expect(JSON.parse(answer.text)).toMatchObject({ state: 'in-doubt' });
+    const { final } = await pollToFinal(location);
+    expect(final.status).toBe(201);
+    expect(statusesOf(configurationId)).toHaveLength(1);
+    expect(postsTo(configurationId)).toHaveLength(1);
+  });
+
+  test('with a key, a retry while the app finishes it gets the same 202 and Location', async () => {
+    const configurationId = await ownConfiguration();
+    await stack.control('POST', 'faults', { method: 'POST', pathIncludes: configurationId, applyThenStatus: 504 });
+    const path = `mobile-app-configurations/${configurationId}/user-statuses`;
+    const body = { userPrincipalName: `retried@${configurationId}.example`, status: 'error' };
+    const headers = { 'idempotency-key': `handed-over-${configurationId}` };
+    const location = expectAccepted(await send('POST', path, body, headers));
+    expect(expectAccepted(await send('POST', path, body, headers))).toBe(location);
+    const { final } = await pollToFinal(location);
+    expect(final.status).toBe(201);
+    // Finished: the key's retry is answered with the created status itself.
+    const replay = await send('POST', path, body, headers);
+    expect(replay.status).toBe(201);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(statusesOf(configurationId)).toHaveLength(1);
+  });
+
+  test('a Logic App with its default retry policy follows the 202 and its run ends with the created status', async () => {
+    const configurationId = await ownConfiguration();
+    await stack.control('POST', 'faults', { method: 'POST', pathIncludes: configurationId, applyThenReset: true });
+    const seen = await callWithRetries(scaled(LOGIC_APPS_DEFAULT, 0.5), () =>
+      fetch(`${stack.baseUrl}/mobile-app-configurations/${configurationId}/user-statuses`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ userPrincipalName: `logic-app@${configurationId}.example`, status: 'compliant' }),
+      }),
+    );
+    expect(seen[0]?.status).toBe(202);
+    expect(seen.at(-1)?.status).toBe(201);
+    for (const interim of seen.slice(0, -1)) expect(Number(interim.retryAfter)).toBeGreaterThanOrEqual(1);
+    expect(statusesOf(configurationId)).toHaveLength(1);
   });
 });

@@ -42,6 +42,11 @@ export interface StackOptions {
   readonly facadeEnvironment?: Record<string, string>;
   /** Idempotency records in Azurite (the default, in a table of this stack's own) or in the host's memory. */
   readonly idempotencyStore?: 'azurite' | 'memory';
+  /**
+   * `queue` (the default): the run's Azurite with its Queue service, so that the app finishes writes
+   * it accepts or takes over; `none`: tables only, so that every write is answered in the call.
+   */
+  readonly writeQueue?: 'queue' | 'none';
 }
 
 /** Secrets this run handed out, for the audit of all logs at the end of the run (test/support/global-teardown.ts). */
@@ -50,13 +55,20 @@ function recordSecrets(secrets: readonly string[]): void {
   if (runDirectory) appendFileSync(join(runDirectory, 'secrets.txt'), secrets.map((secret) => `${secret}\n`).join(''));
 }
 
+/** The connection string with its Queue service left out: the app then has tables only. */
+const withoutQueueService = (connectionString: string): string =>
+  connectionString
+    .split(';')
+    .filter((part) => !/^\s*QueueEndpoint\s*=/i.test(part))
+    .join(';');
+
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const emulator = await startGraphEmulator(options.emulator);
   const storage: Record<string, string> =
     options.idempotencyStore === 'memory'
       ? {}
       : {
-          IdempotencyStorage: testStorage(),
+          IdempotencyStorage: options.writeQueue === 'none' ? withoutQueueService(testStorage()) : testStorage(),
           IDEMPOTENCY_TABLE_NAME: `keys${randomBytes(6).toString('hex')}`,
           // The run's Azurite has a queue service, so the app finishes writes through a queue:
           // a queue of this stack's own, so that no other test's host takes its messages.

@@ -1,0 +1,53 @@
+import type { Clock } from '../clock';
+import type { HttpAnswer } from '../http/response';
+import { type IdempotencyStore, operationIdFor } from '../idempotency';
+import { acceptWrite, type WriteToAccept } from './accept-write';
+import { pendingAnswer } from './operation-status';
+import { type AsyncWriteDependencies, operationKey } from './write-queue';
+import type { Settlement } from './write-rules';
+
+/**
+ * A write a caller waited for, handed over to the app when it can no longer be finished in the
+ * call: where it ends in doubt, the answer is 202 with the operation's Location rather than a
+ * failure, and the worker finishes it once Graph can no longer be working on it (the look-up
+ * runs then, and a create is made once). A keyless write gets a key record of its own, so that
+ * the worker knows what the attempt left.
+ */
+export async function handOverInDoubt(
+  write: WriteToAccept,
+  settlement: Extract<Settlement, { kind: 'in-doubt' }>,
+  dependencies: { readonly async: AsyncWriteDependencies; readonly idempotency: IdempotencyStore; readonly clock: Clock },
+  fingerprint: string,
+): Promise<HttpAnswer | undefined> {
+  try {
+    if (!write.keyed) {
+      const claim = await dependencies.idempotency.claim(operationKey(write.id), fingerprint, 60_000);
+      if (claim.kind !== 'claimed') return undefined;
+      await dependencies.idempotency.markInDoubt(claim.lease, settlement.lookFromMs);
+    }
+  } catch {
+    // Without the key record the worker could not know the write may have been applied: no hand-over.
+    return undefined;
+  }
+  const answer = await acceptWrite(write, dependencies.async, dependencies.clock, {
+    state: 'in-doubt',
+    notBeforeMs: settlement.lookFromMs,
+  });
+  return answer.status === 202 ? answer : undefined;
+}
+
+/**
+ * A write sent again with an Idempotency-Key whose operation the app is still finishing: the same
+ * 202 and Location. Undefined when there is no such operation, or it is done.
+ */
+export async function unfinishedOperationOf(
+  idempotencyKey: string,
+  fingerprint: string,
+  requestUrl: string,
+  dependencies: { readonly async: AsyncWriteDependencies; readonly clock: Clock },
+): Promise<HttpAnswer | undefined> {
+  const record = await dependencies.async.operations.read(operationIdFor(idempotencyKey)).catch(() => undefined);
+  // Done, or the key reused for another request: the key's record answers (its replay, or 422).
+  if (!record || record.state === 'done' || record.fingerprint !== fingerprint) return undefined;
+  return pendingAnswer(record, requestUrl, dependencies.clock.now());
+}
