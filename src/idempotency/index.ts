@@ -1,6 +1,7 @@
 import type { TokenCredential } from '@azure/identity';
 
 import { tableClientFor, type TableConnection } from '../storage/table-client';
+import { type EntityLines, TableEntityLines } from './entity-lines';
 import { MemoryIdempotencyStore } from './memory-store';
 import type { OperationStore } from './operation-records';
 import { TableOperationStore } from './operation-table';
@@ -34,5 +35,15 @@ export function createOperationStore(
   return new TableOperationStore(client, description);
 }
 
+/** The lines of writes waiting per Graph entity: rows of the operations table. */
+export function createEntityLines(
+  options: IdempotencyOptions,
+  tables: TableConnection,
+  credential: TokenCredential,
+): EntityLines {
+  return new TableEntityLines(tableClientFor(tables, options.operationsTableName, credential, TABLE_CLIENT_OPTIONS).client);
+}
+
+export type { EntityLines } from './entity-lines';
 export * from './operation-records';
 export * from './records';

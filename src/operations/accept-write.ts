@@ -6,7 +6,7 @@ import type { HttpAnswer } from '../http/response';
 import { type OperationRecord, requestFingerprint } from '../idempotency';
 import { pendingAnswer } from './operation-status';
 import type { ValidRequest } from './validate';
-import { type AsyncWriteDependencies, writeMessage } from './write-queue';
+import { type AsyncWriteDependencies, entityOfWrite, writeMessage } from './write-queue';
 
 /** A write asked for asynchronously, validated, with what the worker needs to send it as the caller would have. */
 export interface WriteToAccept {
@@ -75,6 +75,9 @@ export async function acceptWrite(
       });
     }
     const maybeLost = kept.record.state === 'queued' && nowMs - kept.record.updatedAt > RESEND_AFTER_MS;
+    // An update or delete takes its place in its entity's line before its message can run.
+    const entity = entityOfWrite(operation, request.params);
+    if (entity) await dependencies.lines.join(entity, record.id);
     const visibilityDelayMs = acceptedAs.state === 'in-doubt' ? acceptedAs.notBeforeMs - nowMs : 0;
     if (kept.created || maybeLost) await dependencies.queue.send(writeMessage(record.id), { visibilityDelayMs });
   } catch (error) {

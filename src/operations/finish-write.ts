@@ -7,7 +7,7 @@ import { execute } from './execute';
 import { graphCallFor, type OperationDependencies } from './pipeline';
 import type { CallPlan } from './plan';
 import { validateRequest } from './validate';
-import { type AsyncWriteDependencies, operationKey, writeMessage } from './write-queue';
+import { type AsyncWriteDependencies, entityOfWrite, operationKey, writeMessage } from './write-queue';
 
 /** What a worker's run did with an operation, for its log record. */
 export type FinishOutcome =
@@ -43,12 +43,18 @@ export async function finishWrite(
       new URLSearchParams({ graphVersion: record.write.version }),
       record.write.body ?? undefined,
     );
+  // The entity whose line the operation holds a place in: it leaves the line when done.
+  const entity = operation && valid?.ok ? entityOfWrite(operation, valid.value.params) : undefined;
   if (!operation || !valid?.ok) {
     // Only a change of the app between acceptance and now can bring this; the write is not sent.
     return finish(
       record,
       valid && !valid.ok ? valid.response : internalError('The accepted write is no longer an operation of this app.'),
     );
+  }
+  if (entity && !(await isFirstInLine(entity, operationId, dependencies.async))) {
+    // An earlier write to the entity is unfinished: this one comes back after it.
+    return again(record.id, record.runs, 'waiting', TURN_POLL_MS);
   }
   const runs = record.runs + 1;
   await operations.progress(operationId, { state: 'running', runs });
@@ -103,8 +109,29 @@ export async function finishWrite(
 
   async function finish(done: OperationRecord, response: HttpAnswer): Promise<FinishOutcome> {
     await operations.progress(done.id, { state: 'done', runs: done.runs, response: storedAnswer(response) });
+    if (entity) await dependencies.async.lines.leave(entity, done.id);
     return { kind: 'done', status: response.status };
   }
+}
+
+/** How soon a write waiting behind another to its entity looks again. */
+const TURN_POLL_MS = 2000;
+/** Operations ahead that are found finished (their leaving lost to a stopped instance) and taken out, at most per run. */
+const MAX_CLEARED = 16;
+
+/**
+ * Whether the operation is first in its entity's line (or not in it at all). Operations ahead
+ * that are done or gone (an instance stopped between finishing and leaving) are taken out.
+ */
+async function isFirstInLine(entity: string, operationId: string, dependencies: AsyncWriteDependencies): Promise<boolean> {
+  for (let cleared = 0; cleared < MAX_CLEARED; cleared++) {
+    const [first] = await dependencies.lines.waiting(entity);
+    if (first === undefined || first === operationId) return true;
+    const ahead = await dependencies.operations.read(first);
+    if (ahead && ahead.state !== 'done') return false;
+    await dependencies.lines.leave(entity, first);
+  }
+  return false;
 }
 
 /**
@@ -122,6 +149,10 @@ export async function abandonWrite(
     'The app could not finish this write: its runs failed repeatedly; see the function logs. It may or may not have been applied in Graph: read the entity before sending it again.',
   );
   await operations.progress(operationId, { state: 'done', runs: record.runs, response: storedAnswer(response) });
+  // The writes behind it in its entity's line go on.
+  const operation = CATALOG.find((candidate) => candidate.name === record.write.operationName);
+  const entity = operation && entityOfWrite(operation, record.write.params);
+  if (entity) await dependencies.async.lines.leave(entity, operationId);
   return { kind: 'done', status: response.status };
 }
 

@@ -3,7 +3,7 @@ import type { HttpAnswer } from '../http/response';
 import { type IdempotencyStore, operationIdFor } from '../idempotency';
 import { acceptWrite, type WriteToAccept } from './accept-write';
 import { pendingAnswer } from './operation-status';
-import { type AsyncWriteDependencies, operationKey } from './write-queue';
+import { type AsyncWriteDependencies, entityOfWrite, operationKey } from './write-queue';
 import type { Settlement } from './write-rules';
 
 /**
@@ -50,4 +50,18 @@ export async function unfinishedOperationOf(
   // Done, or the key reused for another request: the key's record answers (its replay, or 422).
   if (!record || record.state === 'done' || record.fingerprint !== fingerprint) return undefined;
   return pendingAnswer(record, requestUrl, dependencies.clock.now());
+}
+
+/**
+ * Whether an update or delete must wait behind writes to its entity the app is still finishing
+ * (another's, or one of its own that may still land): it is then accepted and applied after them.
+ */
+export async function mustWaitItsTurn(
+  write: Pick<WriteToAccept, 'id' | 'operation' | 'request'>,
+  dependencies: { readonly async: AsyncWriteDependencies },
+): Promise<boolean> {
+  const entity = entityOfWrite(write.operation, write.request.params);
+  if (!entity) return false;
+  const waiting = await dependencies.async.lines.waiting(entity);
+  return waiting.some((id) => id !== write.id);
 }

@@ -10,7 +10,7 @@ import type { TokenInspector } from '../identity/token-claims';
 import { acceptWrite, type WriteToAccept } from './accept-write';
 import { type KeyedExecution, underIdempotencyKey } from './claim-key';
 import { execute } from './execute';
-import { handOverInDoubt, unfinishedOperationOf } from './hand-over';
+import { handOverInDoubt, mustWaitItsTurn, unfinishedOperationOf } from './hand-over';
 import type { CallPlan } from './plan';
 import { validateRequest, type ValidRequest } from './validate';
 import { type AsyncWriteDependencies, operationKey } from './write-queue';
@@ -89,7 +89,9 @@ export async function runOperation(
     preferred,
   };
   const async = write ? dependencies.async : undefined;
-  if (async && (preferred || valid.value.respondAsync)) {
+  // An update or delete behind unfinished writes to its entity waits its turn, accepted (202).
+  const behind = async ? await mustWaitItsTurn(accepted, { async }).catch(() => false) : false;
+  if (async && (preferred || valid.value.respondAsync || behind)) {
     return { response: await acceptWrite(accepted, async, dependencies.clock), record: { idempotency: 'accepted' } };
   }
   if (async && key.value !== undefined) {

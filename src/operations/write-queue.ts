@@ -1,4 +1,5 @@
-import { type OperationStore } from '../idempotency';
+import { fillRoute, type Operation } from '../catalog/operations';
+import type { EntityLines, OperationStore } from '../idempotency';
 import { isJsonObject } from '../json';
 import { isOperationId } from '../schemas/request-parameters';
 import type { MessageQueue } from '../storage/queue-client';
@@ -12,6 +13,8 @@ export const poisonQueueOf = (queueName: string): string => `${queueName}-poison
 /** What writes the app finishes itself need: where they are kept, and the queue that brings them back. */
 export interface AsyncWriteDependencies {
   readonly operations: OperationStore;
+  /** Per Graph entity, the updates and deletes the app is finishing, in the order they were accepted. */
+  readonly lines: EntityLines;
   readonly queue: MessageQueue;
   /** The queue's name, which the worker is registered on. */
   readonly queueName: string;
@@ -40,4 +43,13 @@ function safeJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The Graph entity an update or delete changes, whatever the Graph version: writes to it are
+ * applied in the order they were accepted. A create makes a new entity and waits for nothing.
+ */
+export function entityOfWrite(operation: Operation, params: Readonly<Record<string, string>>): string | undefined {
+  if (operation.method !== 'PATCH' && operation.method !== 'DELETE') return undefined;
+  return fillRoute(operation.graphPath.replace(/^\//, ''), params);
 }

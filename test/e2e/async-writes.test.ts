@@ -252,3 +252,43 @@ describe('a write a caller waits for, left in doubt, is handed over to the app: 
     expect(statusesOf(configurationId)).toHaveLength(1);
   });
 });
+
+describe('writes to one entity are applied in the order they were accepted', () => {
+  test('a PATCH that times out and lands late cannot undo a later caller’s PATCH: the later value stands', async () => {
+    const configurationId = await ownConfiguration();
+    const summary = `mobile-app-configurations/${configurationId}/user-status-summary`;
+    // The first update reaches Graph only after the caller stopped waiting for it.
+    await stack.control('POST', 'faults', { method: 'PATCH', pathIncludes: configurationId, delayMs: (BUDGET_S + 1.5) * 1000 });
+    const first = await send('PATCH', summary, { pendingCount: 1 });
+    const firstLocation = expectAccepted(first);
+    expect(JSON.parse(first.text)).toMatchObject({ state: 'in-doubt' });
+
+    // Another caller updates the same entity while the first may still land: it waits its turn.
+    const second = await send('PATCH', summary, { pendingCount: 2 });
+    const secondLocation = expectAccepted(second);
+    expect(JSON.parse(second.text)).toMatchObject({ state: 'queued' });
+
+    expect((await pollToFinal(firstLocation)).final.status).toBe(200);
+    const { final } = await pollToFinal(secondLocation);
+    expect(final.status).toBe(200);
+    expect(JSON.parse(final.text)).toMatchObject({ pendingCount: 2 });
+    expect(stack.emulator.state.mobileAppConfigurations.get(configurationId)?.userStatusSummary.pendingCount).toBe(2);
+    // Once the line is empty, an update is answered in the call again.
+    expect((await send('PATCH', summary, { pendingCount: 3 })).status).toBe(200);
+  });
+
+  test('updates accepted one after another are applied in that order', async () => {
+    const configurationId = await ownConfiguration();
+    const summary = `mobile-app-configurations/${configurationId}/user-status-summary`;
+    const locations: string[] = [];
+    for (let value = 1; value <= 5; value++) {
+      locations.push(expectAccepted(await send('PATCH', summary, { pendingCount: value }, { prefer: 'respond-async' })));
+    }
+    for (const location of locations) expect((await pollToFinal(location)).final.status).toBe(200);
+    const patches = stack.emulator.requests.filter(
+      (request) => request.method === 'PATCH' && request.path.includes(configurationId),
+    );
+    expect(patches.map((request) => (request.body as { pendingCount: number }).pendingCount)).toEqual([1, 2, 3, 4, 5]);
+    expect(stack.emulator.state.mobileAppConfigurations.get(configurationId)?.userStatusSummary.pendingCount).toBe(5);
+  });
+});
