@@ -65,6 +65,8 @@ const EnvironmentSchema = v.object({
   GRAPH_READS_PER_20S: v.optional(wholeNumber('GRAPH_READS_PER_20S', 1, 1000), '800'),
   GRAPH_READ_BURST: v.optional(wholeNumber('GRAPH_READ_BURST', 1, 1000), '40'),
   GRAPH_MAX_INSTANCES: v.optional(wholeNumber('GRAPH_MAX_INSTANCES', 1, 1000), '40'),
+  // Below the Bicep's 100 HTTP requests per instance: waiting calls never take all of them.
+  GRAPH_MAX_WAITING_PER_INSTANCE: v.optional(wholeNumber('GRAPH_MAX_WAITING_PER_INSTANCE', 1, 1000), '32'),
   GRAPH_BUDGET_TABLE_NAME: v.optional(
     v.pipe(
       v.string(),
@@ -166,6 +168,7 @@ export function loadSettings(environment: Readonly<Record<string, string | undef
       graphRoot: endpoints.graphRoot,
       scope: endpoints.scope,
       rootOverridden: env.GRAPH_BASE_URL !== undefined,
+      maxWaitingCalls: env.GRAPH_MAX_WAITING_PER_INSTANCE,
     },
     identity: {
       managedIdentityAvailable: Boolean(env.IDENTITY_ENDPOINT && env.IDENTITY_HEADER),

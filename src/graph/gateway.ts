@@ -2,6 +2,7 @@ import type { TokenCredential } from '@azure/identity';
 import { AuthenticationHandler, Client, HTTPMessageHandler, ResponseType } from '@microsoft/microsoft-graph-client';
 
 import type { GraphBudget, RequestKind } from '../budget';
+import { WaitingRoom } from '../budget/waiting-room';
 import type { HttpMethod } from '../catalog/operations';
 import type { Clock } from '../clock';
 import type { GraphVersion } from '../schemas/entities';
@@ -75,6 +76,8 @@ export interface GraphGatewayOptions {
   readonly graphRoot: string;
   /** The token scope of the Graph cloud. */
   readonly scope: string;
+  /** Calls of each kind (reads, writes) this instance holds waiting for their budget turn, at most. */
+  readonly maxWaitingCalls: number;
 }
 
 /** What the gateway uses: the app's credential, its Graph budget, and the clock it waits on. */
@@ -109,6 +112,10 @@ function createClient(graphRoot: string, tokens: KeptTokenProvider, version: Gra
 /** Sends calls to Graph with one client per version, created on first use and reused. */
 export function createGraphGateway(options: GraphGatewayOptions, dependencies: GraphGatewayDependencies): GraphGateway {
   const { budget, clock } = dependencies;
+  const waitingRooms: Record<RequestKind, WaitingRoom> = {
+    read: new WaitingRoom(options.maxWaitingCalls),
+    write: new WaitingRoom(options.maxWaitingCalls),
+  };
   const clients = new Map<GraphVersion, Client>();
   const tokens = new KeptTokenProvider(dependencies.credential, options.scope, () => clock.now());
   const clientFor = (version: GraphVersion): Client => {
@@ -186,11 +193,17 @@ export function createGraphGateway(options: GraphGatewayOptions, dependencies: G
         // out would be left in doubt for nothing. Nothing is sent, and the caller is told when to come back.
         const latestStartMs = deadlineMs - (kind === 'write' ? MIN_ATTEMPT_MS : 0);
         if (latestStartMs < clock.now()) return { attempts, heldLocally: true, retryAfterMs: 1000 };
+        // A full waiting room refuses at once, before a turn is taken: the caller comes back once
+        // the calls already waiting are due.
+        const room = waitingRooms[kind];
+        if (room.isFull) {
+          return { attempts, heldLocally: true, retryAfterMs: Math.max(1000, (room.lastDueMs() ?? 0) - clock.now()) };
+        }
         // A turn further away than the caller's budget is refused at once, with when to come back:
         // a caller held waiting would hold the instance's concurrency and make the platform add instances.
         const turn = await budget.reserve(kind, latestStartMs);
         if (!turn.granted) return { attempts, heldLocally: true, retryAfterMs: turn.retryAfterMs };
-        if (turn.atMs > clock.now()) await clock.sleep(turn.atMs - clock.now());
+        if (turn.atMs > clock.now()) await room.waitUntil(turn.atMs, clock);
         const sentAtMs = clock.now();
         const { ending, answer } = await attemptWithin(call, deadlineMs);
         attempts.push({ ending, answer, sentAtMs });

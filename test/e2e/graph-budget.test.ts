@@ -7,7 +7,7 @@ import { startGraphEmulator } from '../../dev/graph-emulator/server';
 import { startHostProcess } from '../../dev/host-process';
 import type { RateShape } from '../../src/budget/gcra';
 import { TableBudget } from '../../src/budget/table-budget';
-import { SEEDED_PATHS } from '../support/stack';
+import { SEEDED_PATHS, withStack } from '../support/stack';
 
 // The shared budget against a real table service (the run's Azurite): turns taken by several
 // instances at once, ETag races, the pause after Graph's 429 seen by every instance, and the
@@ -197,4 +197,35 @@ test('through two hosts on one emulator: a 429 answered to one host holds the ot
     await Promise.all(hosts.map((host) => host.stop()));
     await emulator.close();
   }
+});
+
+test('an instance holds a bounded number of calls waiting for their turn: beyond it, 429 at once with when to come back', async () => {
+  // One write every 4 s after a burst of one, and room for two waiting writes: of six at once,
+  // one goes now, two wait their turn, three are refused before taking a turn.
+  await withStack(
+    {
+      writeQueue: 'none',
+      facadeEnvironment: {
+        GRAPH_BUDGET: 'per-instance',
+        GRAPH_WRITES_PER_20S: '5',
+        GRAPH_WRITE_BURST: '1',
+        GRAPH_MAX_WAITING_PER_INSTANCE: '2',
+      },
+    },
+    async (stack) => {
+      const answers = await Promise.all(
+        Array.from({ length: 6 }, (_, index) =>
+          stack.call('PATCH', SEEDED_PATHS.userStatusOverview, { body: { successCount: index } }),
+        ),
+      );
+      const refused = answers.filter((answer) => answer.status === 429);
+      expect(answers.map((answer) => answer.status).sort()).toEqual([200, 200, 200, 429, 429, 429]);
+      for (const answer of refused) {
+        expect(answer.json.type).toBe('urn:intune-status-facade:problem:request-budget-exhausted');
+        // The last waiting write is due 8 s after the first: nobody is told to come back sooner than that.
+        expect(Number(answer.headers.get('retry-after'))).toBeGreaterThanOrEqual(7);
+      }
+      expect(stack.emulator.requests.filter((request) => request.method === 'PATCH')).toHaveLength(3);
+    },
+  );
 });

@@ -14,7 +14,7 @@ describe('national cloud selection picks Graph root, token scope and authority t
     ],
   ])('%s', (cloud, graphRoot, scope, authorityHost) => {
     const settings = loadSettings({ GRAPH_CLOUD: cloud });
-    expect(settings.graph).toEqual({ cloud, graphRoot, scope, rootOverridden: false });
+    expect(settings.graph).toEqual({ cloud, graphRoot, scope, rootOverridden: false, maxWaitingCalls: 32 });
     expect(settings.identity.authorityHost).toBe(authorityHost);
   });
 
@@ -34,6 +34,7 @@ describe('national cloud selection picks Graph root, token scope and authority t
       graphRoot: 'https://localhost:7443',
       scope: GRAPH_CLOUDS.China.scope,
       rootOverridden: true,
+      maxWaitingCalls: 32,
     });
     expect(settings.identity.authorityHost).toBe(GRAPH_CLOUDS.China.authorityHost);
   });
