@@ -31,6 +31,7 @@ const async: AsyncWriteDependencies | undefined =
         lines: createEntityLines(settings.idempotency, settings.tables, credential),
         queue: messageQueueFor(settings.queues, settings.writeQueueName, credential),
         queueName: settings.writeQueueName,
+        writeSpacingMs: 20_000 / settings.budget.writes.requestsPer20Seconds,
       }
     : undefined;
 

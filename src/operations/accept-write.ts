@@ -86,6 +86,15 @@ export async function acceptWrite(
       headers: { 'retry-after': retryAfterSeconds(5000) },
     });
   }
-  const answer = pendingAnswer(kept.record, write.requestUrl, nowMs);
+  const answer = pendingAnswer(kept.record, write.requestUrl, nowMs, await expectedWaitMs(dependencies));
   return write.preferred ? { ...answer, headers: { ...answer.headers, 'preference-applied': 'respond-async' } } : answer;
+}
+
+/**
+ * About how long an accepted write waits for its turn: the writes queued before it, spaced as the
+ * app's budget spaces them. An estimate for Retry-After, never a promise; unknown, it is none.
+ */
+async function expectedWaitMs(dependencies: AsyncWriteDependencies): Promise<number> {
+  const queued = await dependencies.queue.approximateLength().catch(() => 0);
+  return queued * dependencies.writeSpacingMs;
 }

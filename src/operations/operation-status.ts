@@ -35,11 +35,14 @@ export function statusBody(record: OperationRecord, nowMs: number) {
   };
 }
 
-/** 202 for an unfinished write, with Retry-After and the Location to poll. */
-export function pendingAnswer(record: OperationRecord, requestUrl: string, nowMs: number): HttpAnswer {
+/**
+ * 202 for an unfinished write, with the Location to poll and a Retry-After of when it is due, at
+ * the earliest after `expectedMs` (an estimate of its wait, when one is known).
+ */
+export function pendingAnswer(record: OperationRecord, requestUrl: string, nowMs: number, expectedMs = 0): HttpAnswer {
   return jsonAnswer(202, statusBody(record, nowMs), {
     location: operationUrl(requestUrl, record.id),
-    'retry-after': retryAfterSeconds(pollAfterMs(record, nowMs)),
+    'retry-after': retryAfterSeconds(Math.max(pollAfterMs(record, nowMs), expectedMs)),
   });
 }
 

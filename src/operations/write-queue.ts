@@ -18,6 +18,8 @@ export interface AsyncWriteDependencies {
   readonly queue: MessageQueue;
   /** The queue's name, which the worker is registered on. */
   readonly queueName: string;
+  /** The app's budget spaces writes this far apart: what a write waits per write queued before it. */
+  readonly writeSpacingMs: number;
 }
 
 /**

@@ -22,6 +22,8 @@ export type QueueConnection =
 export interface MessageQueue {
   /** Sends a message that becomes visible after `visibilityDelayMs`. */
   send(text: string, options?: { readonly visibilityDelayMs?: number }): Promise<void>;
+  /** About how many messages the queue holds (the service's own approximate count). */
+  approximateLength(): Promise<number>;
   readonly description: string;
 }
 
@@ -49,6 +51,11 @@ export function messageQueueFor(connection: QueueConnection, queueName: string, 
     }));
   return {
     description: `queue storage (${new URL(client.url).origin}, queue ${queueName})`,
+    async approximateLength() {
+      await ensureQueue();
+      const properties = await client.getProperties(boundedBy(QUEUE_CALL_TIMEOUT_MS));
+      return properties.approximateMessagesCount ?? 0;
+    },
     async send(text, options = {}) {
       await ensureQueue();
       const visibilityTimeout = Math.min(MAX_VISIBILITY_SECONDS, Math.max(0, Math.ceil((options.visibilityDelayMs ?? 0) / 1000)));

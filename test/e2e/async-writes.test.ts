@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { callWithRetries, LOGIC_APPS_DEFAULT, scaled } from '../../dev/reliability/callers';
-import { type Stack, startStack } from '../support/stack';
+import { SEEDED_PATHS, type Stack, startStack, withStack } from '../support/stack';
 
 // Writes the app finishes itself: asked for with `Prefer: respond-async` or `?respond=async`,
 // answered 202 with the operation's Location, finished by the queue-triggered worker on the run's
@@ -290,5 +290,23 @@ describe('writes to one entity are applied in the order they were accepted', () 
     );
     expect(patches.map((request) => (request.body as { pendingCount: number }).pendingCount)).toEqual([1, 2, 3, 4, 5]);
     expect(stack.emulator.state.mobileAppConfigurations.get(configurationId)?.userStatusSummary.pendingCount).toBe(5);
+  });
+});
+
+test("a 202's Retry-After estimates the wait from the writes queued before it, as the budget spaces them", async () => {
+  // One write every 10 s: the fifth accepted write has about four before it.
+  await withStack({ facadeEnvironment: { GRAPH_WRITES_PER_20S: '2', GRAPH_WRITE_BURST: '1' } }, async (slow) => {
+    const waits: number[] = [];
+    for (let index = 0; index < 5; index++) {
+      const response = await fetch(`${slow.baseUrl}/${SEEDED_PATHS.userStatuses}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', prefer: 'respond-async' },
+        body: JSON.stringify({ userPrincipalName: `queued-${index}@contoso.example`, status: 'compliant' }),
+      });
+      expect(response.status).toBe(202);
+      waits.push(Number(response.headers.get('retry-after')));
+    }
+    expect(waits[0]).toBeGreaterThanOrEqual(2);
+    expect(waits.at(-1)).toBeGreaterThanOrEqual(30);
   });
 });
