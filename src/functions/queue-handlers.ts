@@ -2,7 +2,11 @@ import type { InvocationContext, StorageQueueHandler } from '@azure/functions';
 
 import { abandonWrite, finishWrite } from '../operations/finish-write';
 import type { OperationDependencies } from '../operations/pipeline';
-import { type AsyncWriteDependencies, operationIdOfMessage } from '../operations/write-queue';
+import { type AsyncWriteDependencies, operationIdOfMessage, writeMessage } from '../operations/write-queue';
+import { isStoreOutage } from '../storage/store-calls';
+
+/** How long a write waits when its stores could not be reached. */
+const STORE_OUTAGE_WAIT_MS = 30_000;
 
 type WorkerDependencies = OperationDependencies & { readonly async: AsyncWriteDependencies };
 
@@ -18,7 +22,21 @@ export function finishWriteHandler(dependencies: WorkerDependencies): StorageQue
     const operationId = operationIdOfMessage(message);
     if (!operationId) return logged(context, 'warn', { event: 'graph-write-message-dropped', reason: 'not a write message' });
     const started = performance.now();
-    const outcome = await finishWrite(operationId, dependencies);
+    let outcome;
+    try {
+      outcome = await finishWrite(operationId, dependencies);
+    } catch (error) {
+      // A store outage passes by itself: the write comes back later, without counting toward the
+      // poison queue (only a defect should end a write there). Should the queue fail too, the
+      // Functions host shows the message again.
+      if (!isStoreOutage(error)) throw error;
+      await dependencies.async.queue.send(writeMessage(operationId), { visibilityDelayMs: STORE_OUTAGE_WAIT_MS });
+      return logged(context, 'warn', {
+        event: 'graph-write-deferred',
+        operationId,
+        reason: `store unavailable: ${(error as Error).message.slice(0, 200)}`,
+      });
+    }
     logged(context, 'info', {
       event: 'graph-write-finished',
       operationId,

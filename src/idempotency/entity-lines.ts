@@ -10,12 +10,23 @@ import { keyHash } from './records';
  * changed only under its ETag.
  */
 export interface EntityLines {
-  /** Puts the operation at the end of the entity's line (once: a retry of the same operation keeps its place). */
-  join(entity: string, operationId: string): Promise<void>;
+  /**
+   * Puts the operation at the end of the entity's line (once: a retry of the same operation keeps
+   * its place). `heldUntilMs` marks a write a caller is waiting for, which has no operation record:
+   * its place counts until then, unless it leaves or is accepted (joined again without it) first.
+   */
+  join(entity: string, operationId: string, heldUntilMs?: number): Promise<void>;
   /** The operations waiting for the entity, first first. */
-  waiting(entity: string): Promise<readonly string[]>;
+  waiting(entity: string): Promise<readonly LinePlace[]>;
   /** Takes the operation out of the entity's line, wherever it is. */
   leave(entity: string, operationId: string): Promise<void>;
+}
+
+/** A place in an entity's line. */
+export interface LinePlace {
+  readonly id: string;
+  /** Set for a write a caller is waiting for: its place counts until then. */
+  readonly heldUntilMs?: number;
 }
 
 interface LineEntity {
@@ -35,21 +46,31 @@ export class TableEntityLines implements EntityLines {
     this.ensureTable = tableCreator(table, CALL_TIMEOUT_MS);
   }
 
-  join(entity: string, operationId: string): Promise<void> {
-    return this.change(entity, (line) => (line.includes(operationId) ? undefined : [...line, operationId]));
+  join(entity: string, operationId: string, heldUntilMs?: number): Promise<void> {
+    const place: LinePlace = heldUntilMs === undefined ? { id: operationId } : { id: operationId, heldUntilMs };
+    return this.change(entity, (line) => {
+      const index = line.findIndex((other) => other.id === operationId);
+      if (index < 0) return [...line, place];
+      // Already in line: it keeps its place; a write taken over by the app is held by its record from now on.
+      return heldUntilMs === undefined && line[index]?.heldUntilMs !== undefined
+        ? line.map((other) => (other.id === operationId ? place : other))
+        : undefined;
+    });
   }
 
-  async waiting(entity: string): Promise<readonly string[]> {
+  async waiting(entity: string): Promise<readonly LinePlace[]> {
     await this.ensureTable();
     return (await this.read(entity))?.line ?? [];
   }
 
   leave(entity: string, operationId: string): Promise<void> {
-    return this.change(entity, (line) => (line.includes(operationId) ? line.filter((id) => id !== operationId) : undefined));
+    return this.change(entity, (line) =>
+      line.some((other) => other.id === operationId) ? line.filter((other) => other.id !== operationId) : undefined,
+    );
   }
 
   /** Applies `next` to the line under its ETag, reading again after a lost race; undefined from `next` changes nothing. */
-  private async change(entity: string, next: (line: readonly string[]) => readonly string[] | undefined): Promise<void> {
+  private async change(entity: string, next: (line: readonly LinePlace[]) => readonly LinePlace[] | undefined): Promise<void> {
     await this.ensureTable();
     const rowKey = keyHash(entity);
     for (let conflict = 0; conflict < MAX_CONFLICTS; conflict++) {
@@ -71,10 +92,10 @@ export class TableEntityLines implements EntityLines {
     throw new Error(`the line of ${entity} changed under this instance ${MAX_CONFLICTS} times in a row`);
   }
 
-  private async read(entity: string): Promise<{ line: string[]; etag: string } | undefined> {
+  private async read(entity: string): Promise<{ line: LinePlace[]; etag: string } | undefined> {
     try {
       const row = await this.table.getEntity<LineEntity>(PARTITION, keyHash(entity), boundedBy(CALL_TIMEOUT_MS));
-      return { line: JSON.parse(row.operations) as string[], etag: row.etag };
+      return { line: JSON.parse(row.operations) as LinePlace[], etag: row.etag };
     } catch (error) {
       if (storageStatusOf(error) === 404) return undefined;
       throw error;

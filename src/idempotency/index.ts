@@ -44,6 +44,6 @@ export function createEntityLines(
   return new TableEntityLines(tableClientFor(tables, options.operationsTableName, credential, TABLE_CLIENT_OPTIONS).client);
 }
 
-export type { EntityLines } from './entity-lines';
+export type { EntityLines, LinePlace } from './entity-lines';
 export * from './operation-records';
 export * from './records';

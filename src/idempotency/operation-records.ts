@@ -55,6 +55,8 @@ export interface OperationStore {
   read(id: string): Promise<OperationRecord | undefined>;
   /** Records the worker's progress. */
   progress(id: string, progress: OperationProgress): Promise<void>;
+  /** Forgets a record whose acceptance did not complete (its message could not be sent). */
+  forget(id: string): Promise<void>;
 }
 
 /** Operation ids: 128 bits, URL-safe (schemas/request-parameters.ts `operationId`). */
@@ -74,3 +76,14 @@ export function operationIdFor(idempotencyKey: string | undefined): string {
 /** Whether a record has outlived its retention and counts as absent. */
 export const isExpired = (record: Pick<OperationRecord, 'acceptedAt'>, nowMs: number): boolean =>
   nowMs - record.acceptedAt > RETENTION_MS;
+
+/**
+ * An unfinished write no run has touched for this long after it was due may have lost its
+ * message (an instance stopped between storing it and sending it): it is sent again. The longest
+ * a healthy one goes unmoved is its delay plus one run.
+ */
+const STALE_AFTER_MS = 5 * 60_000;
+
+/** Whether an unfinished write has gone unmoved for longer than any healthy one does. */
+export const isStale = (record: Pick<OperationRecord, 'state' | 'updatedAt' | 'notBeforeMs'>, nowMs: number): boolean =>
+  record.state !== 'done' && nowMs > Math.max(record.updatedAt, record.notBeforeMs ?? 0) + STALE_AFTER_MS;

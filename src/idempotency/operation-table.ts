@@ -102,6 +102,15 @@ export class TableOperationStore implements OperationStore {
     }
   }
 
+  async forget(id: string): Promise<void> {
+    const { partitionKey, rowKey } = addressOf(id);
+    try {
+      await this.table.deleteEntity(partitionKey, rowKey, bounded());
+    } catch (error) {
+      if (storageStatusOf(error) !== 404) throw error;
+    }
+  }
+
   async progress(id: string, progress: OperationProgress): Promise<void> {
     const { response, ...rest } = progress;
     await this.table.updateEntity(

@@ -3,7 +3,7 @@ import type { Clock } from '../clock';
 import { retryAfterSeconds } from '../http/headers';
 import { problemResponse } from '../http/problem';
 import type { HttpAnswer } from '../http/response';
-import { type OperationRecord, requestFingerprint } from '../idempotency';
+import { isStale, type OperationRecord, requestFingerprint } from '../idempotency';
 import { pendingAnswer } from './operation-status';
 import type { ValidRequest } from './validate';
 import { type AsyncWriteDependencies, entityOfWrite, writeMessage } from './write-queue';
@@ -22,13 +22,6 @@ export interface WriteToAccept {
   /** The caller asked with `Prefer: respond-async`, so the answer says it was applied. */
   readonly preferred: boolean;
 }
-
-/**
- * A queued write whose record is this old may have lost its message (an instance stopped between
- * the two): a retry of its key sends the message again. A second message is harmless: the worker
- * finishes an operation once, under its own key.
- */
-const RESEND_AFTER_MS = 30_000;
 
 /** How an accepted write starts: queued for its first run, or left in doubt by a synchronous attempt. */
 export type AcceptedAs = { readonly state: 'queued' } | { readonly state: 'in-doubt'; readonly notBeforeMs: number };
@@ -65,7 +58,8 @@ export async function acceptWrite(
     updatedAt: nowMs,
     runs: acceptedAs.state === 'in-doubt' ? 1 : 0,
   };
-  let kept: { created: boolean; record: OperationRecord };
+  let kept: { created: boolean; record: OperationRecord } | undefined;
+  const entity = entityOfWrite(operation, request.params);
   try {
     kept = await dependencies.operations.accept(record);
     if (kept.record.fingerprint !== record.fingerprint) {
@@ -74,13 +68,14 @@ export async function acceptWrite(
           'This Idempotency-Key was used within the last 24 hours for a different request (method, path, Graph version or body); use a new key.',
       });
     }
-    const maybeLost = kept.record.state === 'queued' && nowMs - kept.record.updatedAt > RESEND_AFTER_MS;
+    const maybeLost = isStale(kept.record, nowMs);
     // An update or delete takes its place in its entity's line before its message can run.
-    const entity = entityOfWrite(operation, request.params);
     if (entity) await dependencies.lines.join(entity, record.id);
     const visibilityDelayMs = acceptedAs.state === 'in-doubt' ? acceptedAs.notBeforeMs - nowMs : 0;
     if (kept.created || maybeLost) await dependencies.queue.send(writeMessage(record.id), { visibilityDelayMs });
   } catch (error) {
+    // Not accepted: nothing of it may stay to hold its entity's line or answer a retry of its key.
+    if (kept?.created) await rollBack(record.id, entity, dependencies).catch(() => undefined);
     return problemResponse('write-not-accepted', {
       detail: `The write could not be stored for the app to finish (${(error as Error).message.slice(0, 200)}), so nothing will be sent; send the request again after Retry-After seconds${write.keyed ? ', with the same Idempotency-Key' : ''}.`,
       headers: { 'retry-after': retryAfterSeconds(5000) },
@@ -97,4 +92,10 @@ export async function acceptWrite(
 async function expectedWaitMs(dependencies: AsyncWriteDependencies): Promise<number> {
   const queued = await dependencies.queue.approximateLength().catch(() => 0);
   return queued * dependencies.writeSpacingMs;
+}
+
+/** Takes a write that could not be accepted out of its entity's line, then forgets its record. */
+async function rollBack(id: string, entity: string | undefined, dependencies: AsyncWriteDependencies): Promise<void> {
+  if (entity) await dependencies.lines.leave(entity, id);
+  await dependencies.operations.forget(id);
 }

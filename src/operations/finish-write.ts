@@ -1,7 +1,7 @@
 import { CATALOG } from '../catalog/operations';
 import { problemResponse } from '../http/problem';
 import type { HttpAnswer } from '../http/response';
-import { type OperationRecord, RETENTION_MS } from '../idempotency';
+import { isStale, type OperationRecord, RETENTION_MS } from '../idempotency';
 import { storedAnswer, underIdempotencyKey } from './claim-key';
 import { execute } from './execute';
 import { graphCallFor, type OperationDependencies } from './pipeline';
@@ -84,10 +84,9 @@ export async function finishWrite(
     (earlier) => execute(plan, earlier),
   );
 
-  // Another run holds the operation (a second message): that run finishes it or puts it back.
-  if (execution.keyUse === 'refused' && execution.response.status === 503 && !execution.storeFailure) {
-    return { kind: 'skipped', why: 'another run holds it' };
-  }
+  // Refused without a run (another run, or a caller's synchronous attempt, holds the key; or the
+  // key store failed): the operation comes back after the answer's Retry-After, like a write
+  // Graph refused for now. Dropping the message would leave the operation unfinished for good.
   const settlement = execution.settlement;
   const retryAfterMs = retryAfterMsOf(execution.response);
   const tooOld = clock.now() - record.acceptedAt > GIVE_UP_AFTER_MS;
@@ -125,10 +124,17 @@ const MAX_CLEARED = 16;
  */
 async function isFirstInLine(entity: string, operationId: string, dependencies: AsyncWriteDependencies): Promise<boolean> {
   for (let cleared = 0; cleared < MAX_CLEARED; cleared++) {
-    const [first] = await dependencies.lines.waiting(entity);
-    if (first === undefined || first === operationId) return true;
+    const [place] = await dependencies.lines.waiting(entity);
+    if (place === undefined || place.id === operationId) return true;
+    const first = place.id;
+    // A write a caller is still waiting for: its place counts until its hold ends.
+    if (place.heldUntilMs !== undefined && place.heldUntilMs > Date.now()) return false;
     const ahead = await dependencies.operations.read(first);
-    if (ahead && ahead.state !== 'done') return false;
+    if (ahead && ahead.state !== 'done') {
+      // An unfinished write ahead that has not moved for long may have lost its message: sent again (a second one is harmless).
+      if (isStale(ahead, Date.now())) await dependencies.queue.send(writeMessage(ahead.id));
+      return false;
+    }
     await dependencies.lines.leave(entity, first);
   }
   return false;

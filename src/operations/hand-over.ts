@@ -63,5 +63,33 @@ export async function mustWaitItsTurn(
   const entity = entityOfWrite(write.operation, write.request.params);
   if (!entity) return false;
   const waiting = await dependencies.async.lines.waiting(entity);
-  return waiting.some((id) => id !== write.id);
+  return waiting.some((place) => place.id !== write.id);
+}
+
+/** The line of writes to an entity could not be read or joined: nothing was sent. */
+export interface LineUnavailable {
+  readonly lineUnavailable: Error;
+}
+
+/**
+ * Runs an update or delete a caller waits for with its place held in its entity's line, so that
+ * a later write of the entity waits behind it even before it could be taken over; it leaves the
+ * line when it ends, unless it ended in doubt (then the app takes it over, in the same place).
+ */
+export async function inLineWhileRunning<T extends { readonly settlement: Settlement }>(
+  write: Pick<WriteToAccept, 'id' | 'operation' | 'request'>,
+  heldUntilMs: number,
+  async: AsyncWriteDependencies | undefined,
+  run: () => Promise<T>,
+): Promise<T | LineUnavailable> {
+  const entity = async && entityOfWrite(write.operation, write.request.params);
+  if (!async || !entity) return run();
+  try {
+    await async.lines.join(entity, write.id, heldUntilMs);
+  } catch (error) {
+    return { lineUnavailable: error instanceof Error ? error : new Error(String(error)) };
+  }
+  const ended = await run();
+  if (ended.settlement.kind !== 'in-doubt') await async.lines.leave(entity, write.id).catch(() => undefined);
+  return ended;
 }

@@ -3,6 +3,7 @@ import type { Clock } from '../clock';
 import { type GraphCall, type GraphGateway, lastAttempt } from '../graph/gateway';
 import { readJsonObject } from '../http/body';
 import { preferencesOf, prefersMinimal, readIdempotencyKey } from '../http/headers';
+import { problemResponse } from '../http/problem';
 import type { HttpAnswer, IncomingRequest } from '../http/response';
 import type { Result } from '../http/result';
 import { type IdempotencyStore, operationIdFor, requestFingerprint } from '../idempotency';
@@ -10,7 +11,7 @@ import type { TokenInspector } from '../identity/token-claims';
 import { acceptWrite, type WriteToAccept } from './accept-write';
 import { type KeyedExecution, underIdempotencyKey } from './claim-key';
 import { execute } from './execute';
-import { handOverInDoubt, mustWaitItsTurn, unfinishedOperationOf } from './hand-over';
+import { handOverInDoubt, inLineWhileRunning, mustWaitItsTurn, unfinishedOperationOf } from './hand-over';
 import type { CallPlan } from './plan';
 import { validateRequest, type ValidRequest } from './validate';
 import { type AsyncWriteDependencies, operationKey } from './write-queue';
@@ -90,7 +91,8 @@ export async function runOperation(
   };
   const async = write ? dependencies.async : undefined;
   // An update or delete behind unfinished writes to its entity waits its turn, accepted (202).
-  const behind = async ? await mustWaitItsTurn(accepted, { async }).catch(() => false) : false;
+  const behind = async ? await mustWaitItsTurn(accepted, { async }).catch((error: unknown) => error) : false;
+  if (behind instanceof Error) return stopped({ response: lineUnavailable(behind) });
   if (async && (preferred || valid.value.respondAsync || behind)) {
     return { response: await acceptWrite(accepted, async, dependencies.clock), record: { idempotency: 'accepted' } };
   }
@@ -113,10 +115,10 @@ export async function runOperation(
     token: dependencies.token,
   };
   // A read is idempotent by nature: a key on GET is accepted and changes nothing.
-  const execution =
+  const run = () =>
     key.value === undefined || !write
-      ? await execute(plan)
-      : await underIdempotencyKey(
+      ? execute(plan)
+      : underIdempotencyKey(
           {
             store: dependencies.idempotency,
             key: operationKey(accepted.id),
@@ -127,6 +129,9 @@ export async function runOperation(
           },
           (earlier) => execute(plan, earlier),
         );
+  // While it runs, an update or delete holds its place in its entity's line.
+  const execution = await inLineWhileRunning(accepted, deadlineMs + LINE_HOLD_MARGIN_MS, async, run);
+  if ('lineUnavailable' in execution) return stopped({ response: lineUnavailable(execution.lineUnavailable) });
   // A write left in doubt is handed over to the app: 202 and its Location, rather than a failure.
   if (async && execution.settlement.kind === 'in-doubt') {
     const handed = await handOverInDoubt(
@@ -141,6 +146,17 @@ export async function runOperation(
 }
 
 const stopped = (result: { readonly response: HttpAnswer }): OperationOutcome => ({ response: result.response, record: {} });
+
+/** A write's place in its entity's line is held this long past its time budget, should its instance stop. */
+const LINE_HOLD_MARGIN_MS = 15_000;
+
+/** The line of writes to the entity could not be read or joined: nothing was sent. */
+function lineUnavailable(error: unknown): HttpAnswer {
+  return problemResponse('write-not-accepted', {
+    detail: `The order of writes to this entity could not be kept (${String((error as Error)?.message ?? error).slice(0, 200)}), so nothing was sent; send the request again after Retry-After seconds.`,
+    headers: { 'retry-after': '5' },
+  });
+}
 
 /** The answer of an execution, and what its log record says. */
 function recorded(execution: Omit<KeyedExecution, 'keyUse'> & Partial<Pick<KeyedExecution, 'keyUse'>>): OperationOutcome {

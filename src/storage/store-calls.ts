@@ -20,3 +20,17 @@ export function tableCreator(table: TableClient, timeoutMs: number): () => Promi
     return ready;
   };
 }
+
+/** Errors of a store that could not be reached or answered in time, as opposed to a defect. */
+const OUTAGE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * Whether a store call failed because the store was unavailable (unreachable, too slow, or
+ * answering 5xx or 429), which passes by itself, rather than because of the call.
+ */
+export function isStoreOutage(error: unknown): boolean {
+  const { name, code, statusCode } = (error ?? {}) as { name?: string; code?: string; statusCode?: number };
+  if (name === 'AbortError' || name === 'TimeoutError') return true;
+  if (code !== undefined && OUTAGE_CODES.has(code)) return true;
+  return statusCode !== undefined && (statusCode >= 500 || statusCode === 429 || statusCode === 408);
+}

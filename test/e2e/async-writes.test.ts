@@ -277,6 +277,25 @@ describe('writes to one entity are applied in the order they were accepted', () 
     expect((await send('PATCH', summary, { pendingCount: 3 })).status).toBe(200);
   });
 
+  test('an update a caller is still waiting for holds its place: a later caller’s update waits behind it', async () => {
+    const configurationId = await ownConfiguration();
+    const summary = `mobile-app-configurations/${configurationId}/user-status-summary`;
+    await stack.control('POST', 'faults', { method: 'PATCH', pathIncludes: configurationId, delayMs: (BUDGET_S + 1.5) * 1000 });
+    const first = send('PATCH', summary, { pendingCount: 1 });
+    await sleep(1000);
+    // The first is still running in its call: the second is accepted behind it, not sent.
+    const secondLocation = expectAccepted(await send('PATCH', summary, { pendingCount: 2 }));
+    const firstLocation = expectAccepted(await first);
+
+    expect((await pollToFinal(firstLocation)).final.status).toBe(200);
+    expect((await pollToFinal(secondLocation)).final.status).toBe(200);
+    expect(stack.emulator.state.mobileAppConfigurations.get(configurationId)?.userStatusSummary.pendingCount).toBe(2);
+    const patches = stack.emulator.requests.filter(
+      (request) => request.method === 'PATCH' && request.path.includes(configurationId),
+    );
+    expect(patches.map((request) => (request.body as { pendingCount: number }).pendingCount).at(-1)).toBe(2);
+  });
+
   test('updates accepted one after another are applied in that order', async () => {
     const configurationId = await ownConfiguration();
     const summary = `mobile-app-configurations/${configurationId}/user-status-summary`;

@@ -56,7 +56,7 @@ function recordSecrets(secrets: readonly string[]): void {
 }
 
 /** The connection string with its Queue service left out: the app then has tables only. */
-const withoutQueueService = (connectionString: string): string =>
+export const withoutQueueService = (connectionString: string): string =>
   connectionString
     .split(';')
     .filter((part) => !/^\s*QueueEndpoint\s*=/i.test(part))
