@@ -4,6 +4,7 @@ import { retryAfterSeconds } from '../http/headers';
 import { problemResponse } from '../http/problem';
 import type { HttpAnswer } from '../http/response';
 import { isStale, type OperationRecord, requestFingerprint } from '../idempotency';
+import { answerFromStore } from './claim-key';
 import { pendingAnswer } from './operation-status';
 import type { ValidRequest } from './validate';
 import { type AsyncWriteDependencies, entityOfWrite, writeMessage } from './write-queue';
@@ -67,6 +68,11 @@ export async function acceptWrite(
         detail:
           'This Idempotency-Key was used within the last 24 hours for a different request (method, path, Graph version or body); use a new key.',
       });
+    }
+    // Finished already: a retry of its key is answered with the write's answer, as a synchronous retry is.
+    if (kept.record.state === 'done' && kept.record.response) {
+      const finished = answerFromStore(kept.record.response);
+      return { ...finished, headers: { ...finished.headers, 'idempotent-replayed': 'true' } };
     }
     const maybeLost = isStale(kept.record, nowMs);
     // An update or delete takes its place in its entity's line before its message can run.

@@ -151,8 +151,11 @@ export async function abandonWrite(
   const { operations } = dependencies.async;
   const record = await operations.read(operationId);
   if (!record || record.state === 'done') return { kind: 'skipped', why: record ? 'already done' : 'no such operation' };
+  // No run and no earlier attempt: nothing was sent, and the caller may send it again as it is.
   const response = internalError(
-    'The app could not finish this write: its runs failed repeatedly; see the function logs. It may or may not have been applied in Graph: read the entity before sending it again.',
+    record.runs === 0
+      ? 'The app could not finish this write: its runs failed repeatedly before it was sent (see the function logs). It was not applied in Graph; send it again.'
+      : 'The app could not finish this write: its runs failed repeatedly; see the function logs. It may or may not have been applied in Graph: read the entity before sending it again.',
   );
   await operations.progress(operationId, { state: 'done', runs: record.runs, response: storedAnswer(response) });
   // The writes behind it in its entity's line go on.

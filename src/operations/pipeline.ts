@@ -134,9 +134,11 @@ export async function runOperation(
   if ('lineUnavailable' in execution) return stopped({ response: lineUnavailable(execution.lineUnavailable) });
   // A write left in doubt is handed over to the app: 202 and its Location, rather than a failure.
   if (async && execution.settlement.kind === 'in-doubt') {
+    // Due when it may be looked for, and not before Graph's Retry-After, if Graph gave one.
+    const dueMs = Math.max(execution.settlement.lookFromMs, dependencies.clock.now() + (execution.exchange?.retryAfterMs ?? 0));
     const handed = await handOverInDoubt(
       accepted,
-      execution.settlement,
+      { kind: 'in-doubt', lookFromMs: dueMs },
       { async, idempotency: dependencies.idempotency, clock: dependencies.clock },
       fingerprint,
     );
