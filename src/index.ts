@@ -7,7 +7,7 @@ import { loadSettings, type Settings } from './config';
 import { facadeFunctions, type FunctionServices, queueFunctions } from './functions/app';
 import type { HealthSummary } from './functions/service-handlers';
 import { createGraphGateway } from './graph/gateway';
-import { createEntityLines, createIdempotencyStore, createOperationStore, type IdempotencyStore } from './idempotency';
+import { createAsyncWriteStores, createIdempotencyStore, type IdempotencyStore } from './idempotency';
 import { createCredential, describeCredential } from './identity/credential';
 import { createTokenInspector } from './identity/token-claims';
 import type { AsyncWriteDependencies } from './operations/write-queue';
@@ -27,8 +27,7 @@ const token = createTokenInspector(credential, settings.graph.scope);
 const async: AsyncWriteDependencies | undefined =
   settings.tables && settings.queues
     ? {
-        operations: createOperationStore(settings.idempotency, settings.tables, credential),
-        lines: createEntityLines(settings.idempotency, settings.tables, credential),
+        ...createAsyncWriteStores(settings.idempotency, settings.tables, credential),
         queue: messageQueueFor(settings.queues, settings.writeQueueName, credential),
         queueName: settings.writeQueueName,
         writeSpacingMs: 20_000 / settings.budget.writes.requestsPer20Seconds,

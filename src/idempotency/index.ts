@@ -25,23 +25,17 @@ export function createIdempotencyStore(
   return new TableIdempotencyStore(client, description);
 }
 
-/** The store of accepted writes: a table of the app's table service. */
-export function createOperationStore(
+/**
+ * The records of writes accepted with 202 and, beside them in the same table, the line of writes
+ * waiting per Graph entity: one client for the table.
+ */
+export function createAsyncWriteStores(
   options: IdempotencyOptions,
   tables: TableConnection,
   credential: TokenCredential,
-): OperationStore {
+): { operations: OperationStore; lines: EntityLines } {
   const { client, description } = tableClientFor(tables, options.operationsTableName, credential, TABLE_CLIENT_OPTIONS);
-  return new TableOperationStore(client, description);
-}
-
-/** The lines of writes waiting per Graph entity: rows of the operations table. */
-export function createEntityLines(
-  options: IdempotencyOptions,
-  tables: TableConnection,
-  credential: TokenCredential,
-): EntityLines {
-  return new TableEntityLines(tableClientFor(tables, options.operationsTableName, credential, TABLE_CLIENT_OPTIONS).client);
+  return { operations: new TableOperationStore(client, description), lines: new TableEntityLines(client) };
 }
 
 export type { EntityLines, LinePlace } from './entity-lines';

@@ -3,8 +3,8 @@ import type { Clock } from '../clock';
 import { retryAfterSeconds } from '../http/headers';
 import { problemResponse } from '../http/problem';
 import type { HttpAnswer } from '../http/response';
-import { isStale, type OperationRecord, requestFingerprint } from '../idempotency';
-import { answerFromStore } from './claim-key';
+import { isStale, type OperationRecord } from '../idempotency';
+import { answerFromStore, keyReusedProblem } from './claim-key';
 import { pendingAnswer } from './operation-status';
 import type { ValidRequest } from './validate';
 import { type AsyncWriteDependencies, entityOfWrite, writeMessage } from './write-queue';
@@ -13,6 +13,8 @@ import { type AsyncWriteDependencies, entityOfWrite, writeMessage } from './writ
 export interface WriteToAccept {
   /** The operation's id: from the caller's Idempotency-Key when there is one (`operationIdFor`). */
   readonly id: string;
+  /** The request's fingerprint (idempotency/records.ts `requestFingerprint`). */
+  readonly fingerprint: string;
   readonly operation: Operation;
   readonly request: ValidRequest;
   /** Whether the id comes from the caller's Idempotency-Key, so that a retry may name it again. */
@@ -54,7 +56,7 @@ export async function acceptWrite(
       requestUrl: write.requestUrl,
       returnMinimal: write.returnMinimal,
     },
-    fingerprint: requestFingerprint(operation.name, request.params, request.version, request.body ?? null),
+    fingerprint: write.fingerprint,
     acceptedAt: nowMs,
     updatedAt: nowMs,
     runs: acceptedAs.state === 'in-doubt' ? 1 : 0,
@@ -64,10 +66,7 @@ export async function acceptWrite(
   try {
     kept = await dependencies.operations.accept(record);
     if (kept.record.fingerprint !== record.fingerprint) {
-      return problemResponse('idempotency-key-reused', {
-        detail:
-          'This Idempotency-Key was used within the last 24 hours for a different request (method, path, Graph version or body); use a new key.',
-      });
+      return keyReusedProblem();
     }
     // Finished already: a retry of its key is answered with the write's answer, as a synchronous retry is.
     if (kept.record.state === 'done' && kept.record.response) {

@@ -69,12 +69,7 @@ export async function underIdempotencyKey(
         }),
       );
     case 'mismatch':
-      return refused(
-        problemResponse('idempotency-key-reused', {
-          detail:
-            'This Idempotency-Key was used within the last 24 hours for a different request (method, path, Graph version or body); use a new key.',
-        }),
-      );
+      return refused(keyReusedProblem());
   }
   const earlier = claim.takenOver && earlierInDoubt(claim.takenOver, step.inDoubtWindowMs);
   // Should `run` throw, the key is left to its lease: its expiry makes the next attempt treat the write as in doubt.
@@ -153,4 +148,12 @@ export function answerFromStore(response: StoredResponse): HttpAnswer {
 function replay(response: StoredResponse): HttpAnswer {
   const answer = answerFromStore(response);
   return { ...answer, headers: { ...answer.headers, 'idempotent-replayed': 'true' } };
+}
+
+/** 422: the key was used for another request within its retention; the one wording for every way a key is met. */
+export function keyReusedProblem(): HttpAnswer {
+  return problemResponse('idempotency-key-reused', {
+    detail:
+      'This Idempotency-Key was used within the last 24 hours for a different request (method, path, Graph version or body); use a new key.',
+  });
 }

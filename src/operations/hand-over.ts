@@ -17,11 +17,10 @@ export async function handOverInDoubt(
   write: WriteToAccept,
   settlement: Extract<Settlement, { kind: 'in-doubt' }>,
   dependencies: { readonly async: AsyncWriteDependencies; readonly idempotency: IdempotencyStore; readonly clock: Clock },
-  fingerprint: string,
 ): Promise<HttpAnswer | undefined> {
   try {
     if (!write.keyed) {
-      const claim = await dependencies.idempotency.claim(operationKey(write.id), fingerprint, 60_000);
+      const claim = await dependencies.idempotency.claim(operationKey(write.id), write.fingerprint, 60_000);
       if (claim.kind !== 'claimed') return undefined;
       await dependencies.idempotency.markInDoubt(claim.lease, settlement.lookFromMs);
     }

@@ -74,33 +74,7 @@ export async function runOperation(
   const deadlineMs = dependencies.clock.now() + dependencies.timeBudgetMs;
   const valid: Result<ValidRequest> = validateRequest(operation, request.params, request.query, body?.value);
   if (!valid.ok) return stopped(valid);
-  const write = operation.method !== 'GET';
-  const preferred = write && preferencesOf(request.headers.get('prefer')).has('respond-async');
-  const { params, version, body: validBody } = valid.value;
-  const fingerprint = requestFingerprint(operation.name, params, version, validBody ?? null);
-  // A caller's key names its operation: the same 202 and Location for every retry, and one key record for both ways.
-  const accepted: WriteToAccept = {
-    id: operationIdFor(key.value),
-    operation,
-    request: valid.value,
-    keyed: key.value !== undefined,
-    clientRequestId,
-    requestUrl: request.url,
-    returnMinimal: prefersMinimal(request.headers),
-    preferred,
-  };
-  const async = write ? dependencies.async : undefined;
-  // An update or delete behind unfinished writes to its entity waits its turn, accepted (202).
-  const behind = async ? await mustWaitItsTurn(accepted, { async }).catch((error: unknown) => error) : false;
-  if (behind instanceof Error) return stopped({ response: lineUnavailable(behind) });
-  if (async && (preferred || valid.value.respondAsync || behind)) {
-    return { response: await acceptWrite(accepted, async, dependencies.clock), record: { idempotency: 'accepted' } };
-  }
-  if (async && key.value !== undefined) {
-    const unfinished = await unfinishedOperationOf(key.value, fingerprint, request.url, { async, clock: dependencies.clock });
-    if (unfinished) return { response: unfinished, record: { idempotency: 'accepted' } };
-  }
-
+  const returnMinimal = prefersMinimal(request.headers);
   const plan: CallPlan = {
     operation,
     request: valid.value,
@@ -111,18 +85,49 @@ export async function runOperation(
     clock: dependencies.clock,
     inDoubtWindowMs: dependencies.inDoubtWindowMs,
     keyed: key.value !== undefined,
-    returnMinimal: accepted.returnMinimal,
+    returnMinimal,
     token: dependencies.token,
   };
   // A read is idempotent by nature: a key on GET is accepted and changes nothing.
+  if (operation.method === 'GET') return recorded(await execute(plan));
+
+  const { params, version, body: validBody } = valid.value;
+  const preferred = preferencesOf(request.headers.get('prefer')).has('respond-async');
+  // A caller's key names its operation: the same 202 and Location for every retry, and one key record for both ways.
+  const accepted: WriteToAccept = {
+    id: operationIdFor(key.value),
+    fingerprint: requestFingerprint(operation.name, params, version, validBody ?? null),
+    operation,
+    request: valid.value,
+    keyed: key.value !== undefined,
+    clientRequestId,
+    requestUrl: request.url,
+    returnMinimal,
+    preferred,
+  };
+  const async = dependencies.async;
+  // An update or delete behind unfinished writes to its entity waits its turn, accepted (202).
+  const behind = async ? await mustWaitItsTurn(accepted, { async }).catch((error: unknown) => error) : false;
+  if (behind instanceof Error) return stopped({ response: lineUnavailable(behind) });
+  if (async && (preferred || valid.value.respondAsync || behind)) {
+    return { response: await acceptWrite(accepted, async, dependencies.clock), record: { idempotency: 'accepted' } };
+  }
+  if (async && key.value !== undefined) {
+    const unfinished = await unfinishedOperationOf(key.value, accepted.fingerprint, request.url, {
+      async,
+      clock: dependencies.clock,
+    });
+    if (unfinished) return { response: unfinished, record: { idempotency: 'accepted' } };
+  }
+
   const run = () =>
-    key.value === undefined || !write
+    key.value === undefined
       ? execute(plan)
       : underIdempotencyKey(
           {
             store: dependencies.idempotency,
             key: operationKey(accepted.id),
-            fingerprint,
+            fingerprint: accepted.fingerprint,
             deadlineMs,
             inDoubtWindowMs: dependencies.inDoubtWindowMs,
             clock: dependencies.clock,
@@ -140,7 +145,6 @@ export async function runOperation(
       accepted,
       { kind: 'in-doubt', lookFromMs: dueMs },
       { async, idempotency: dependencies.idempotency, clock: dependencies.clock },
-      fingerprint,
     );
     if (handed) return { response: handed, record: { ...recorded(execution).record, idempotency: 'handed-over' } };
   }
