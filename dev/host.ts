@@ -229,7 +229,12 @@ async function startQueueTriggers(
       `maxPollingInterval ${options.maxPollingIntervalMs} ms, visibilityTimeout ${options.visibilityTimeoutMs} ms, ` +
       `maxDequeueCount ${options.maxDequeueCount}, messageEncoding ${options.messageEncoding}`,
   );
-  const running = await startQueueFunctions(functions, { options, appSettings: process.env, logFor: log });
+  // LOCAL_HOST_MESSAGE_HOLD_SECONDS shortens how long a fetched message stays invisible while its
+  // function runs (renewed at half that; the Functions host holds it 10 minutes), so that a test
+  // can see a killed host's messages come back within the run.
+  const holdSeconds = Number(process.env.LOCAL_HOST_MESSAGE_HOLD_SECONDS);
+  const listener = Number.isInteger(holdSeconds) && holdSeconds > 0 ? { processingVisibilityTimeoutMs: holdSeconds * 1000 } : {};
+  const running = await startQueueFunctions(functions, { options, appSettings: process.env, logFor: log, listener });
   for (const { level, text } of running.report) (level === 'information' ? console.log : console.error)(`Queue trigger ${text}`);
   return running;
 }

@@ -60,6 +60,51 @@ export const WEBHOOK_NO_RETRY: RetryPolicy = {
   followsAccepted: false,
 };
 
+/** Power Automate's "low" retry profile: 2 retries, exponential by 7 s; Retry-After honoured on 429; 202s polled. */
+export const POWER_AUTOMATE_LOW: RetryPolicy = {
+  name: 'Power Automate low',
+  retries: 2,
+  intervalMs: 7000,
+  minMs: 5000,
+  maxMs: 900_000,
+  honoursRetryAfterOn: (status) => status === 429,
+  followsAccepted: true,
+};
+
+/**
+ * How a caller asks for its write: waiting for it (`sync`, the write handed over as 202 only when
+ * it ends in doubt), or asking the app to finish it, with `Prefer: respond-async` or, for a
+ * caller that can set only a URL, `?respond=async`.
+ */
+export type AsksFor = 'sync' | 'prefer-header' | 'query';
+
+/** A kind of caller the reliability suite drives: its retry schedule and how it asks. */
+export interface CallerKind {
+  /** The name the figures give it. */
+  readonly profile: string;
+  readonly policy: RetryPolicy;
+  readonly asks: AsksFor;
+}
+
+export const CALLER_KINDS = {
+  logicAppsDefault: { profile: 'logic-apps-default', policy: LOGIC_APPS_DEFAULT, asks: 'sync' },
+  honoursRetryAfter: { profile: 'honours-retry-after', policy: HONOURS_EVERY_RETRY_AFTER, asks: 'sync' },
+  webhookNoRetry: { profile: 'webhook-no-retry', policy: WEBHOOK_NO_RETRY, asks: 'query' },
+  powerAutomateLow: { profile: 'power-automate-low', policy: POWER_AUTOMATE_LOW, asks: 'sync' },
+  logicAppsAsync: { profile: 'logic-apps-async', policy: LOGIC_APPS_DEFAULT, asks: 'prefer-header' },
+} as const satisfies Record<string, CallerKind>;
+
+/** The request a caller of this kind sends for a write: its URL and headers. */
+export function asked(
+  kind: CallerKind,
+  url: string,
+  headers: Record<string, string>,
+): { url: string; headers: Record<string, string> } {
+  if (kind.asks === 'query') return { url: `${url}${url.includes('?') ? '&' : '?'}respond=async`, headers };
+  if (kind.asks === 'prefer-header') return { url, headers: { ...headers, prefer: 'respond-async' } };
+  return { url, headers };
+}
+
 /** Statuses the callers retry; neither Logic Apps nor Power Automate retries a 409 or another 4xx. */
 export const isRetried = (status: number): boolean => status === 0 || status === 408 || status === 429 || status >= 500;
 
@@ -87,28 +132,37 @@ export interface Seen {
   readonly ms: number;
 }
 
-/**
- * One action as the caller runs it: the request, then retries on its schedule until an answer
- * it does not retry, or its retries run out. Returns every answer seen, the last one final.
- */
 /** Polls a 202's Location until an answer other than 202, as the platforms do; every poll is seen. */
-async function pollAccepted(accepted: Seen, seen: Seen[], options: { timeoutMs?: number }): Promise<Seen[]> {
+async function pollAccepted(policy: RetryPolicy, accepted: Seen, seen: Seen[], options: CallOptions): Promise<Seen[]> {
   let last = accepted;
   for (let poll = 0; poll < MAX_POLLS && last.status === 202 && last.location; poll++) {
     const waitMs = last.retryAfter !== null ? Number(last.retryAfter) * 1000 : DEFAULT_POLL_MS;
     await new Promise((resolve) => setTimeout(resolve, Number.isFinite(waitMs) ? waitMs : DEFAULT_POLL_MS));
     const location: string = last.location;
-    const [polled] = await callWithRetries({ ...WEBHOOK_NO_RETRY, name: 'poll' }, () => fetch(location), options);
-    seen.push(polled as Seen);
-    last = { ...(polled as Seen), location: (polled as Seen).status === 202 ? ((polled as Seen).location ?? location) : null };
+    // A poll that fails is retried on the caller's schedule, as the platforms retry their polls.
+    const polls = await callWithRetries({ ...policy, followsAccepted: false }, () => (options.poll ?? fetch)(location), options);
+    seen.push(...polls);
+    const polled = polls.at(-1) as Seen;
+    last = { ...polled, location: polled.status === 202 ? (polled.location ?? location) : null };
   }
   return seen;
 }
 
+export interface CallOptions {
+  /** One request's timeout (the caller's; Logic Apps' is 120 s). */
+  readonly timeoutMs?: number;
+  /** How a poll of a 202's Location is sent (a front end may route it); `fetch` unless given. */
+  readonly poll?: (url: string) => Promise<Response>;
+}
+
+/**
+ * One action as the caller runs it: the request, then retries on its schedule until an answer
+ * it does not retry, or its retries run out. Returns every answer seen, the last one final.
+ */
 export async function callWithRetries(
   policy: RetryPolicy,
   send: () => Promise<Response>,
-  options: { timeoutMs?: number } = {},
+  options: CallOptions = {},
 ): Promise<Seen[]> {
   const seen: Seen[] = [];
   for (let retry = 0; ; retry++) {
@@ -134,7 +188,7 @@ export async function callWithRetries(
       answer = { status: 0, retryAfter: null, location: null, replayed: false, text: '', ms: performance.now() - started };
     }
     seen.push(answer);
-    if (answer.status === 202 && answer.location && policy.followsAccepted) return pollAccepted(answer, seen, options);
+    if (answer.status === 202 && answer.location && policy.followsAccepted) return pollAccepted(policy, answer, seen, options);
     if (!isRetried(answer.status) || retry >= policy.retries) return seen;
     await new Promise((resolve) => setTimeout(resolve, retryDelayMs(policy, retry + 1, answer.status, answer.retryAfter)));
   }

@@ -1,26 +1,40 @@
-import { randomBytes } from 'node:crypto';
-
 import { startPrivateAzurite } from '../azurite';
 import type { ChaosRequest, ThrottlingRequest } from '../graph-emulator/server';
 import { startGraphEmulator } from '../graph-emulator/server';
-import { SEEDED_IDS } from '../graph-emulator/state';
-import { startHostProcess } from '../host-process';
-import { callWithRetries, HONOURS_EVERY_RETRY_AFTER, LOGIC_APPS_DEFAULT, type RetryPolicy, scaled, type Seen } from './callers';
-import { type Figures, formatFigures, percentile } from './figures';
+import { asked, CALLER_KINDS, type CallerKind, callWithRetries, scaled, type Seen } from './callers';
+import { type Figures, figuresOf, formatFigures } from './figures';
+import { type FrontEnd, startFrontEnd } from './front-end';
+import { type Intent, intentsOf, type Outcome } from './intents';
 
 /** How hard to push: the short profile runs inside `npm test`, the full one at Intune's real windows. */
 export interface ReliabilityProfile {
   readonly name: string;
   readonly callers: number;
   readonly operationsPerCaller: number;
+  /** Caller i is of kind `callerKinds[i % length]`: its retry schedule and how it asks for its writes. */
+  readonly callerKinds: readonly CallerKind[];
   /** The emulator's throttling: Intune's limits, or the same rates over a shorter window. */
   readonly throttling: ThrottlingRequest;
   readonly chaos: ChaosRequest;
   /** Facade settings: time budget, in-doubt window and write limiter. */
   readonly facade: Record<string, string>;
-  /** The callers' retry schedules (Logic Apps' default, and a caller that honours every Retry-After), times scaled by this factor. */
+  /** The callers' retry schedules, times scaled by this factor. */
   readonly callerTimeScale: number;
+  /** Facade hosts behind the front end (1 unless given). */
+  readonly hosts?: number;
+  /** Kills host 0 with SIGKILL this long into the run, and starts its replacement after `downSeconds`. */
+  readonly kill?: { readonly afterSeconds: number; readonly downSeconds: number };
 }
+
+/** The callers the suite has always driven: they wait for their writes, half on Logic Apps' schedule. */
+const WAITING_CALLERS: readonly CallerKind[] = [CALLER_KINDS.logicAppsDefault, CALLER_KINDS.honoursRetryAfter];
+
+/** The callers writes that outlast them are for: a webhook that never retries, Power Automate's low profile, Logic Apps asking for 202. */
+export const OUTLASTING_CALLERS: readonly CallerKind[] = [
+  CALLER_KINDS.webhookNoRetry,
+  CALLER_KINDS.powerAutomateLow,
+  CALLER_KINDS.logicAppsAsync,
+];
 
 /** Faults of every kind the write rules sort: refused, applied then failed, and slower than the time budget. */
 function faults(budgetSeconds: number): ChaosRequest['outcomes'] {
@@ -42,11 +56,8 @@ function faults(budgetSeconds: number): ChaosRequest['outcomes'] {
   ];
 }
 
-export const SHORT_PROFILE: ReliabilityProfile = {
-  name: 'short',
-  callers: 8,
-  operationsPerCaller: 6,
-  // Intune's rates (100 writes and 1000 requests per 20 s per app) over a 2 s window.
+/** Intune's rates (100 writes and 1000 requests per 20 s per app) over a 2 s window, and every time shortened to match. */
+const SHORT_SCALE = {
   throttling: {
     enabled: true,
     windowSeconds: 2,
@@ -61,14 +72,48 @@ export const SHORT_PROFILE: ReliabilityProfile = {
     GRAPH_IN_DOUBT_WINDOW_SECONDS: '7',
     GRAPH_WRITES_PER_20S: '90',
     GRAPH_WRITE_BURST: '5',
+    // A killed host's message comes back after 3 s instead of the Functions host's 10 minutes.
+    LOCAL_HOST_MESSAGE_HOLD_SECONDS: '3',
   },
   callerTimeScale: 0.2,
+} as const satisfies Partial<ReliabilityProfile>;
+
+export const SHORT_PROFILE: ReliabilityProfile = {
+  name: 'short',
+  callers: 8,
+  operationsPerCaller: 6,
+  callerKinds: WAITING_CALLERS,
+  ...SHORT_SCALE,
+};
+
+/** The callers writes that outlast them are for, at the short scale. */
+export const SHORT_OUTLASTING_PROFILE: ReliabilityProfile = {
+  name: 'short, outlasting callers',
+  callers: 9,
+  operationsPerCaller: 6,
+  callerKinds: OUTLASTING_CALLERS,
+  ...SHORT_SCALE,
+};
+
+/**
+ * A host killed with SIGKILL in the middle of the run, with writes under way in its requests and
+ * its queue worker, and replaced two seconds later; callers that retry, waiting or asking for 202.
+ */
+export const SHORT_KILL_PROFILE: ReliabilityProfile = {
+  name: 'short, kill -9',
+  callers: 8,
+  operationsPerCaller: 6,
+  callerKinds: [CALLER_KINDS.logicAppsAsync, CALLER_KINDS.logicAppsDefault, CALLER_KINDS.powerAutomateLow],
+  hosts: 2,
+  kill: { afterSeconds: 2, downSeconds: 2 },
+  ...SHORT_SCALE,
 };
 
 export const FULL_PROFILE: ReliabilityProfile = {
   name: 'full',
   callers: 30,
   operationsPerCaller: 12,
+  callerKinds: [...WAITING_CALLERS, ...OUTLASTING_CALLERS],
   throttling: { enabled: true },
   chaos: { probability: 0.25, seed: 20261125, outcomes: faults(30) },
   facade: {
@@ -76,26 +121,23 @@ export const FULL_PROFILE: ReliabilityProfile = {
     GRAPH_IN_DOUBT_WINDOW_SECONDS: '100',
     GRAPH_WRITES_PER_20S: '90',
     GRAPH_WRITE_BURST: '10',
+    LOCAL_HOST_MESSAGE_HOLD_SECONDS: '30',
   },
   callerTimeScale: 1,
+  hosts: 2,
+  kill: { afterSeconds: 30, downSeconds: 10 },
 };
 
-/** One write a caller means to make, sent with the same Idempotency-Key on every retry. */
-interface Intent {
-  readonly method: 'POST' | 'PATCH';
-  readonly path: string;
-  readonly body: Record<string, unknown>;
-  readonly key: string;
-  /** A check of Graph's final state that the write took effect. */
-  readonly resource: string;
-}
+/** How long, after the callers are done, the suite waits for the writes the app is still finishing. */
+const SETTLE_TIMEOUT_MS = 240_000;
 
 /**
- * Concurrent callers against the built facade host, with the emulator throttling at Intune's
- * rates and injecting faults, half retrying as Logic Apps does by default (4 retries on
- * timeouts, 408, 429 and 5xx, Retry-After honoured on 429 only) and half honouring every
- * Retry-After. Then Graph's final state is compared with what the callers meant to write, and
- * every caller's last answer with the write's success.
+ * Concurrent callers against the built facade hosts, with the emulator throttling at Intune's
+ * rates and injecting faults. Each caller is of one kind: it waits for its write on Logic Apps'
+ * schedule, or honours every Retry-After, or is Power Automate on its low profile, or asks for
+ * 202 (Logic Apps polling, or a webhook that never retries nor polls). Optionally a host is
+ * killed mid-run and replaced. Then Graph's final state is compared with what the callers meant
+ * to write, and every write's final answer with its success.
  */
 export async function runReliabilitySuite(
   profile: ReliabilityProfile,
@@ -104,13 +146,14 @@ export async function runReliabilitySuite(
   const started = Date.now();
   const azurite = await startPrivateAzurite();
   const emulator = await startGraphEmulator();
-  const host = await startHostProcess({
-    ...emulator.facadeEnvironment(),
-    IdempotencyStorage: azurite.connectionString,
-    IDEMPOTENCY_TABLE_NAME: `reliability${randomBytes(4).toString('hex')}`,
-    ...profile.facade,
-  });
+  let frontEnd: FrontEnd | undefined;
   try {
+    frontEnd = await startFrontEnd(profile.hosts ?? 1, {
+      ...emulator.facadeEnvironment(),
+      IdempotencyStorage: azurite.connectionString,
+      ...profile.facade,
+    });
+    const front = frontEnd;
     const callerIds = Array.from({ length: profile.callers }, (_, index) => index);
     emulator.state.seed({
       mobileAppConfigurations: callerIds.map((caller) => ({ id: `configuration-${caller}` })),
@@ -122,161 +165,66 @@ export async function runReliabilitySuite(
 
     const latencies: number[] = [];
     const operationLatencies: number[] = [];
-    const counters = {
-      updatesWithoutEntity: 0,
-      requestsSent: 0,
-      interimAnswers: 0,
-      interimWithoutRetryAfter: 0,
-      interim5xx: 0,
-      interim409: 0,
-      idempotentReplays: 0,
-    };
-    const outcomes: { intent: Intent; final: Seen }[] = [];
-    // Half the callers retry as Logic Apps does by default; half wait for every Retry-After,
-    // which proves each one the facade gave was honest.
-    const policies: RetryPolicy[] = [LOGIC_APPS_DEFAULT, HONOURS_EVERY_RETRY_AFTER].map((policy) =>
-      scaled(policy, profile.callerTimeScale),
-    );
+    const outcomes: Outcome[] = [];
 
-    const intentsOf = (caller: number): Intent[] =>
-      Array.from({ length: profile.operationsPerCaller }, (_, step): Intent => {
-        const key = `run-${caller}-${step}-${randomBytes(4).toString('hex')}`;
-        switch (step % 4) {
-          case 0:
-            return {
-              method: 'POST',
-              path: `mobile-app-configurations/${SEEDED_IDS.mobileAppConfiguration}/user-statuses`,
-              body: { userPrincipalName: `caller${caller}.step${step}@contoso.example`, status: 'compliant', devicesCount: step },
-              key,
-              resource: `status:caller${caller}.step${step}@contoso.example`,
-            };
-          case 1:
-            return {
-              method: 'PATCH',
-              path: `mobile-app-configurations/configuration-${caller}/user-status-summary`,
-              body: { pendingCount: step },
-              key,
-              resource: `summary:${caller}`,
-            };
-          case 2:
-            return {
-              method: 'PATCH',
-              path: `mobile-apps/app-${caller}/install-summary`,
-              body: { installedDeviceCount: step },
-              key,
-              resource: `install:${caller}`,
-            };
-          default:
-            return {
-              method: 'PATCH',
-              path: `device-compliance-policies/policy-${caller}/user-status-overview`,
-              body: { successCount: step },
-              key,
-              resource: `overview:${caller}`,
-            };
-        }
-      });
-
-    /** One caller action: the request and its retries, on the caller's schedule, with the same key. */
-    const perform = async (intent: Intent, policy: RetryPolicy): Promise<Seen> => {
+    /** One caller action: the request and its retries (and polls), on the caller's schedule, with the same key. */
+    const perform = async (intent: Intent, kind: CallerKind): Promise<Outcome> => {
       const operationStarted = performance.now();
-      const seen = await callWithRetries(policy, () =>
-        fetch(`${host.baseUrl}/${intent.path}`, {
-          method: intent.method,
-          headers: { 'content-type': 'application/json', 'idempotency-key': intent.key },
-          body: JSON.stringify(intent.body),
-        }),
+      const request = asked(kind, front.url(intent.path), {
+        'content-type': 'application/json',
+        'idempotency-key': intent.key,
+      });
+      const seen = await callWithRetries(
+        scaled(kind.policy, profile.callerTimeScale),
+        () => front.fetch(request.url, { method: intent.method, headers: request.headers, body: JSON.stringify(intent.body) }),
+        { poll: (url) => front.fetch(url) },
       );
       operationLatencies.push(performance.now() - operationStarted);
-      counters.requestsSent += seen.length;
       for (const answer of seen) latencies.push(answer.ms);
-      const final = seen.at(-1) as Seen;
-      if (final.replayed) counters.idempotentReplays += 1;
-      for (const interim of seen.slice(0, -1)) {
-        counters.interimAnswers += 1;
-        if (!interim.retryAfter) counters.interimWithoutRetryAfter += 1;
-        if (interim.status >= 500) counters.interim5xx += 1;
-        if (interim.status === 409) counters.interim409 += 1;
-      }
-      return final;
+      return { intent, kind, seen, final: seen.at(-1) as Seen };
     };
 
-    await Promise.all(
-      callerIds.map(async (caller) => {
-        const policy = policies[caller % policies.length] as RetryPolicy;
-        for (const intent of intentsOf(caller)) outcomes.push({ intent, final: await perform(intent, policy) });
+    const killing = profile.kill
+      ? new Promise((resolve) => setTimeout(resolve, (profile.kill?.afterSeconds ?? 0) * 1000)).then(() =>
+          front.killAndReplace(0, (profile.kill?.downSeconds ?? 0) * 1000),
+        )
+      : Promise.resolve();
+    await Promise.all([
+      killing,
+      ...callerIds.map(async (caller) => {
+        const kind = profile.callerKinds[caller % profile.callerKinds.length] as CallerKind;
+        for (const intent of intentsOf(caller, profile.operationsPerCaller)) outcomes.push(await perform(intent, kind));
       }),
-    );
+    ]);
 
-    // Compare Graph's final state with what the callers meant to write.
-    const statuses = [
-      ...(emulator.state.mobileAppConfigurations.get(SEEDED_IDS.mobileAppConfiguration)?.userStatuses.values() ?? []),
-    ];
-    const countByUpn = new Map<string, number>();
-    for (const status of statuses)
-      countByUpn.set(String(status.userPrincipalName), (countByUpn.get(String(status.userPrincipalName)) ?? 0) + 1);
-    const finalValue = (resource: string): unknown => {
-      const [kind, caller] = resource.split(':') as [string, string];
-      if (kind === 'summary')
-        return emulator.state.mobileAppConfigurations.get(`configuration-${caller}`)?.userStatusSummary.pendingCount;
-      if (kind === 'install') return emulator.state.mobileApps.get(`app-${caller}`)?.installSummary.installedDeviceCount;
-      return emulator.state.deviceCompliancePolicies.get(`policy-${caller}`)?.userStatusOverview.successCount;
-    };
-    const lastIntent = new Map<string, Intent>();
-    for (const { intent } of outcomes) if (intent.method === 'PATCH') lastIntent.set(intent.resource, intent);
-    // A write is lost when Graph does not hold it; an answer is wrong when it is not the write's success showing what was written.
-    let writesLost = 0;
-    let wrongFinalAnswers = 0;
-    for (const { intent, final } of outcomes) {
-      const [name, value] = Object.entries(intent.body)[0] as [string, unknown];
-      const answered =
-        final.status >= 200 && final.status < 300 ? (JSON.parse(final.text || '{}') as Record<string, unknown>) : undefined;
-      if (intent.method === 'POST') {
-        if (!countByUpn.has(String(intent.body.userPrincipalName))) writesLost += 1;
-        if (final.status !== 201 || answered?.userPrincipalName !== intent.body.userPrincipalName) {
-          wrongFinalAnswers += 1;
-          log(`wrong final answer to POST ${intent.path}: ${final.status} ${final.text.slice(0, 300)}`);
-        }
-      } else {
-        if (lastIntent.get(intent.resource) === intent && finalValue(intent.resource) !== value) writesLost += 1;
-        // 204: applied, but the entity could not be read back within the budget (counted apart).
-        if (final.status === 204) counters.updatesWithoutEntity += 1;
-        else if (final.status !== 200 || answered?.[name] !== value) {
-          wrongFinalAnswers += 1;
-          log(`wrong final answer to PATCH ${intent.path}: ${final.status} ${final.text.slice(0, 300)}`);
-        }
-      }
-    }
-    const duplicateCreates = [...countByUpn.values()].reduce((sum, count) => sum + Math.max(0, count - 1), 0);
-    const stats = emulator.stats();
-
-    const figures: Figures = {
-      profile: profile.name,
-      operations: outcomes.length,
-      requestsSent: counters.requestsSent,
-      graphRequests: stats.requests,
-      writesApplied: stats.applied.POST + stats.applied.PATCH + stats.applied.DELETE,
-      writesLost,
-      duplicateCreates,
-      wrongFinalAnswers,
-      updatesWithoutEntity: counters.updatesWithoutEntity,
-      interimAnswers: counters.interimAnswers,
-      interimWithoutRetryAfter: counters.interimWithoutRetryAfter,
-      interim5xx: counters.interim5xx,
-      interim409: counters.interim409,
-      graphThrottled: stats.throttled,
-      faultsInjected: Object.values(stats.faults).reduce((sum, count) => sum + count, 0),
-      idempotentReplays: counters.idempotentReplays,
-      latencyP50Ms: Math.round(percentile(latencies, 50)),
-      latencyP99Ms: Math.round(percentile(latencies, 99)),
-      operationP99Ms: Math.round(percentile(operationLatencies, 99)),
-      seconds: Math.round((Date.now() - started) / 100) / 10,
-    };
+    // A caller that took a 202 as delivered never learns the write's end: the app's final answer is read from its Location.
+    const settled = await Promise.all(outcomes.map((outcome) => settle(outcome, front)));
+    const figures = figuresOf(profile.name, settled, emulator, {
+      latencies,
+      operationLatencies,
+      hostsKilled: front.killed,
+      seconds: (Date.now() - started) / 1000,
+    });
+    for (const line of figures.wrongAnswers) log(line);
     log(formatFigures(figures));
     return figures;
   } finally {
-    await host.stop();
+    await frontEnd?.stop();
     await emulator.close();
     await azurite.stop();
   }
+}
+
+/** The outcome with its final answer: for a write handed to the app and never followed, what its Location ends with. */
+async function settle(outcome: Outcome, front: FrontEnd): Promise<Outcome> {
+  let final = outcome.final;
+  const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+  while (final.status === 202 && final.location && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const location = final.location;
+    const [polled] = await callWithRetries(CALLER_KINDS.webhookNoRetry.policy, () => front.fetch(location));
+    if (!polled || polled.status === 0) continue;
+    final = { ...polled, location: polled.status === 202 ? (polled.location ?? location) : null };
+  }
+  return { ...outcome, final };
 }

@@ -7,7 +7,7 @@ import { isStale, type OperationRecord } from '../idempotency';
 import { answerFromStore, keyReusedProblem } from './claim-key';
 import { pendingAnswer } from './operation-status';
 import type { ValidRequest } from './validate';
-import { type AsyncWriteDependencies, entityOfWrite, writeMessage } from './write-queue';
+import { type AsyncWriteDependencies, entityOfWrite, leaveLine, writeMessage } from './write-queue';
 
 /** A write asked for asynchronously, validated, with what the worker needs to send it as the caller would have. */
 export interface WriteToAccept {
@@ -101,6 +101,6 @@ async function expectedWaitMs(dependencies: AsyncWriteDependencies): Promise<num
 
 /** Takes a write that could not be accepted out of its entity's line, then forgets its record. */
 async function rollBack(id: string, entity: string | undefined, dependencies: AsyncWriteDependencies): Promise<void> {
-  if (entity) await dependencies.lines.leave(entity, id);
+  if (entity) await leaveLine(entity, id, dependencies);
   await dependencies.operations.forget(id);
 }

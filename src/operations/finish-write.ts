@@ -1,4 +1,5 @@
 import { CATALOG } from '../catalog/operations';
+import type { Clock } from '../clock';
 import { problemResponse } from '../http/problem';
 import type { HttpAnswer } from '../http/response';
 import { isStale, type OperationRecord, RETENTION_MS } from '../idempotency';
@@ -7,7 +8,7 @@ import { execute } from './execute';
 import { graphCallFor, type OperationDependencies } from './pipeline';
 import type { CallPlan } from './plan';
 import { validateRequest } from './validate';
-import { type AsyncWriteDependencies, entityOfWrite, operationKey, writeMessage } from './write-queue';
+import { type AsyncWriteDependencies, entityOfWrite, leaveLine, operationKey, writeMessage } from './write-queue';
 
 /** What a worker's run did with an operation, for its log record. */
 export type FinishOutcome =
@@ -52,9 +53,10 @@ export async function finishWrite(
       valid && !valid.ok ? valid.response : internalError('The accepted write is no longer an operation of this app.'),
     );
   }
-  if (entity && !(await isFirstInLine(entity, operationId, dependencies.async))) {
-    // An earlier write to the entity is unfinished: this one comes back after it.
-    return again(record.id, record.runs, 'waiting', TURN_POLL_MS);
+  const turn = entity ? await turnInLine(entity, operationId, dependencies.async, clock) : FIRST;
+  if (!turn.first) {
+    // An earlier write to the entity is unfinished: this one comes back after it (woken when it leaves).
+    return again(record.id, record.runs, 'waiting', turn.lookAgainAfterMs, turn.expectedWaitMs);
   }
   const runs = record.runs + 1;
   await operations.progress(operationId, { state: 'running', runs });
@@ -99,8 +101,15 @@ export async function finishWrite(
   if (passes && !tooOld) return again(record.id, runs, 'waiting', Math.max(retryAfterMs, 1000));
   return finish({ ...record, runs }, withoutReplayMark(execution.response));
 
-  async function again(id: string, runsSoFar: number, state: 'waiting' | 'in-doubt', afterMs: number): Promise<FinishOutcome> {
-    const notBeforeMs = clock.now() + afterMs;
+  /** Puts the write back for `afterMs`; pollers are told to come back after `expectedMs` (an estimate), if sooner. */
+  async function again(
+    id: string,
+    runsSoFar: number,
+    state: 'waiting' | 'in-doubt',
+    afterMs: number,
+    expectedMs = afterMs,
+  ): Promise<FinishOutcome> {
+    const notBeforeMs = clock.now() + Math.min(afterMs, expectedMs);
     await operations.progress(id, { state, runs: runsSoFar, notBeforeMs });
     await queue.send(writeMessage(id), { visibilityDelayMs: afterMs });
     return { kind: 'again-later', state, afterMs };
@@ -108,36 +117,62 @@ export async function finishWrite(
 
   async function finish(done: OperationRecord, response: HttpAnswer): Promise<FinishOutcome> {
     await operations.progress(done.id, { state: 'done', runs: done.runs, response: storedAnswer(response) });
-    if (entity) await dependencies.async.lines.leave(entity, done.id);
+    if (entity) await leaveLine(entity, done.id, dependencies.async);
     return { kind: 'done', status: response.status };
   }
 }
 
-/** How soon a write waiting behind another to its entity looks again. */
-const TURN_POLL_MS = 2000;
+/**
+ * How soon a write waiting behind another to its entity looks again by itself: a backstop, since
+ * the write ahead wakes it when it leaves the line (leaveLine).
+ */
+const LINE_BACKSTOP_MS = 30_000;
 /** Operations ahead that are found finished (their leaving lost to a stopped instance) and taken out, at most per run. */
 const MAX_CLEARED = 16;
 
+/** Whether a write may run now, or how long it waits behind the writes ahead of it in its entity's line. */
+type Turn =
+  | { readonly first: true }
+  | {
+      readonly first: false;
+      /** When its message comes back by itself. */
+      readonly lookAgainAfterMs: number;
+      /** About how long the writes ahead take, as the budget spaces writes: what pollers are told. */
+      readonly expectedWaitMs: number;
+    };
+
+const FIRST: Turn = { first: true };
+
 /**
- * Whether the operation is first in its entity's line (or not in it at all). Operations ahead
- * that are done or gone (an instance stopped between finishing and leaving) are taken out.
+ * The operation's turn in its entity's line: first (or not in it at all), or behind others.
+ * Operations ahead that are done or gone (an instance stopped between finishing and leaving)
+ * are taken out.
  */
-async function isFirstInLine(entity: string, operationId: string, dependencies: AsyncWriteDependencies): Promise<boolean> {
+async function turnInLine(
+  entity: string,
+  operationId: string,
+  dependencies: AsyncWriteDependencies,
+  clock: Clock,
+): Promise<Turn> {
   for (let cleared = 0; cleared < MAX_CLEARED; cleared++) {
-    const [place] = await dependencies.lines.waiting(entity);
-    if (place === undefined || place.id === operationId) return true;
-    const first = place.id;
-    // A write a caller is still waiting for: its place counts until its hold ends.
-    if (place.heldUntilMs !== undefined && place.heldUntilMs > Date.now()) return false;
-    const ahead = await dependencies.operations.read(first);
+    const line = await dependencies.lines.waiting(entity);
+    const [place] = line;
+    if (place === undefined || place.id === operationId) return FIRST;
+    const position = line.findIndex((other) => other.id === operationId);
+    const expectedWaitMs = Math.max(1000, (position < 0 ? line.length : position) * dependencies.writeSpacingMs);
+    const nowMs = clock.now();
+    // A write a caller is still waiting for: its place counts until its hold ends (its call wakes this one sooner).
+    if (place.heldUntilMs !== undefined && place.heldUntilMs > nowMs)
+      return { first: false, lookAgainAfterMs: Math.max(1000, place.heldUntilMs - nowMs), expectedWaitMs };
+    const ahead = await dependencies.operations.read(place.id);
     if (ahead && ahead.state !== 'done') {
       // An unfinished write ahead that has not moved for long may have lost its message: sent again (a second one is harmless).
-      if (isStale(ahead, Date.now())) await dependencies.queue.send(writeMessage(ahead.id));
-      return false;
+      if (isStale(ahead, nowMs)) await dependencies.queue.send(writeMessage(ahead.id));
+      return { first: false, lookAgainAfterMs: LINE_BACKSTOP_MS, expectedWaitMs };
     }
-    await dependencies.lines.leave(entity, first);
+    await dependencies.lines.leave(entity, place.id);
   }
-  return false;
+  return { first: false, lookAgainAfterMs: 1000, expectedWaitMs: 1000 };
 }
 
 /**
@@ -161,7 +196,7 @@ export async function abandonWrite(
   // The writes behind it in its entity's line go on.
   const operation = CATALOG.find((candidate) => candidate.name === record.write.operationName);
   const entity = operation && entityOfWrite(operation, record.write.params);
-  if (entity) await dependencies.async.lines.leave(entity, operationId);
+  if (entity) await leaveLine(entity, operationId, dependencies.async);
   return { kind: 'done', status: response.status };
 }
 

@@ -3,7 +3,7 @@ import type { HttpAnswer } from '../http/response';
 import { type IdempotencyStore, operationIdFor } from '../idempotency';
 import { acceptWrite, type WriteToAccept } from './accept-write';
 import { pendingAnswer } from './operation-status';
-import { type AsyncWriteDependencies, entityOfWrite, operationKey } from './write-queue';
+import { type AsyncWriteDependencies, entityOfWrite, leaveLine, operationKey } from './write-queue';
 import type { Settlement } from './write-rules';
 
 /**
@@ -89,6 +89,6 @@ export async function inLineWhileRunning<T extends { readonly settlement: Settle
     return { lineUnavailable: error instanceof Error ? error : new Error(String(error)) };
   }
   const ended = await run();
-  if (ended.settlement.kind !== 'in-doubt') await async.lines.leave(entity, write.id).catch(() => undefined);
+  if (ended.settlement.kind !== 'in-doubt') await leaveLine(entity, write.id, async).catch(() => undefined);
   return ended;
 }

@@ -48,6 +48,18 @@ function safeJson(text: string): unknown {
 }
 
 /**
+ * Takes the operation out of its entity's line and wakes the write now first in it, so that the
+ * writes to an entity follow one another at the budget's pace rather than at their polling's.
+ * A second message for the one woken is harmless: its key lets one run send it.
+ */
+export async function leaveLine(entity: string, operationId: string, dependencies: AsyncWriteDependencies): Promise<void> {
+  await dependencies.lines.leave(entity, operationId);
+  const [next] = await dependencies.lines.waiting(entity);
+  // A place a caller holds has no message: its call leaves the line itself, and wakes the next then.
+  if (next && next.heldUntilMs === undefined) await dependencies.queue.send(writeMessage(next.id));
+}
+
+/**
  * The Graph entity an update or delete changes, whatever the Graph version: writes to it are
  * applied in the order they were accepted. A create makes a new entity and waits for nothing.
  */
