@@ -59,7 +59,8 @@ export async function startFrontEnd(count: number, environment: Record<string, s
       const host = hosts[index];
       if (!host) throw new Error(`no host ${index}`);
       // Up to 5 s for the host to be answering a request, so that the kill cuts one off.
-      for (let waited = 0; waited < 5000 && !inFlight.get(host); waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+      for (let waited = 0; waited < 5000 && !inFlight.get(host); waited += 10)
+        await new Promise((resolve) => setTimeout(resolve, 10));
       // Out of the front end first, as the platform stops routing to an instance it lost.
       hosts[index] = undefined;
       const exited = new Promise<void>((resolve) => host.child.once('exit', () => resolve()));
