@@ -51,6 +51,10 @@ export interface Figures {
   readonly wrongAnswers: readonly string[];
 }
 
+/** A run's figures break the suite's promise: a write lost, created twice or wrongly answered, or a come-back without Retry-After. */
+export const brokePromise = (figures: Figures): boolean =>
+  figures.writesLost + figures.duplicateCreates + figures.wrongFinalAnswers + figures.comeBackWithoutRetryAfter > 0;
+
 /** What the suite measured apart from the outcomes. */
 export interface RunMeasures {
   readonly latencies: readonly number[];

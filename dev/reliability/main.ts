@@ -1,9 +1,5 @@
-import { type Figures } from './figures';
+import { brokePromise } from './figures';
 import { FULL_PROFILE, runReliabilitySuite, SHORT_KILL_PROFILE, SHORT_OUTLASTING_PROFILE, SHORT_PROFILE } from './suite';
-
-/** A run's figures break the suite's promise: a write lost, created twice or wrongly answered, or a come-back without Retry-After. */
-export const brokePromise = (figures: Figures): boolean =>
-  figures.writesLost + figures.duplicateCreates + figures.wrongFinalAnswers + figures.comeBackWithoutRetryAfter > 0;
 
 // `npm run test:reliability [-- short]`: runs the reliability suite and prints its figures. The
 // full profile drives every kind of caller at Intune's real windows and kills a host mid-run;

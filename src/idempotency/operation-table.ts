@@ -25,6 +25,8 @@ interface OperationEntity {
 }
 
 const CALL_TIMEOUT_MS = 5000;
+/** Lost ETag races in a row before progress gives up; each loss means another run changed the record. */
+const MAX_CONFLICTS = 8;
 const bounded = () => boundedBy(CALL_TIMEOUT_MS);
 const addressOf = (id: string) => ({ partitionKey: id.slice(0, 2), rowKey: id });
 
@@ -111,23 +113,46 @@ export class TableOperationStore implements OperationStore {
     }
   }
 
+  /**
+   * Records progress under the row's ETag, and never on a finished operation: a late run (a second
+   * message of the same write, refused by its key) must not put a finished write back in a state
+   * its pollers would see as unfinished.
+   */
   async progress(id: string, progress: OperationProgress): Promise<void> {
     const { response, ...rest } = progress;
-    await this.table.updateEntity(
-      {
-        ...addressOf(id),
-        ...rest,
-        updatedAt: this.now(),
-        ...(response
-          ? {
-              responseStatus: response.status,
-              responseHeaders: JSON.stringify(response.headers),
-              responseBody: response.body,
-            }
-          : {}),
-      },
-      'Merge',
-      bounded(),
-    );
+    const { partitionKey, rowKey } = addressOf(id);
+    for (let conflict = 0; conflict < MAX_CONFLICTS; conflict++) {
+      let current;
+      try {
+        current = await this.table.getEntity<OperationEntity>(partitionKey, rowKey, bounded());
+      } catch (error) {
+        if (storageStatusOf(error) === 404) return;
+        throw error;
+      }
+      if (current.state === 'done') return;
+      try {
+        await this.table.updateEntity(
+          {
+            partitionKey,
+            rowKey,
+            ...rest,
+            updatedAt: this.now(),
+            ...(response
+              ? {
+                  responseStatus: response.status,
+                  responseHeaders: JSON.stringify(response.headers),
+                  responseBody: response.body,
+                }
+              : {}),
+          },
+          'Merge',
+          { etag: current.etag, ...bounded() },
+        );
+        return;
+      } catch (error) {
+        if (storageStatusOf(error) !== 412) throw error;
+      }
+    }
+    throw new Error(`the operation ${id} changed under this instance ${MAX_CONFLICTS} times in a row`);
   }
 }

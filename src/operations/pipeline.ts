@@ -106,12 +106,11 @@ export async function runOperation(
     preferred,
   };
   const async = dependencies.async;
+  if (async && (preferred || valid.value.respondAsync)) return acceptedOutcome(accepted, async, dependencies.clock);
   // An update or delete behind unfinished writes to its entity waits its turn, accepted (202).
   const behind = async ? await mustWaitItsTurn(accepted, { async }).catch((error: unknown) => error) : false;
   if (behind instanceof Error) return stopped({ response: lineUnavailable(behind) });
-  if (async && (preferred || valid.value.respondAsync || behind)) {
-    return { response: await acceptWrite(accepted, async, dependencies.clock), record: { idempotency: 'accepted' } };
-  }
+  if (async && behind) return acceptedOutcome(accepted, async, dependencies.clock);
   if (async && key.value !== undefined) {
     const unfinished = await unfinishedOperationOf(key.value, accepted.fingerprint, request.url, {
       async,
@@ -149,6 +148,11 @@ export async function runOperation(
     if (handed) return { response: handed, record: { ...recorded(execution).record, idempotency: 'handed-over' } };
   }
   return recorded(execution);
+}
+
+/** The write accepted for the app to finish: 202 and its Location. */
+async function acceptedOutcome(write: WriteToAccept, async: AsyncWriteDependencies, clock: Clock): Promise<OperationOutcome> {
+  return { response: await acceptWrite(write, async, clock), record: { idempotency: 'accepted' } };
 }
 
 const stopped = (result: { readonly response: HttpAnswer }): OperationOutcome => ({ response: result.response, record: {} });
