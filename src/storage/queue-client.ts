@@ -31,8 +31,6 @@ export interface MessageQueue {
 const QUEUE_CALL_TIMEOUT_MS = 5000;
 /** Azure Queue Storage holds a message invisible for 7 days at most. */
 const MAX_VISIBILITY_SECONDS = 7 * 24 * 3600;
-/** How long one look at the queue's length serves as the estimate. */
-const LENGTH_FRESH_MS = 1000;
 /** A message lives as long as an operation is kept (and then some): never dropped by the queue first. */
 const MESSAGE_TTL_SECONDS = 48 * 3600;
 
@@ -51,22 +49,12 @@ export function messageQueueFor(connection: QueueConnection, queueName: string, 
       ready = undefined;
       throw error;
     }));
-  let lastLength: { readonly atMs: number; readonly length: Promise<number> } | undefined;
   return {
     description: `queue storage (${new URL(client.url).origin}, queue ${queueName})`,
-    approximateLength() {
-      // An estimate: one look a second serves every write accepted in it, so that a burst does not ask once per write.
-      const nowMs = Date.now();
-      if (!lastLength || nowMs - lastLength.atMs > LENGTH_FRESH_MS) {
-        const length = ensureQueue()
-          .then(() => client.getProperties(boundedBy(QUEUE_CALL_TIMEOUT_MS)))
-          .then((properties) => properties.approximateMessagesCount ?? 0);
-        lastLength = { atMs: nowMs, length };
-        length.catch(() => {
-          if (lastLength?.length === length) lastLength = undefined;
-        });
-      }
-      return lastLength.length;
+    async approximateLength() {
+      await ensureQueue();
+      const properties = await client.getProperties(boundedBy(QUEUE_CALL_TIMEOUT_MS));
+      return properties.approximateMessagesCount ?? 0;
     },
     async send(text, options = {}) {
       await ensureQueue();
