@@ -136,6 +136,25 @@ export async function runBurst(
     log(`  ${options.hosts} hosts up; sending ${options.writes} asynchronous writes over ${options.sendSeconds} s...`);
     const started = performance.now();
     const refusals = new Map<string, number>();
+    async function send(write: BurstWrite, index: number): Promise<Sent> {
+      const sentAt = performance.now();
+      // Half ask in the URL (a webhook that sets only a URL), half with Prefer: respond-async.
+      const url = front.url(index % 2 === 0 ? `${write.path}?respond=async` : write.path);
+      try {
+        const response = await front.fetch(url, {
+          method: write.method,
+          headers: { 'content-type': 'application/json', ...(index % 2 === 0 ? {} : { prefer: 'respond-async' }) },
+          body: JSON.stringify(write.body),
+          signal: AbortSignal.timeout(60_000),
+        });
+        const text = await response.text();
+        const refusal = `${response.status} ${text.slice(0, 240)}`;
+        if (response.status !== 202) refusals.set(refusal, (refusals.get(refusal) ?? 0) + 1);
+        return { write, status: response.status, location: response.headers.get('location'), ms: performance.now() - sentAt };
+      } catch {
+        return { write, status: 0, location: null, ms: performance.now() - sentAt };
+      }
+    }
     // A source sends an entity's next update once the last one is delivered, so that their order is defined: the order they were accepted.
     const delivered = new Map<string, Promise<unknown>>();
     const sent = await Promise.all(
@@ -152,28 +171,6 @@ export async function runBurst(
         }
       }),
     );
-    async function send(write: BurstWrite, index: number): Promise<Sent> {
-      const sentAt = performance.now();
-      // Half ask in the URL (a webhook that sets only a URL), half with Prefer: respond-async.
-      const url = front.url(index % 2 === 0 ? `${write.path}?respond=async` : write.path);
-      try {
-        const response = await front.fetch(url, {
-          method: write.method,
-          headers: { 'content-type': 'application/json', ...(index % 2 === 0 ? {} : { prefer: 'respond-async' }) },
-          body: JSON.stringify(write.body),
-          signal: AbortSignal.timeout(60_000),
-        });
-        const text = await response.text();
-        if (response.status !== 202)
-          refusals.set(
-            `${response.status} ${text.slice(0, 240)}`,
-            (refusals.get(`${response.status} ${text.slice(0, 240)}`) ?? 0) + 1,
-          );
-        return { write, status: response.status, location: response.headers.get('location'), ms: performance.now() - sentAt };
-      } catch {
-        return { write, status: 0, location: null, ms: performance.now() - sentAt };
-      }
-    }
     const sentSeconds = (performance.now() - started) / 1000;
     for (const [refusal, count] of refusals) log(`  refused ${count}x: ${refusal}`);
     const accepted = sent.filter((one) => one.status === 202);
