@@ -39,14 +39,20 @@ export interface Attempt {
 }
 
 /**
+ * Why the app kept a call from Graph (src/budget): no time left in the call's budget for an
+ * attempt Graph could answer, no budget turn within it, or the instance's waiting room full.
+ */
+export type HeldBack = 'no-time-left' | 'no-turn-in-time' | 'waiting-room-full';
+
+/**
  * What happened on the way to Graph, as facts: every attempt in order, and when the caller may
- * try again where that is known. `heldLocally` is set when the app's Graph budget (src/budget) kept the call from
- * being sent at all. It judges nothing: what the facts mean for a write is decided by the
- * write rules (src/operations/write-rules.ts).
+ * try again where that is known. `heldBack` is set when the app kept the call from being sent
+ * (again). It judges nothing: what the facts mean for a write is decided by the write rules
+ * (src/operations/write-rules.ts).
  */
 export interface GraphExchange {
   readonly attempts: readonly Attempt[];
-  readonly heldLocally: boolean;
+  readonly heldBack?: HeldBack;
   readonly retryAfterMs: number | undefined;
 }
 
@@ -192,17 +198,21 @@ export function createGraphGateway(options: GraphGatewayOptions, dependencies: G
         // A write is never started without time for Graph to answer it: one that could only time
         // out would be left in doubt for nothing. Nothing is sent, and the caller is told when to come back.
         const latestStartMs = deadlineMs - (kind === 'write' ? MIN_ATTEMPT_MS : 0);
-        if (latestStartMs < clock.now()) return { attempts, heldLocally: true, retryAfterMs: 1000 };
+        if (latestStartMs < clock.now()) return { attempts, heldBack: 'no-time-left', retryAfterMs: 1000 };
         // A full waiting room refuses at once, before a turn is taken: the caller comes back once
         // the calls already waiting are due.
         const room = waitingRooms[kind];
         if (room.isFull) {
-          return { attempts, heldLocally: true, retryAfterMs: Math.max(1000, (room.lastDueMs() ?? 0) - clock.now()) };
+          return {
+            attempts,
+            heldBack: 'waiting-room-full',
+            retryAfterMs: Math.max(1000, (room.lastDueMs() ?? 0) - clock.now()),
+          };
         }
         // A turn further away than the caller's budget is refused at once, with when to come back:
         // a caller held waiting would hold the instance's concurrency and make the platform add instances.
         const turn = await budget.reserve(kind, latestStartMs);
-        if (!turn.granted) return { attempts, heldLocally: true, retryAfterMs: turn.retryAfterMs };
+        if (!turn.granted) return { attempts, heldBack: 'no-turn-in-time', retryAfterMs: turn.retryAfterMs };
         if (turn.atMs > clock.now()) await room.waitUntil(turn.atMs, clock);
         const sentAtMs = clock.now();
         const { ending, answer } = await attemptWithin(call, deadlineMs);
@@ -212,7 +222,7 @@ export function createGraphGateway(options: GraphGatewayOptions, dependencies: G
           ending.kind === 'answer' && ending.status === 429 ? parseRetryAfter(ending.retryAfter, clock.now()) : undefined;
         if (pauseMs !== undefined) await budget.pause(kind, clock.now() + pauseMs);
         const step = nextStep(ending, attemptNumber, deadlineMs - clock.now(), sendOptions.mayRepeat(ending));
-        if (!step.retry) return { attempts, heldLocally: false, retryAfterMs: step.retryAfterMs };
+        if (!step.retry) return { attempts, retryAfterMs: step.retryAfterMs };
         await clock.sleep(step.delayMs);
       }
     },

@@ -8,7 +8,7 @@ import { stillInDoubt } from './doubt';
 import type { CallPlan, Execution } from './plan';
 import { createdResponse } from './respond';
 import { answerOf, send } from './send';
-import { type EarlierInDoubt, exchangeFate, isInDoubt, lookFromOf, type Settlement } from './write-rules';
+import { type EarlierInDoubt, exchangeFate, freedBy, isInDoubt, lookFromOf, type Settlement } from './write-rules';
 
 /** A look-up is only started with this much of the budget left: one attempt to read the collection. */
 const LOOKUP_RESERVE_MS = MIN_ATTEMPT_MS;
@@ -55,7 +55,7 @@ export async function createOnce(plan: CallPlan, earlier: EarlierInDoubt | undef
     sends += 1;
     const fate = exchangeFate(exchange.attempts);
     if (!isInDoubt(fate)) {
-      const settlement: Settlement = fate === 'final' ? { kind: 'final' } : { kind: 'freed' };
+      const settlement: Settlement = fate === 'final' ? { kind: 'final' } : freedBy(exchange);
       return { response: await answerOf(plan, exchange), settlement, exchange };
     }
     lookFromMs = lookFromOf('POST', exchange.attempts, plan.inDoubtWindowMs, clock.now());
@@ -96,7 +96,7 @@ function notSentYet(exchange: GraphExchange | undefined, retryAfterMs: number, s
       detail: `Graph did not create the item, and it was not sent again because ${why}; send the request again after Retry-After seconds.`,
       headers: { 'retry-after': retryAfterSeconds(retryAfterMs) },
     }),
-    settlement: { kind: 'freed' },
+    settlement: { kind: 'freed', delayed: true },
     exchange,
   };
 }

@@ -14,6 +14,6 @@ export async function deleteOnce(plan: CallPlan, earlier: EarlierInDoubt | undef
   if (doubtBefore && final?.ending.kind === 'answer' && final.ending.status === 404) {
     return { response: { status: 204 }, settlement: { kind: 'final' }, exchange, foundEarlierWrite: true };
   }
-  const settlement = settlementOf('DELETE', attempts, earlier, plan.inDoubtWindowMs, plan.clock.now());
+  const settlement = settlementOf('DELETE', exchange, earlier, plan.inDoubtWindowMs, plan.clock.now());
   return { response: await writeAnswerOf(plan, exchange, settlement), settlement, exchange };
 }

@@ -3,26 +3,57 @@ import type { HttpAnswer } from '../http/response';
 import { type IdempotencyStore, operationIdFor } from '../idempotency';
 import { acceptWrite, type WriteToAccept } from './accept-write';
 import { pendingAnswer } from './operation-status';
+import type { Execution } from './plan';
 import { type AsyncWriteDependencies, entityOfWrite, leaveLine, operationKey } from './write-queue';
 import type { Settlement } from './write-rules';
 
 /**
- * A write a caller waited for, handed over to the app when it can no longer be finished in the
- * call: where it ends in doubt, the answer is 202 with the operation's Location rather than a
- * failure, and the worker finishes it once Graph can no longer be working on it (the look-up
- * runs then, and a create is made once). A keyless write gets a key record of its own, so that
- * the worker knows what the attempt left.
+ * Whether a write a caller waited for is handed over to the app rather than answered as a
+ * failure: it ended in doubt, or it was only delayed (throttled, or no budget turn or time left
+ * for it, with nothing applied). The app finishes either from its queue; its caller gets 202.
  */
-export async function handOverInDoubt(
+export const isHandedOver = (settlement: Settlement): boolean =>
+  settlement.kind === 'in-doubt' || (settlement.kind === 'freed' && settlement.delayed === true);
+
+/**
+ * Hands a write its call could not finish over to the app: the answer is 202 with the
+ * operation's Location rather than a failure. A write in doubt is finished once Graph can no
+ * longer be working on it (the look-up runs then, and a create is made once); a keyless one gets
+ * a key record of its own, so that the worker knows what the attempt left. A delayed write is
+ * queued as a new one, in the place it holds in its entity's line. Undefined when it could not
+ * be handed over: the caller then gets the call's own answer.
+ */
+export async function handOver(
   write: WriteToAccept,
-  settlement: Extract<Settlement, { kind: 'in-doubt' }>,
+  execution: Pick<Execution, 'settlement' | 'exchange'>,
+  dependencies: { readonly async: AsyncWriteDependencies; readonly idempotency: IdempotencyStore; readonly clock: Clock },
+): Promise<HttpAnswer | undefined> {
+  const { settlement } = execution;
+  if (settlement.kind === 'in-doubt') {
+    // Due when it may be looked for, and not before Graph's Retry-After, if Graph gave one.
+    const graphWaitMs = execution.exchange?.retryAfterMs ?? 0;
+    const lookFromMs = Math.max(settlement.lookFromMs, dependencies.clock.now() + graphWaitMs);
+    return handOverInDoubt(write, lookFromMs, dependencies);
+  }
+  if (!isHandedOver(settlement)) return undefined;
+  const answer = await acceptWrite(write, dependencies.async, dependencies.clock);
+  if (answer.status === 202) return answer;
+  // Not accepted: the place it kept in its entity's line must not hold back the writes behind it.
+  const entity = entityOfWrite(write.operation, write.request.params);
+  if (entity) await leaveLine(entity, write.id, dependencies.async).catch(() => undefined);
+  return undefined;
+}
+
+async function handOverInDoubt(
+  write: WriteToAccept,
+  lookFromMs: number,
   dependencies: { readonly async: AsyncWriteDependencies; readonly idempotency: IdempotencyStore; readonly clock: Clock },
 ): Promise<HttpAnswer | undefined> {
   try {
     if (!write.keyed) {
       const claim = await dependencies.idempotency.claim(operationKey(write.id), write.fingerprint, 60_000);
       if (claim.kind !== 'claimed') return undefined;
-      await dependencies.idempotency.markInDoubt(claim.lease, settlement.lookFromMs);
+      await dependencies.idempotency.markInDoubt(claim.lease, lookFromMs);
     }
   } catch {
     // Without the key record the worker could not know the write may have been applied: no hand-over.
@@ -30,7 +61,7 @@ export async function handOverInDoubt(
   }
   const answer = await acceptWrite(write, dependencies.async, dependencies.clock, {
     state: 'in-doubt',
-    notBeforeMs: settlement.lookFromMs,
+    notBeforeMs: lookFromMs,
   });
   return answer.status === 202 ? answer : undefined;
 }
@@ -73,7 +104,7 @@ export interface LineUnavailable {
 /**
  * Runs an update or delete a caller waits for with its place held in its entity's line, so that
  * a later write of the entity waits behind it even before it could be taken over; it leaves the
- * line when it ends, unless it ended in doubt (then the app takes it over, in the same place).
+ * line when it ends, unless it is handed over (then the app takes it over, in the same place).
  */
 export async function inLineWhileRunning<T extends { readonly settlement: Settlement }>(
   write: Pick<WriteToAccept, 'id' | 'operation' | 'request'>,
@@ -89,6 +120,6 @@ export async function inLineWhileRunning<T extends { readonly settlement: Settle
     return { lineUnavailable: error instanceof Error ? error : new Error(String(error)) };
   }
   const ended = await run();
-  if (ended.settlement.kind !== 'in-doubt') await leaveLine(entity, write.id, async).catch(() => undefined);
+  if (!isHandedOver(ended.settlement)) await leaveLine(entity, write.id, async).catch(() => undefined);
   return ended;
 }

@@ -11,7 +11,7 @@ import type { TokenInspector } from '../identity/token-claims';
 import { acceptWrite, type WriteToAccept } from './accept-write';
 import { type KeyedExecution, underIdempotencyKey } from './claim-key';
 import { execute } from './execute';
-import { handOverInDoubt, inLineWhileRunning, mustWaitItsTurn, unfinishedOperationOf } from './hand-over';
+import { handOver, inLineWhileRunning, isHandedOver, mustWaitItsTurn, unfinishedOperationOf } from './hand-over';
 import type { CallPlan } from './plan';
 import { validateRequest, type ValidRequest } from './validate';
 import { type AsyncWriteDependencies, operationKey } from './write-queue';
@@ -136,15 +136,13 @@ export async function runOperation(
   // While it runs, an update or delete holds its place in its entity's line.
   const execution = await inLineWhileRunning(accepted, deadlineMs + LINE_HOLD_MARGIN_MS, async, run);
   if ('lineUnavailable' in execution) return stopped({ response: lineUnavailable(execution.lineUnavailable) });
-  // A write left in doubt is handed over to the app: 202 and its Location, rather than a failure.
-  if (async && execution.settlement.kind === 'in-doubt') {
-    // Due when it may be looked for, and not before Graph's Retry-After, if Graph gave one.
-    const dueMs = Math.max(execution.settlement.lookFromMs, dependencies.clock.now() + (execution.exchange?.retryAfterMs ?? 0));
-    const handed = await handOverInDoubt(
-      accepted,
-      { kind: 'in-doubt', lookFromMs: dueMs },
-      { async, idempotency: dependencies.idempotency, clock: dependencies.clock },
-    );
+  // A write left in doubt, or only delayed, is handed over to the app: 202 and its Location, rather than a failure.
+  if (async && isHandedOver(execution.settlement)) {
+    const handed = await handOver(accepted, execution, {
+      async,
+      idempotency: dependencies.idempotency,
+      clock: dependencies.clock,
+    });
     if (handed) return { response: handed, record: { ...recorded(execution).record, idempotency: 'handed-over' } };
   }
   return recorded(execution);

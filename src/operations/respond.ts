@@ -96,7 +96,7 @@ export function failureResponse(operation: Operation, exchange: GraphExchange, c
   const headers: Record<string, string> =
     context.retryAfterMs === undefined ? {} : { 'retry-after': retryAfterSeconds(context.retryAfterMs) };
   // Held before the first attempt, nothing was sent; held after one, that attempt's ending is what the caller must know.
-  if (exchange.heldLocally && exchange.attempts.length === 0) {
+  if (exchange.heldBack && exchange.attempts.length === 0) {
     const kind = operation.method === 'GET' ? 'reads' : 'writes';
     return problemResponse('request-budget-exhausted', {
       detail: `Nothing was sent: the app spaces its Graph ${kind} to stay under Intune's limits (one budget for every instance), and this request's turn would come too late for Graph to answer within the time budget. Send it again after Retry-After seconds.`,

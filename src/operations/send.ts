@@ -13,7 +13,7 @@ export function send(plan: CallPlan): Promise<GraphExchange> {
 /** Graph's last answer in the facade's shape: the entity, or the problem that explains the failure. */
 export async function answerOf(plan: CallPlan, exchange: GraphExchange): Promise<HttpAnswer> {
   const answer = lastAttempt(exchange)?.answer;
-  if (!exchange.heldLocally && answer && answer.status >= 200 && answer.status < 300) {
+  if (!exchange.heldBack && answer && answer.status >= 200 && answer.status < 300) {
     return successResponse(plan.operation, answer, plan.request, plan.requestUrl);
   }
   // A 403 means a missing permission, unless the token holds it: then Graph refuses the operation to app identities.

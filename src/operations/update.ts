@@ -19,7 +19,7 @@ export async function update(plan: CallPlan, earlier: EarlierInDoubt | undefined
   const blocked = await waitOutEarlierAttempt(plan, earlier);
   if (blocked) return blocked;
   const exchange = await send(plan);
-  const settlement = settlementOf('PATCH', exchange.attempts, earlier, plan.inDoubtWindowMs, plan.clock.now());
+  const settlement = settlementOf('PATCH', exchange, earlier, plan.inDoubtWindowMs, plan.clock.now());
   const execution: Execution = { response: await writeAnswerOf(plan, exchange, settlement), settlement, exchange };
   const answer = lastAttempt(exchange)?.answer;
   const applied = settlement.kind === 'final' && answer !== undefined && answer.status >= 200 && answer.status < 300;

@@ -1,5 +1,5 @@
 import type { AttemptEnding } from '../graph/attempt';
-import type { Attempt } from '../graph/gateway';
+import type { Attempt, GraphExchange } from '../graph/gateway';
 
 /** The write methods; a GET changes nothing and is never in doubt. */
 export type WriteMethod = 'POST' | 'PATCH' | 'DELETE';
@@ -19,9 +19,15 @@ export interface EarlierInDoubt {
   readonly lookFromMs: number;
 }
 
-/** What the key's record becomes: the final answer, freed for a fresh attempt, or in doubt until looked for. */
+/**
+ * What the key's record becomes: the final answer, freed for a fresh attempt, or in doubt until
+ * looked for. A freed write that was only `delayed` was not applied for want of a turn or of time
+ * (`wasOnlyDelayed`): the app can finish it later, as it finishes one in doubt.
+ */
 export type Settlement =
-  { readonly kind: 'final' } | { readonly kind: 'freed' } | { readonly kind: 'in-doubt'; readonly lookFromMs: number };
+  | { readonly kind: 'final' }
+  | { readonly kind: 'freed'; readonly delayed?: true }
+  | { readonly kind: 'in-doubt'; readonly lookFromMs: number };
 
 /** Before looking for a write Graph answered in doubt, give Graph a moment to finish storing it. */
 export const SETTLE_MS = 500;
@@ -100,18 +106,35 @@ export function lookFromOf(method: WriteMethod | 'GET', attempts: readonly Attem
   }, nowMs);
 }
 
+/**
+ * Whether a write that was not applied was only delayed: Graph throttled it to the end of the
+ * call, or the app's budget had no turn or no time left for it. The same write later will go
+ * through. A refusal of the app's permission or token would meet the same refusal, and a full
+ * waiting room bounds what one instance may hold: neither is a delay.
+ */
+export function wasOnlyDelayed(exchange: GraphExchange): boolean {
+  if (exchange.heldBack === 'no-time-left' || exchange.heldBack === 'no-turn-in-time') return true;
+  const ending = exchange.attempts.at(-1)?.ending;
+  return exchange.heldBack === undefined && ending?.kind === 'answer' && ending.status === 429;
+}
+
+/** A write not applied by this exchange: freed, and marked when it was only delayed. */
+export const freedBy = (exchange: GraphExchange): Settlement =>
+  wasOnlyDelayed(exchange) ? { kind: 'freed', delayed: true } : { kind: 'freed' };
+
 /** The settlement of an exchange's attempts, keeping an earlier doubt that they did not resolve. */
 export function settlementOf(
   method: WriteMethod | 'GET',
-  attempts: readonly Attempt[],
+  exchange: GraphExchange,
   earlier: EarlierInDoubt | undefined,
   windowMs: number,
   nowMs: number,
 ): Settlement {
+  const { attempts } = exchange;
   const fate = exchangeFate(attempts);
   if (fate === 'final') return { kind: 'final' };
   if (isInDoubt(fate)) {
     return { kind: 'in-doubt', lookFromMs: Math.max(earlier?.lookFromMs ?? 0, lookFromOf(method, attempts, windowMs, nowMs)) };
   }
-  return earlier ? { kind: 'in-doubt', lookFromMs: earlier.lookFromMs } : { kind: 'freed' };
+  return earlier ? { kind: 'in-doubt', lookFromMs: earlier.lookFromMs } : freedBy(exchange);
 }

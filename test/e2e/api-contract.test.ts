@@ -307,17 +307,26 @@ test('the reference page serves its own assets and nothing else under /api/docs'
   }
 });
 
-test("a turn the app's budget cannot give in time is a 429 of its own, in the contract", async () => {
+test.each([
+  ['without a queue service, a 429 of its own', 'none', 429],
+  ['with one, a 202: the app finishes the write when its turn comes', 'queue', 202],
+] as const)("a turn the app's budget cannot give in time: %s, in the contract", async (_case, writeQueue, status) => {
   const overview = operationNamed('UpdateDeviceCompliancePolicyUserStatusOverview');
   await withStack(
-    { facadeEnvironment: { GRAPH_WRITES_PER_20S: '1', GRAPH_WRITE_BURST: '1', GRAPH_TIME_BUDGET_SECONDS: '3' } },
+    { writeQueue, facadeEnvironment: { GRAPH_WRITES_PER_20S: '1', GRAPH_WRITE_BURST: '1', GRAPH_TIME_BUDGET_SECONDS: '3' } },
     async (stack) => {
       const first = await stack.call('PATCH', pathOf(overview), { body: { pendingCount: 1 } });
       const second = await stack.call('PATCH', pathOf(overview), { body: { pendingCount: 2 } });
       expect(first.status).toBe(200);
-      expect(second.status).toBe(429);
-      expect(second.json.type).toBe('urn:intune-status-facade:problem:request-budget-exhausted');
-      expect(Number(second.headers.get('retry-after'))).toBeGreaterThan(3);
+      expect(second.status).toBe(status);
+      if (status === 429) {
+        expect(second.json.type).toBe('urn:intune-status-facade:problem:request-budget-exhausted');
+        expect(Number(second.headers.get('retry-after'))).toBeGreaterThan(3);
+      } else {
+        expect(second.json).toMatchObject({ state: 'queued' });
+        expect(second.headers.get('location')).toMatch(/\/operations\//);
+        expect(Number(second.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      }
       await expectInContract(overview, second, stack.baseUrl);
     },
   );

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { callWithRetries, LOGIC_APPS_DEFAULT, scaled } from '../../dev/reliability/callers';
+import { callWithRetries, LOGIC_APPS_DEFAULT, POWER_AUTOMATE_LOW, scaled } from '../../dev/reliability/callers';
 import { SEEDED_PATHS, type Stack, startStack, withStack } from '../support/stack';
 
 // Writes the app finishes itself: asked for with `Prefer: respond-async` or `?respond=async`,
@@ -253,6 +253,115 @@ describe('a write a caller waits for, left in doubt, is handed over to the app: 
     for (const interim of seen.slice(0, -1)) expect(Number(interim.retryAfter)).toBeGreaterThanOrEqual(1);
     expect(statusesOf(configurationId)).toHaveLength(1);
   });
+});
+
+describe('a write a caller waits for that is only delayed is handed over too: 202, never a refusal it may not retry', () => {
+  test('Graph throttles an update past the time budget: 202, and the Location ends with 200 and the value', async () => {
+    const configurationId = await ownConfiguration();
+    const summary = `mobile-app-configurations/${configurationId}/user-status-summary`;
+    await stack.control('POST', 'faults', {
+      method: 'PATCH',
+      pathIncludes: configurationId,
+      status: 429,
+      retryAfter: '1',
+      times: BUDGET_S + 2,
+    });
+    const answer = await send('PATCH', summary, { pendingCount: 7 });
+    const location = expectAccepted(answer);
+    expect(answer.headers.get('preference-applied')).toBeNull();
+    const { final } = await pollToFinal(location);
+    expect({ status: final.status, body: JSON.parse(final.text) }).toMatchObject({ status: 200, body: { pendingCount: 7 } });
+    expect(stack.emulator.state.mobileAppConfigurations.get(configurationId)?.userStatusSummary.pendingCount).toBe(7);
+  });
+
+  test('Graph throttles a create without a key past the time budget: 202, and the Location ends with 201, created once', async () => {
+    const configurationId = await ownConfiguration();
+    await stack.control('POST', 'faults', {
+      method: 'POST',
+      pathIncludes: configurationId,
+      status: 429,
+      retryAfter: '1',
+      times: BUDGET_S + 2,
+    });
+    const location = expectAccepted(
+      await send('POST', `mobile-app-configurations/${configurationId}/user-statuses`, {
+        userPrincipalName: `throttled@${configurationId}.example`,
+        status: 'compliant',
+      }),
+    );
+    expect((await pollToFinal(location)).final.status).toBe(201);
+    expect(statusesOf(configurationId)).toHaveLength(1);
+  });
+
+  test('Power Automate on its low profile, writes beyond the budget: each run ends with its write made, once', async () => {
+    // One write every 4 s: of four updates at once, three have no turn within the 4 s budget.
+    await withStack(
+      {
+        facadeEnvironment: {
+          GRAPH_TIME_BUDGET_SECONDS: String(BUDGET_S),
+          GRAPH_WRITES_PER_20S: '5',
+          GRAPH_WRITE_BURST: '1',
+        },
+      },
+      async (slow) => {
+        const ids = ['pa-0', 'pa-1', 'pa-2', 'pa-3'];
+        await slow.control('POST', 'seed', { deviceCompliancePolicies: ids.map((id) => ({ id })) });
+        const runs = await Promise.all(
+          ids.map((id, index) =>
+            callWithRetries(scaled(POWER_AUTOMATE_LOW, 0.2), () =>
+              fetch(`${slow.baseUrl}/device-compliance-policies/${id}/user-status-overview`, {
+                method: 'PATCH',
+                headers: { 'content-type': 'application/json' },
+                body: JSON.stringify({ successCount: 10 + index }),
+              }),
+            ),
+          ),
+        );
+        const firstAnswers = runs.map((seen) => seen[0]?.status).sort();
+        expect(firstAnswers).toEqual([200, 202, 202, 202]);
+        for (const [index, seen] of runs.entries()) {
+          expect({ status: seen.at(-1)?.status, body: JSON.parse(seen.at(-1)?.text ?? '{}') }).toMatchObject({
+            status: 200,
+            body: { successCount: 10 + index },
+          });
+        }
+        const patches = slow.emulator.requests.filter((request) => request.method === 'PATCH');
+        expect(patches).toHaveLength(ids.length);
+      },
+    );
+  }, 120_000);
+
+  test('a full waiting room still refuses a caller that waits (429), and accepts one that asked for 202', async () => {
+    // One write every 4 s and room for one waiting write: the third at once finds the room full.
+    await withStack(
+      {
+        facadeEnvironment: {
+          GRAPH_BUDGET: 'per-instance',
+          GRAPH_WRITES_PER_20S: '5',
+          GRAPH_WRITE_BURST: '1',
+          GRAPH_MAX_WAITING_PER_INSTANCE: '1',
+        },
+      },
+      async (slow) => {
+        const ids = ['room-0', 'room-1', 'room-2'];
+        await slow.control('POST', 'seed', { deviceCompliancePolicies: ids.map((id) => ({ id })) });
+        const answers = await Promise.all(
+          ids.map((id) =>
+            slow.call('PATCH', `device-compliance-policies/${id}/user-status-overview`, { body: { successCount: 1 } }),
+          ),
+        );
+        expect(answers.map((answer) => answer.status).sort()).toEqual([200, 200, 429]);
+        const refused = answers.find((answer) => answer.status === 429);
+        expect(refused?.json.type).toBe('urn:intune-status-facade:problem:request-budget-exhausted');
+        expect(Number(refused?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+        const asked = await slow.call('PATCH', 'device-compliance-policies/room-2/user-status-overview', {
+          body: { successCount: 2 },
+          headers: { prefer: 'respond-async' },
+        });
+        expect(asked.status).toBe(202);
+      },
+    );
+  }, 120_000);
 });
 
 describe('writes to one entity are applied in the order they were accepted', () => {

@@ -103,18 +103,39 @@ describe('Idempotency-Key', () => {
     expect(running().emulator.requests).toHaveLength(2);
   });
 
-  test('a throttled or failed attempt frees the key, so the retry is sent afresh', async () => {
-    // Graph throttles every attempt the facade makes within the call.
+  test('a write Graph throttles past its budget is handed over under its key: a retry names the same operation, applied once', async () => {
     await running().control('POST', 'faults', { method: 'PATCH', status: 429, headers: { 'retry-after': '1' }, times: 20 });
-    const headers = key('free');
+    const headers = key('handed-over');
     const throttled = await running().call('PATCH', summary, { body: { pendingCount: 4 }, headers });
-    expect(throttled.status).toBe(429);
-    await running().control('DELETE', 'faults');
-    // The retry comes after Graph's Retry-After, as a caller honouring it sends it: the app holds every write until then.
-    await new Promise((resolve) => setTimeout(resolve, Number(throttled.headers.get('retry-after')) * 1000 + 100));
+    expect(throttled.status).toBe(202);
+    const location = throttled.headers.get('location') as string;
     const retried = await running().call('PATCH', summary, { body: { pendingCount: 4 }, headers });
-    expect(retried.status).toBe(200);
-    expect(retried.headers.get('idempotent-replayed')).toBeNull();
+    expect({ status: retried.status, location: retried.headers.get('location') }).toEqual({ status: 202, location });
+    await running().control('DELETE', 'faults');
+    let final = await fetch(location);
+    for (let poll = 0; final.status === 202 && poll < 60; poll++) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      final = await fetch(location);
+    }
+    expect(final.status).toBe(200);
+    const applied = running().emulator.requests.filter((request) => request.method === 'PATCH' && request.applied);
+    expect(applied).toHaveLength(1);
+  });
+
+  test('without a queue service, a throttled attempt frees the key, so the retry is sent afresh', async () => {
+    await withStack({ writeQueue: 'none' }, async (stack) => {
+      // Graph throttles every attempt the facade makes within the call.
+      await stack.control('POST', 'faults', { method: 'PATCH', status: 429, headers: { 'retry-after': '1' }, times: 20 });
+      const headers = key('free');
+      const throttled = await stack.call('PATCH', summary, { body: { pendingCount: 4 }, headers });
+      expect(throttled.status).toBe(429);
+      await stack.control('DELETE', 'faults');
+      // The retry comes after Graph's Retry-After, as a caller honouring it sends it: the app holds every write until then.
+      await new Promise((resolve) => setTimeout(resolve, Number(throttled.headers.get('retry-after')) * 1000 + 100));
+      const retried = await stack.call('PATCH', summary, { body: { pendingCount: 4 }, headers });
+      expect(retried.status).toBe(200);
+      expect(retried.headers.get('idempotent-replayed')).toBeNull();
+    });
   });
 });
 

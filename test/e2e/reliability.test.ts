@@ -14,6 +14,8 @@ async function expectEveryWriteMadeOnceAndAnswered(profile: ReliabilityProfile) 
   expect(figures.byCaller.map((caller) => caller.profile).sort()).toEqual(
     [...new Set(profile.callerKinds.map((kind) => kind.profile))].sort(),
   );
+  // Each wrong final answer by name first, so that a failure shows what the caller got.
+  expect(figures.wrongAnswers).toEqual([]);
   expect(figures.byCaller.filter((caller) => caller.lost + caller.duplicates + caller.wrongFinal > 0)).toEqual([]);
   expect(figures.writesLost).toBe(0);
   expect(figures.duplicateCreates).toBe(0);

@@ -114,7 +114,7 @@ export class FakeGraph implements GraphGateway {
     const record = { method: call.method, path: call.path, skipToken: call.skipToken, startedAtMs, deadlineMs };
     if (call.method !== 'GET' && deadlineMs - MIN_ATTEMPT_MS < startedAtMs) {
       this.calls.push({ ...record, endedAtMs: startedAtMs, endings: [], mayRepeat: [], unplayed: 0, held: true });
-      return { attempts: [], heldLocally: true, retryAfterMs: 1000 };
+      return { attempts: [], heldBack: 'no-time-left', retryAfterMs: 1000 };
     }
     const script = (call.method === 'GET' ? this.reads : this.writes).shift();
     if (!script) throw new Error(`unscripted ${call.method} ${call.path} at ${startedAtMs}`);
@@ -145,7 +145,7 @@ export class FakeGraph implements GraphGateway {
       unplayed: script.attempts.length - attempts.length,
       held: false,
     });
-    return { attempts, heldLocally: false, retryAfterMs: script.retryAfterMs };
+    return { attempts, retryAfterMs: script.retryAfterMs };
   }
 
   /** The calls that wrote (POST, PATCH, DELETE) and were not held. */

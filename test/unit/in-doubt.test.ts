@@ -1,5 +1,13 @@
 import type { AttemptEnding } from '../../src/graph/attempt';
-import { fateOf, mayRepeat, type WriteFate, type WriteMethod } from '../../src/operations/write-rules';
+import type { GraphExchange } from '../../src/graph/gateway';
+import {
+  fateOf,
+  mayRepeat,
+  settlementOf,
+  wasOnlyDelayed,
+  type WriteFate,
+  type WriteMethod,
+} from '../../src/operations/write-rules';
 
 const answer = (status: number): AttemptEnding => ({ kind: 'answer', status });
 
@@ -43,5 +51,34 @@ describe('the in-doubt rule, every method × ending', () => {
 
   test('a GET may always be repeated', () => {
     for (const [, ending] of TABLE) expect(mayRepeat('GET', ending)).toBe(true);
+  });
+});
+
+// A write that was not applied is only delayed when the same write later would go through: the app then finishes it (202).
+describe('a write not applied was only delayed', () => {
+  const attempt = (ending: AttemptEnding) => ({ ending, answer: undefined, sentAtMs: 0 });
+  const DELAYED: [string, GraphExchange, boolean][] = [
+    ['Graph throttled it to the end (429)', { attempts: [attempt(answer(429))], retryAfterMs: 1000 }, true],
+    ['no budget turn within its time budget', { attempts: [], heldBack: 'no-turn-in-time', retryAfterMs: 5000 }, true],
+    [
+      'no time left for an attempt after a 429',
+      { attempts: [attempt(answer(429))], heldBack: 'no-time-left', retryAfterMs: 1000 },
+      true,
+    ],
+    [
+      'the waiting room full (a bound on what one instance holds)',
+      { attempts: [], heldBack: 'waiting-room-full', retryAfterMs: 1000 },
+      false,
+    ],
+    ['Graph refused the permission (403)', { attempts: [attempt(answer(403))], retryAfterMs: undefined }, false],
+    ['Graph refused the token (401)', { attempts: [attempt(answer(401))], retryAfterMs: undefined }, false],
+    ['no token for Graph', { attempts: [attempt({ kind: 'token' })], retryAfterMs: undefined }, false],
+  ];
+
+  test.each(DELAYED)('%s: delayed %s', (_name, exchange, delayed) => {
+    expect(wasOnlyDelayed(exchange)).toBe(delayed);
+    expect(settlementOf('PATCH', exchange, undefined, 100_000, 0)).toEqual(
+      delayed ? { kind: 'freed', delayed: true } : { kind: 'freed' },
+    );
   });
 });
