@@ -21,8 +21,10 @@ export interface HostProcess {
  * (and PATH), on a free port; resolves once it listens, rejects with its output if it exits.
  */
 export function startHostProcess(environment: Record<string, string>): Promise<HostProcess> {
+  // HOST_NODE_OPTIONS reaches each host as its NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=DIR` profiles a run's hosts.
+  const nodeOptions = process.env.HOST_NODE_OPTIONS ? { NODE_OPTIONS: process.env.HOST_NODE_OPTIONS } : {};
   const child = spawn(process.execPath, [...workerArguments(PROJECT_ROOT), BUILT_HOST], {
-    env: { PATH: process.env.PATH ?? '', ...environment, PORT: environment.PORT ?? '0' },
+    env: { PATH: process.env.PATH ?? '', ...environment, ...nodeOptions, PORT: environment.PORT ?? '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

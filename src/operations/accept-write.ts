@@ -26,8 +26,12 @@ export interface WriteToAccept {
   readonly preferred: boolean;
 }
 
-/** How an accepted write starts: queued for its first run, or left in doubt by a synchronous attempt. */
-export type AcceptedAs = { readonly state: 'queued' } | { readonly state: 'in-doubt'; readonly notBeforeMs: number };
+/**
+ * How an accepted write starts: queued for its first run (not before `notBeforeMs`, when Graph
+ * asked a synchronous attempt to wait), or left in doubt by a synchronous attempt.
+ */
+export type AcceptedAs =
+  { readonly state: 'queued'; readonly notBeforeMs?: number } | { readonly state: 'in-doubt'; readonly notBeforeMs: number };
 
 /**
  * Accepts a write for the app to finish itself: the record, then the queue message, are stored
@@ -46,7 +50,8 @@ export async function acceptWrite(
   const nowMs = clock.now();
   const record: OperationRecord = {
     id: write.id,
-    ...(acceptedAs.state === 'in-doubt' ? { state: 'in-doubt', notBeforeMs: acceptedAs.notBeforeMs } : { state: 'queued' }),
+    state: acceptedAs.state,
+    ...(acceptedAs.notBeforeMs === undefined ? {} : { notBeforeMs: acceptedAs.notBeforeMs }),
     write: {
       operationName: operation.name,
       params: request.params,
@@ -76,7 +81,7 @@ export async function acceptWrite(
     const maybeLost = isStale(kept.record, nowMs);
     // An update or delete takes its place in its entity's line before its message can run.
     if (entity) await dependencies.lines.join(entity, record.id);
-    const visibilityDelayMs = acceptedAs.state === 'in-doubt' ? acceptedAs.notBeforeMs - nowMs : 0;
+    const visibilityDelayMs = Math.max(0, (acceptedAs.notBeforeMs ?? nowMs) - nowMs);
     if (kept.created || maybeLost) await dependencies.queue.send(writeMessage(record.id), { visibilityDelayMs });
   } catch (error) {
     // Not accepted: nothing of it may stay to hold its entity's line or answer a retry of its key.

@@ -32,11 +32,15 @@ export async function handOver(
   if (settlement.kind === 'in-doubt') {
     // Due when it may be looked for, and not before Graph's Retry-After, if Graph gave one.
     const graphWaitMs = execution.exchange?.retryAfterMs ?? 0;
-    const lookFromMs = Math.max(settlement.lookFromMs, dependencies.clock.now() + graphWaitMs);
-    return handOverInDoubt(write, lookFromMs, dependencies);
+    return handOverInDoubt(write, Math.max(settlement.lookFromMs, dependencies.clock.now() + graphWaitMs), dependencies);
   }
   if (!isHandedOver(settlement)) return undefined;
-  const answer = await acceptWrite(write, dependencies.async, dependencies.clock);
+  // Sent again once Graph's Retry-After, if it gave one, has passed.
+  const graphWaitMs = execution.exchange?.retryAfterMs;
+  const answer = await acceptWrite(write, dependencies.async, dependencies.clock, {
+    state: 'queued',
+    ...(graphWaitMs ? { notBeforeMs: dependencies.clock.now() + graphWaitMs } : {}),
+  });
   if (answer.status === 202) return answer;
   // Not accepted: the place it kept in its entity's line must not hold back the writes behind it.
   const entity = entityOfWrite(write.operation, write.request.params);

@@ -31,6 +31,8 @@ export interface MessageQueue {
 const QUEUE_CALL_TIMEOUT_MS = 5000;
 /** Azure Queue Storage holds a message invisible for 7 days at most. */
 const MAX_VISIBILITY_SECONDS = 7 * 24 * 3600;
+/** The queue's length is asked of the service at most this often per instance. */
+const LENGTH_READ_INTERVAL_MS = 1000;
 /** A message lives as long as an operation is kept (and then some): never dropped by the queue first. */
 const MESSAGE_TTL_SECONDS = 48 * 3600;
 
@@ -49,12 +51,21 @@ export function messageQueueFor(connection: QueueConnection, queueName: string, 
       ready = undefined;
       throw error;
     }));
+  // The length is read from the service at most once a LENGTH_READ_INTERVAL_MS; in between, the
+  // messages this instance sent since are added, so that writes accepted in one burst are each
+  // told a wait one write longer than the last, without a service call each.
+  let lastRead: { readonly atMs: number; readonly length: number } | undefined;
+  let sentSinceRead = 0;
   return {
     description: `queue storage (${new URL(client.url).origin}, queue ${queueName})`,
     async approximateLength() {
+      const nowMs = Date.now();
+      if (lastRead && nowMs - lastRead.atMs < LENGTH_READ_INTERVAL_MS) return lastRead.length + sentSinceRead;
       await ensureQueue();
       const properties = await client.getProperties(boundedBy(QUEUE_CALL_TIMEOUT_MS));
-      return properties.approximateMessagesCount ?? 0;
+      lastRead = { atMs: nowMs, length: properties.approximateMessagesCount ?? 0 };
+      sentSinceRead = 0;
+      return lastRead.length;
     },
     async send(text, options = {}) {
       await ensureQueue();
@@ -66,6 +77,7 @@ export function messageQueueFor(connection: QueueConnection, queueName: string, 
         messageTimeToLive: MESSAGE_TTL_SECONDS,
         ...boundedBy(QUEUE_CALL_TIMEOUT_MS),
       });
+      sentSinceRead += 1;
     },
   };
 }

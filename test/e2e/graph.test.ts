@@ -209,12 +209,25 @@ describe('retries toward Graph', () => {
     expect(running().emulator.requests.filter((request) => request.method === 'POST')).toHaveLength(2);
   });
 
-  test('a long Retry-After is handed to the caller as 429 instead of holding the call', async () => {
+  test('a long Retry-After does not hold the call: the write is handed over to the app, due when Graph said', async () => {
     await running().control('POST', 'faults', { method: 'PATCH', status: 429, headers: { 'retry-after': '120' } });
+    const startedMs = Date.now();
     const answer = await running().call('PATCH', summary, { body: { pendingCount: 1 } });
-    expect(answer.status).toBe(429);
-    expect(answer.headers.get('retry-after')).toBe('120');
-    expect(answer.json.graph.code).toBe('TooManyRequests');
+    expect(Date.now() - startedMs).toBeLessThan(60_000);
+    expect(answer.status).toBe(202);
+    expect(Number(answer.headers.get('retry-after'))).toBeGreaterThanOrEqual(119);
+    expect(answer.json).toMatchObject({ state: 'queued', notBefore: expect.any(String) });
+    expect(Date.parse(answer.json.notBefore) - startedMs).toBeGreaterThanOrEqual(119_000);
+  });
+
+  test('without a queue service, a long Retry-After is handed to the caller as 429 instead of holding the call', async () => {
+    await withStack({ writeQueue: 'none' }, async (stack) => {
+      await stack.control('POST', 'faults', { method: 'PATCH', status: 429, headers: { 'retry-after': '120' } });
+      const answer = await stack.call('PATCH', summary, { body: { pendingCount: 1 } });
+      expect(answer.status).toBe(429);
+      expect(answer.headers.get('retry-after')).toBe('120');
+      expect(answer.json.graph.code).toBe('TooManyRequests');
+    });
   });
 });
 
