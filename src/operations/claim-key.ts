@@ -61,12 +61,13 @@ export async function underIdempotencyKey(
     case 'replay':
       return { response: replay(claim.response), settlement: { kind: 'final' }, exchange: undefined, keyUse: 'replayed' };
     case 'in-progress':
-      return refused(
+      return putOff(
         problemResponse('idempotency-key-in-progress', {
           detail:
             'A request with this Idempotency-Key is still being processed; send it again after Retry-After seconds to get its answer.',
           headers: { 'retry-after': retryAfterSeconds(claim.leaseUntil - step.clock.now()) },
         }),
+        claim.leaseUntil,
       );
     case 'mismatch':
       return refused(keyReusedProblem());
@@ -126,6 +127,14 @@ function refused(response: HttpAnswer, storeFailure?: string): KeyedExecution {
     keyUse: 'refused',
     ...(storeFailure ? { storeFailure } : {}),
   };
+}
+
+/**
+ * Put off, not failed: the attempt holding the key ends the write, or its lease ends `untilMs` and
+ * the write is taken over in doubt. Nothing was sent by this request.
+ */
+function putOff(response: HttpAnswer, untilMs: number): KeyedExecution {
+  return { response, settlement: { kind: 'freed', delayedUntilMs: untilMs }, exchange: undefined, keyUse: 'refused' };
 }
 
 /** What of an answer is kept to be given again: its status, body and the headers that describe them. */

@@ -47,7 +47,7 @@ export async function createOnce(plan: CallPlan, earlier: EarlierInDoubt | undef
       // wait (its Retry-After on the answer that left it in doubt) is over.
       const graphWaitMs = exchange?.retryAfterMs ?? 0;
       if (sends >= MAX_SENDS || graphWaitMs + MIN_ATTEMPT_MS > plan.deadlineMs - clock.now()) {
-        return notSentYet(exchange, Math.max(graphWaitMs, 1000), sends >= MAX_SENDS);
+        return notSentYet(exchange, Math.max(graphWaitMs, 1000), sends >= MAX_SENDS, clock.now());
       }
       if (graphWaitMs > 0) await clock.sleep(graphWaitMs);
     }
@@ -55,7 +55,7 @@ export async function createOnce(plan: CallPlan, earlier: EarlierInDoubt | undef
     sends += 1;
     const fate = exchangeFate(exchange.attempts);
     if (!isInDoubt(fate)) {
-      const settlement: Settlement = fate === 'final' ? { kind: 'final' } : freedBy(exchange);
+      const settlement: Settlement = fate === 'final' ? { kind: 'final' } : freedBy(exchange, clock.now());
       return { response: await answerOf(plan, exchange), settlement, exchange };
     }
     lookFromMs = lookFromOf('POST', exchange.attempts, plan.inDoubtWindowMs, clock.now());
@@ -88,7 +88,7 @@ function lookupUnfinished(
 }
 
 /** A look-up proved the create absent, and it cannot be sent again in this call: nothing was applied, so the key is freed. */
-function notSentYet(exchange: GraphExchange | undefined, retryAfterMs: number, sendsSpent: boolean): Execution {
+function notSentYet(exchange: GraphExchange | undefined, retryAfterMs: number, sendsSpent: boolean, nowMs: number): Execution {
   const why = sendsSpent ? 'it was sent twice in this call already' : 'Graph asked to wait longer than the time budget leaves';
   return {
     response: problemResponse('graph-unreachable', {
@@ -96,7 +96,7 @@ function notSentYet(exchange: GraphExchange | undefined, retryAfterMs: number, s
       detail: `Graph did not create the item, and it was not sent again because ${why}; send the request again after Retry-After seconds.`,
       headers: { 'retry-after': retryAfterSeconds(retryAfterMs) },
     }),
-    settlement: { kind: 'freed', delayed: true },
+    settlement: { kind: 'freed', delayedUntilMs: nowMs + retryAfterMs },
     exchange,
   };
 }

@@ -9,11 +9,12 @@ import type { Settlement } from './write-rules';
 
 /**
  * Whether a write a caller waited for is handed over to the app rather than answered as a
- * failure: it ended in doubt, or it was only delayed (throttled, or no budget turn or time left
- * for it, with nothing applied). The app finishes either from its queue; its caller gets 202.
+ * failure: it ended in doubt, or it was only delayed (throttled, no budget turn or time left for
+ * it, or an earlier attempt with its key still holding it). The app finishes it from its queue;
+ * its caller gets 202.
  */
 export const isHandedOver = (settlement: Settlement): boolean =>
-  settlement.kind === 'in-doubt' || (settlement.kind === 'freed' && settlement.delayed === true);
+  settlement.kind === 'in-doubt' || (settlement.kind === 'freed' && settlement.delayedUntilMs !== undefined);
 
 /**
  * Hands a write its call could not finish over to the app: the answer is 202 with the
@@ -34,12 +35,10 @@ export async function handOver(
     const graphWaitMs = execution.exchange?.retryAfterMs ?? 0;
     return handOverInDoubt(write, Math.max(settlement.lookFromMs, dependencies.clock.now() + graphWaitMs), dependencies);
   }
-  if (!isHandedOver(settlement)) return undefined;
-  // Sent again once Graph's Retry-After, if it gave one, has passed.
-  const graphWaitMs = execution.exchange?.retryAfterMs;
+  if (settlement.kind !== 'freed' || settlement.delayedUntilMs === undefined) return undefined;
   const answer = await acceptWrite(write, dependencies.async, dependencies.clock, {
     state: 'queued',
-    ...(graphWaitMs ? { notBeforeMs: dependencies.clock.now() + graphWaitMs } : {}),
+    notBeforeMs: settlement.delayedUntilMs,
   });
   if (answer.status === 202) return answer;
   // Not accepted: the place it kept in its entity's line must not hold back the writes behind it.

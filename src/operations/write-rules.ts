@@ -21,12 +21,13 @@ export interface EarlierInDoubt {
 
 /**
  * What the key's record becomes: the final answer, freed for a fresh attempt, or in doubt until
- * looked for. A freed write that was only `delayed` was not applied for want of a turn or of time
- * (`wasOnlyDelayed`): the app can finish it later, as it finishes one in doubt.
+ * looked for. A freed write with `delayedUntilMs` was only put off, until then: no turn or time
+ * for it (`wasOnlyDelayed`), or an earlier attempt with its key still holding it. The app can
+ * finish it later, as it finishes one in doubt.
  */
 export type Settlement =
   | { readonly kind: 'final' }
-  | { readonly kind: 'freed'; readonly delayed?: true }
+  | { readonly kind: 'freed'; readonly delayedUntilMs?: number }
   | { readonly kind: 'in-doubt'; readonly lookFromMs: number };
 
 /** Before looking for a write Graph answered in doubt, give Graph a moment to finish storing it. */
@@ -118,9 +119,9 @@ export function wasOnlyDelayed(exchange: GraphExchange): boolean {
   return exchange.heldBack === undefined && ending?.kind === 'answer' && ending.status === 429;
 }
 
-/** A write not applied by this exchange: freed, and marked when it was only delayed. */
-export const freedBy = (exchange: GraphExchange): Settlement =>
-  wasOnlyDelayed(exchange) ? { kind: 'freed', delayed: true } : { kind: 'freed' };
+/** A write not applied by this exchange: freed, and when it was only delayed, until when (Graph's or the budget's Retry-After). */
+export const freedBy = (exchange: GraphExchange, nowMs: number): Settlement =>
+  wasOnlyDelayed(exchange) ? { kind: 'freed', delayedUntilMs: nowMs + (exchange.retryAfterMs ?? 0) } : { kind: 'freed' };
 
 /** The settlement of an exchange's attempts, keeping an earlier doubt that they did not resolve. */
 export function settlementOf(
@@ -136,5 +137,5 @@ export function settlementOf(
   if (isInDoubt(fate)) {
     return { kind: 'in-doubt', lookFromMs: Math.max(earlier?.lookFromMs ?? 0, lookFromOf(method, attempts, windowMs, nowMs)) };
   }
-  return earlier ? { kind: 'in-doubt', lookFromMs: earlier.lookFromMs } : freedBy(exchange);
+  return earlier ? { kind: 'in-doubt', lookFromMs: earlier.lookFromMs } : freedBy(exchange, nowMs);
 }

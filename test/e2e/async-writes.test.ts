@@ -293,6 +293,25 @@ describe('a write a caller waits for that is only delayed is handed over too: 20
     expect(statusesOf(configurationId)).toHaveLength(1);
   });
 
+  test('a retry that finds its key still held by an earlier attempt past its own budget: 202, and the Location ends with that attempt’s answer', async () => {
+    const configurationId = await ownConfiguration();
+    const summary = `mobile-app-configurations/${configurationId}/user-status-summary`;
+    // The first attempt is answered just inside its budget; its retry, sent a second later, cannot wait for it inside its own.
+    await stack.control('POST', 'faults', { method: 'PATCH', pathIncludes: configurationId, delayMs: (BUDGET_S - 0.7) * 1000 });
+    const headers = { 'idempotency-key': `held-${configurationId}` };
+    const first = send('PATCH', summary, { pendingCount: 5 }, headers);
+    await sleep(1000);
+    const retry = await send('PATCH', summary, { pendingCount: 5 }, headers);
+    const location = expectAccepted(retry);
+    expect((await first).status).toBe(200);
+    const { final } = await pollToFinal(location);
+    expect({ status: final.status, body: JSON.parse(final.text) }).toMatchObject({ status: 200, body: { pendingCount: 5 } });
+    const patches = stack.emulator.requests.filter(
+      (request) => request.method === 'PATCH' && request.path.includes(configurationId),
+    );
+    expect(patches).toHaveLength(1);
+  });
+
   test('Power Automate on its low profile, writes beyond the budget: each run ends with its write made, once', async () => {
     // One write every 4 s: of four updates at once, three have no turn within the 4 s budget.
     await withStack(

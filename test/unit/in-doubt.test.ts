@@ -78,7 +78,7 @@ describe('a write not applied was only delayed', () => {
   test.each(DELAYED)('%s: delayed %s', (_name, exchange, delayed) => {
     expect(wasOnlyDelayed(exchange)).toBe(delayed);
     expect(settlementOf('PATCH', exchange, undefined, 100_000, 0)).toEqual(
-      delayed ? { kind: 'freed', delayed: true } : { kind: 'freed' },
+      delayed ? { kind: 'freed', delayedUntilMs: exchange.retryAfterMs } : { kind: 'freed' },
     );
   });
 });

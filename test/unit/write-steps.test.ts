@@ -372,7 +372,7 @@ describe('a create that may have been applied is looked for, and sent again only
     expect(execution.response.status).toBe(503);
     expect(problemKindOf(execution.response)).toBe(problemType('graph-unreachable'));
     expect(bodyOf(execution.response).detail).toContain('sent twice');
-    expect(execution.settlement).toEqual({ kind: 'freed', delayed: true });
+    expect(execution.settlement).toEqual({ kind: 'freed', delayedUntilMs: expect.any(Number) });
     expect(graph.writesSent).toHaveLength(MAX_SENDS);
     expect(graph.calls.map((call) => call.method)).toEqual(['POST', 'GET', 'POST', 'GET']);
     expectNoBlindResend(graph);
@@ -454,7 +454,7 @@ describe('a create that may have been applied is looked for, and sent again only
     });
     expect(execution.response.status).toBe(503);
     expect(execution.response.headers?.['retry-after']).toBe('40');
-    expect(execution.settlement).toEqual({ kind: 'freed', delayed: true });
+    expect(execution.settlement).toEqual({ kind: 'freed', delayedUntilMs: expect.any(Number) });
     expect(graph.writesSent).toHaveLength(1);
   });
 
