@@ -21,10 +21,10 @@ export interface HostProcess {
  * (and PATH), on a free port; resolves once it listens, rejects with its output if it exits.
  */
 export function startHostProcess(environment: Record<string, string>): Promise<HostProcess> {
-  // HOST_NODE_OPTIONS reaches each host as its NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=DIR` profiles a run's hosts.
-  const nodeOptions = process.env.HOST_NODE_OPTIONS ? { NODE_OPTIONS: process.env.HOST_NODE_OPTIONS } : {};
-  const child = spawn(process.execPath, [...workerArguments(PROJECT_ROOT), BUILT_HOST], {
-    env: { PATH: process.env.PATH ?? '', ...environment, ...nodeOptions, PORT: environment.PORT ?? '0' },
+  // HOST_NODE_ARGUMENTS are given to each host's node: `--cpu-prof --cpu-prof-dir=DIR` profiles a run's hosts.
+  const extra = (process.env.HOST_NODE_ARGUMENTS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...workerArguments(PROJECT_ROOT), ...extra, BUILT_HOST], {
+    env: { PATH: process.env.PATH ?? '', ...environment, PORT: environment.PORT ?? '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -34,11 +34,15 @@ export function startHostProcess(environment: Record<string, string>): Promise<H
     : undefined;
   child.once('exit', () => keep?.end());
   return new Promise((resolve, reject) => {
+    let started = false;
     const onData = (chunk: Buffer) => {
       keep?.write(chunk);
       output += chunk.toString('utf8');
+      // Once started, the output is only kept: matching the whole of it on every chunk would grow with every log line.
+      if (started) return;
       const ready = /Facade listening on (\S+)/.exec(output);
       if (ready) {
+        started = true;
         resolve({
           child,
           baseUrl: ready[1] as string,
