@@ -58,6 +58,17 @@ for (const fn of queueFunctions(services)) {
 // readied while the instance starts. Elsewhere the developer credential chain would be slow to ask.
 // It starts once the entry has been loaded, so that registering the functions does not wait for it.
 if (settings.identity.managedIdentityAvailable) setImmediate(() => void graph.warmUp());
+// So are the stores of writes the app finishes itself: the first look at each creates its table or
+// queue if missing and opens the connection, so that a burst's first writes do not pay for them.
+if (async) setImmediate(() => void warmUpAsyncWriteStores(async));
+
+async function warmUpAsyncWriteStores(stores: AsyncWriteDependencies): Promise<void> {
+  await Promise.allSettled([
+    stores.queue.approximateLength(),
+    stores.lines.waiting('warm-up'),
+    stores.operations.read('warm-up'),
+  ]);
+}
 
 /** The health route's summary of the settings: origins and names only, never a path, query or credential. */
 function healthSummary(settings: Settings, idempotency: IdempotencyStore): HealthSummary {

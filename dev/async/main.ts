@@ -18,7 +18,7 @@ import { type ConnectionFigures, runConnections } from './connections';
  * not failed, since it depends on the machine.
  */
 
-const BURST = { writes: 1000, hosts: 3, sendSeconds: 8, applyTimeoutSeconds: 360 } as const;
+const BURST = { writes: 1000, hosts: 3, sendSeconds: 10, applyTimeoutSeconds: 360 } as const;
 const CONCURRENT_REQUESTS = 600;
 
 /** The short scale's faults and windows, with more callers and writes each. */
