@@ -67,6 +67,8 @@ const EnvironmentSchema = v.object({
   GRAPH_MAX_INSTANCES: v.optional(wholeNumber('GRAPH_MAX_INSTANCES', 1, 1000), '40'),
   // Below the Bicep's 100 HTTP requests per instance: waiting calls never take all of them.
   GRAPH_MAX_WAITING_PER_INSTANCE: v.optional(wholeNumber('GRAPH_MAX_WAITING_PER_INSTANCE', 1, 1000), '32'),
+  // The Bicep's 100 HTTP requests per instance: calls beyond it are refused at once, not held.
+  MAX_CALLS_PER_INSTANCE: v.optional(wholeNumber('MAX_CALLS_PER_INSTANCE', 1, 10000), '100'),
   GRAPH_BUDGET_TABLE_NAME: v.optional(
     v.pipe(
       v.string(),
@@ -190,6 +192,7 @@ export function loadSettings(environment: Readonly<Record<string, string | undef
     operations: {
       timeBudgetMs: env.GRAPH_TIME_BUDGET_SECONDS * 1000,
       inDoubtWindowMs: env.GRAPH_IN_DOUBT_WINDOW_SECONDS * 1000,
+      maxCallsInFlight: env.MAX_CALLS_PER_INSTANCE,
     },
   };
 }

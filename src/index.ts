@@ -1,6 +1,7 @@
 import { app } from '@azure/functions';
 
 import { createGraphBudget } from './budget';
+import { CallsInFlight } from './budget/calls-in-flight';
 import { CATALOG } from './catalog/operations';
 import { systemClock } from './clock';
 import { loadSettings, type Settings } from './config';
@@ -35,7 +36,15 @@ const async: AsyncWriteDependencies | undefined =
     : undefined;
 
 const services: FunctionServices = {
-  operations: { graph, idempotency, clock, token, ...settings.operations, ...(async ? { async } : {}) },
+  operations: {
+    graph,
+    idempotency,
+    clock,
+    token,
+    ...settings.operations,
+    callsInFlight: new CallsInFlight(settings.operations.maxCallsInFlight ?? Number.POSITIVE_INFINITY),
+    ...(async ? { async } : {}),
+  },
   health: healthSummary(settings, idempotency),
   diagnostics: {
     graph,

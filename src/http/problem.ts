@@ -75,6 +75,11 @@ const PROBLEMS = {
     statuses: [429],
     scope: 'operation',
   },
+  'instance-busy': {
+    title: 'This instance is answering as many calls as it may hold',
+    statuses: [429],
+    scope: 'operation',
+  },
   'graph-failed': { title: 'Microsoft Graph failed to answer', statuses: [502, 503, 504], scope: 'operation' },
   'graph-unreachable': { title: 'Microsoft Graph could not be reached', statuses: [502, 503], scope: 'operation' },
   'graph-timeout': { title: 'Microsoft Graph did not answer in time', statuses: [504], scope: 'operation' },

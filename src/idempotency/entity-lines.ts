@@ -18,8 +18,8 @@ export interface EntityLines {
   join(entity: string, operationId: string, heldUntilMs?: number): Promise<void>;
   /** The operations waiting for the entity, first first. */
   waiting(entity: string): Promise<readonly LinePlace[]>;
-  /** Takes the operation out of the entity's line, wherever it is. */
-  leave(entity: string, operationId: string): Promise<void>;
+  /** Takes the operation out of the entity's line, wherever it is; the line as it is then. */
+  leave(entity: string, operationId: string): Promise<readonly LinePlace[]>;
 }
 
 /** A place in an entity's line. */
@@ -46,9 +46,9 @@ export class TableEntityLines implements EntityLines {
     this.ensureTable = tableCreator(table, CALL_TIMEOUT_MS);
   }
 
-  join(entity: string, operationId: string, heldUntilMs?: number): Promise<void> {
+  async join(entity: string, operationId: string, heldUntilMs?: number): Promise<void> {
     const place: LinePlace = heldUntilMs === undefined ? { id: operationId } : { id: operationId, heldUntilMs };
-    return this.change(entity, (line) => {
+    await this.change(entity, (line) => {
       const index = line.findIndex((other) => other.id === operationId);
       if (index < 0) return [...line, place];
       // Already in line: it keeps its place; a write taken over by the app is held by its record from now on.
@@ -63,27 +63,33 @@ export class TableEntityLines implements EntityLines {
     return (await this.read(entity))?.line ?? [];
   }
 
-  leave(entity: string, operationId: string): Promise<void> {
+  leave(entity: string, operationId: string): Promise<readonly LinePlace[]> {
     return this.change(entity, (line) =>
       line.some((other) => other.id === operationId) ? line.filter((other) => other.id !== operationId) : undefined,
     );
   }
 
-  /** Applies `next` to the line under its ETag, reading again after a lost race; undefined from `next` changes nothing. */
-  private async change(entity: string, next: (line: readonly LinePlace[]) => readonly LinePlace[] | undefined): Promise<void> {
+  /**
+   * Applies `next` to the line under its ETag, reading again after a lost race; undefined from
+   * `next` changes nothing. Returns the line as it then is.
+   */
+  private async change(
+    entity: string,
+    next: (line: readonly LinePlace[]) => readonly LinePlace[] | undefined,
+  ): Promise<readonly LinePlace[]> {
     await this.ensureTable();
     const rowKey = keyHash(entity);
     for (let conflict = 0; conflict < MAX_CONFLICTS; conflict++) {
       const current = await this.read(entity);
       const changed = next(current?.line ?? []);
-      if (!changed) return;
+      if (!changed) return current?.line ?? [];
       try {
         const row = { partitionKey: PARTITION, rowKey, operations: JSON.stringify(changed) };
         if (!current) await this.table.createEntity(row, boundedBy(CALL_TIMEOUT_MS));
         else if (changed.length === 0)
           await this.table.deleteEntity(PARTITION, rowKey, { etag: current.etag, ...boundedBy(CALL_TIMEOUT_MS) });
         else await this.table.updateEntity(row, 'Replace', { etag: current.etag, ...boundedBy(CALL_TIMEOUT_MS) });
-        return;
+        return changed;
       } catch (error) {
         const status = storageStatusOf(error);
         if (status !== 409 && status !== 412 && status !== 404) throw error;

@@ -1,3 +1,4 @@
+import type { CallsInFlight } from '../budget/calls-in-flight';
 import { fillRoute, type Operation, takesBody } from '../catalog/operations';
 import type { Clock } from '../clock';
 import { type GraphCall, type GraphGateway, lastAttempt } from '../graph/gateway';
@@ -22,6 +23,8 @@ export interface OperationOptions {
   readonly timeBudgetMs: number;
   /** How long after it was sent a write with no certain answer may still be under way in Graph. */
   readonly inDoubtWindowMs: number;
+  /** Calls for callers that wait this instance answers at once, at most (`CallsInFlight`). */
+  readonly maxCallsInFlight?: number;
 }
 
 /** What every operation needs from the app: Graph, the key store, the clock and the time limits. */
@@ -33,6 +36,8 @@ export interface OperationDependencies extends OperationOptions {
   readonly token: TokenInspector;
   /** Where writes the app finishes itself are kept and queued; unset, every write is answered synchronously. */
   readonly async?: AsyncWriteDependencies;
+  /** The instance's bound on calls for callers that wait; unset, none. */
+  readonly callsInFlight?: CallsInFlight;
 }
 
 /** What the log record of a call says about its way through Graph and the key store; never a body or a token. */
@@ -89,7 +94,7 @@ export async function runOperation(
     token: dependencies.token,
   };
   // A read is idempotent by nature: a key on GET is accepted and changes nothing.
-  if (operation.method === 'GET') return recorded(await execute(plan));
+  if (operation.method === 'GET') return whileAdmitted(dependencies.callsInFlight, async () => recorded(await execute(plan)));
 
   const { params, version, body: validBody } = valid.value;
   const preferred = preferencesOf(request.headers.get('prefer')).has('respond-async');
@@ -107,12 +112,24 @@ export async function runOperation(
   };
   const async = dependencies.async;
   if (async && (preferred || valid.value.respondAsync)) return acceptedOutcome(accepted, async, dependencies.clock);
+  return whileAdmitted(dependencies.callsInFlight, () => runWaitedFor(accepted, plan, key.value, dependencies));
+}
+
+/** A write its caller waits for: in its entity's line and under its key, handed over to the app when it cannot end in the call. */
+async function runWaitedFor(
+  accepted: WriteToAccept,
+  plan: CallPlan,
+  idempotencyKey: string | undefined,
+  dependencies: OperationDependencies,
+): Promise<OperationOutcome> {
+  const { async } = dependencies;
+  const { deadlineMs } = plan;
   // An update or delete behind unfinished writes to its entity waits its turn, accepted (202).
   const behind = async ? await mustWaitItsTurn(accepted, { async }).catch((error: unknown) => error) : false;
   if (behind instanceof Error) return stopped({ response: lineUnavailable(behind) });
   if (async && behind) return acceptedOutcome(accepted, async, dependencies.clock);
-  if (async && key.value !== undefined) {
-    const unfinished = await unfinishedOperationOf(key.value, accepted.fingerprint, request.url, {
+  if (async && idempotencyKey !== undefined) {
+    const unfinished = await unfinishedOperationOf(idempotencyKey, accepted.fingerprint, accepted.requestUrl, {
       async,
       clock: dependencies.clock,
     });
@@ -120,7 +137,7 @@ export async function runOperation(
   }
 
   const run = () =>
-    key.value === undefined
+    idempotencyKey === undefined
       ? execute(plan)
       : underIdempotencyKey(
           {
@@ -147,6 +164,27 @@ export async function runOperation(
   }
   return recorded(execution);
 }
+
+/**
+ * Runs a call for a caller that waits while the instance holds fewer than its bound of them;
+ * beyond it, 429 at once, before any store or Graph call (budget/calls-in-flight.ts).
+ */
+async function whileAdmitted(calls: CallsInFlight | undefined, run: () => Promise<OperationOutcome>): Promise<OperationOutcome> {
+  if (!calls) return run();
+  if (!calls.tryEnter()) return stopped({ response: instanceBusy() });
+  try {
+    return await run();
+  } finally {
+    calls.leave();
+  }
+}
+
+const instanceBusy = (): HttpAnswer =>
+  problemResponse('instance-busy', {
+    detail:
+      'This instance is answering as many calls as it may hold at once, so nothing was sent; send the request again after Retry-After seconds (or ask for the write with Prefer: respond-async).',
+    headers: { 'retry-after': '1' },
+  });
 
 /** The write accepted for the app to finish: 202 and its Location. */
 async function acceptedOutcome(write: WriteToAccept, async: AsyncWriteDependencies, clock: Clock): Promise<OperationOutcome> {

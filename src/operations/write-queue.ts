@@ -53,8 +53,7 @@ function safeJson(text: string): unknown {
  * A second message for the one woken is harmless: its key lets one run send it.
  */
 export async function leaveLine(entity: string, operationId: string, dependencies: AsyncWriteDependencies): Promise<void> {
-  await dependencies.lines.leave(entity, operationId);
-  const [next] = await dependencies.lines.waiting(entity);
+  const [next] = await dependencies.lines.leave(entity, operationId);
   // A place a caller holds has no message: its call leaves the line itself, and wakes the next then.
   if (next && next.heldUntilMs === undefined) await dependencies.queue.send(writeMessage(next.id));
 }

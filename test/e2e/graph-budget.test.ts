@@ -231,3 +231,33 @@ test('an instance holds a bounded number of calls waiting for their turn: beyond
     },
   );
 });
+
+test('an instance answers a bounded number of calls for callers that wait: beyond it, 429 at once, before any store or Graph call; writes asked for asynchronously are still accepted', async () => {
+  await withStack({ facadeEnvironment: { MAX_CALLS_PER_INSTANCE: '2' } }, async (stack) => {
+    const ids = ['busy-0', 'busy-1', 'busy-2', 'busy-3'];
+    await stack.control('POST', 'seed', { deviceCompliancePolicies: ids.map((id) => ({ id })) });
+    // Graph holds each update 2 s: the first two calls hold the instance's two places meanwhile.
+    await stack.control('POST', 'faults', { method: 'PATCH', delayMs: 2000, times: 4 });
+    const overview = (id: string) => `device-compliance-policies/${id}/user-status-overview`;
+    const holding = ids.slice(0, 2).map((id) => stack.call('PATCH', overview(id), { body: { successCount: 1 } }));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const started = Date.now();
+    const [refusedWrite, refusedRead, asked] = await Promise.all([
+      stack.call('PATCH', overview('busy-2'), { body: { successCount: 2 } }),
+      stack.call('GET', overview('busy-3')),
+      stack.call('PATCH', overview('busy-3'), { body: { successCount: 3 }, headers: { prefer: 'respond-async' } }),
+    ]);
+    expect(Date.now() - started).toBeLessThan(1500);
+    for (const refused of [refusedWrite, refusedRead]) {
+      expect(refused.status).toBe(429);
+      expect(refused.json.type).toBe('urn:intune-status-facade:problem:instance-busy');
+      expect(refused.headers.get('retry-after')).toBe('1');
+    }
+    expect(asked.status).toBe(202);
+    expect((await Promise.all(holding)).map((answer) => answer.status)).toEqual([200, 200]);
+    // Nothing of the refused calls reached Graph.
+    expect(stack.emulator.requests.filter((request) => request.path.includes('busy-2'))).toHaveLength(0);
+    // Places are given back: the instance answers again.
+    expect((await stack.call('GET', overview('busy-2'))).status).toBe(200);
+  });
+});

@@ -15,11 +15,9 @@ function linesInMemory(): EntityLines & { readonly places: Map<string, LinePlace
     },
     waiting: (entity) => Promise.resolve(places.get(entity) ?? []),
     leave: (entity, id) => {
-      places.set(
-        entity,
-        (places.get(entity) ?? []).filter((place) => place.id !== id),
-      );
-      return Promise.resolve();
+      const rest = (places.get(entity) ?? []).filter((place) => place.id !== id);
+      places.set(entity, rest);
+      return Promise.resolve(rest);
     },
   };
 }
