@@ -5,7 +5,7 @@ import type { HttpHandler } from '@azure/functions';
 
 import { apiDocuments } from '../api-description/documents';
 import { ROUTE_PREFIX } from '../catalog/operations';
-import { correlationIdOf, withCorrelation } from '../http/headers';
+import { correlationIdOf, withStandardHeaders } from '../http/headers';
 import { problemResponse } from '../http/problem';
 import type { HttpAnswer } from '../http/response';
 
@@ -42,11 +42,11 @@ const jsonDocument = (text: string): HttpAnswer => ({
 
 /** OpenAPI 3.1, for API Management and the reference page. */
 export const openApiHandler: HttpHandler = (request) =>
-  withCorrelation(jsonDocument(documentsFor(request.url).openApi), correlationIdOf(request.headers));
+  withStandardHeaders(jsonDocument(documentsFor(request.url).openApi), correlationIdOf(request.headers));
 
 /** Swagger 2.0, for Power Automate custom connectors and the Logic Apps designer. */
 export const swaggerHandler: HttpHandler = (request) =>
-  withCorrelation(jsonDocument(documentsFor(request.url).swagger), correlationIdOf(request.headers));
+  withStandardHeaders(jsonDocument(documentsFor(request.url).swagger), correlationIdOf(request.headers));
 
 const ASSET_BASE = `/${ROUTE_PREFIX}/docs`;
 
@@ -110,14 +110,13 @@ const ASSETS: Readonly<Record<string, Asset>> = {
 const loadedAssets = new Map<string, string | Buffer>();
 
 export const referencePageHandler: HttpHandler = (request) =>
-  withCorrelation(
+  withStandardHeaders(
     {
       status: 200,
       headers: {
         'content-type': 'text/html; charset=utf-8',
         'cache-control': 'no-cache',
         'content-security-policy': CONTENT_SECURITY_POLICY,
-        'x-content-type-options': 'nosniff',
       },
       body: REFERENCE_PAGE,
     },
@@ -128,20 +127,19 @@ export const referenceAssetHandler: HttpHandler = (request) => {
   const name = request.params.asset ?? '';
   const asset = Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;
   if (!asset) {
-    return withCorrelation(
+    return withStandardHeaders(
       problemResponse('not-found', { detail: `The reference page has no asset ${JSON.stringify(name)}.` }),
       correlationIdOf(request.headers),
     );
   }
   const body = loadedAssets.get(name) ?? asset.read();
   loadedAssets.set(name, body);
-  return withCorrelation(
+  return withStandardHeaders(
     {
       status: 200,
       headers: {
         'content-type': asset.contentType,
         'cache-control': 'public, max-age=3600',
-        'x-content-type-options': 'nosniff',
       },
       body,
     },

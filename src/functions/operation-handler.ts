@@ -1,7 +1,7 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 
 import type { Operation } from '../catalog/operations';
-import { correlationIdOf, withCorrelation } from '../http/headers';
+import { correlationIdOf, withStandardHeaders } from '../http/headers';
 import { problemResponse } from '../http/problem';
 import { type OperationDependencies, type OperationOutcome, runOperation } from '../operations/pipeline';
 
@@ -23,7 +23,7 @@ export function operationHandler(operation: Operation, dependencies: OperationDe
       };
     }
     const { response, record } = outcome;
-    const answered = withCorrelation(response, clientRequestId, record.graphRequestId);
+    const answered = withStandardHeaders(response, clientRequestId, record.graphRequestId);
     const entry = {
       event: 'graph-facade-call',
       operation: operation.name,

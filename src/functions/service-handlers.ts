@@ -2,7 +2,7 @@ import type { HttpHandler } from '@azure/functions';
 
 import type { HttpMethod } from '../catalog/operations';
 import type { Clock } from '../clock';
-import { correlationIdOf, withCorrelation } from '../http/headers';
+import { correlationIdOf, withStandardHeaders } from '../http/headers';
 import { problemResponse } from '../http/problem';
 import { jsonAnswer } from '../http/response';
 import type { OperationStore } from '../idempotency';
@@ -30,21 +30,15 @@ export interface HealthSummary {
   readonly operations: number;
 }
 
-const NOT_STORED = { 'cache-control': 'no-store' };
-
 /** Liveness and the configuration summary. */
 export function healthHandler(summary: HealthSummary): HttpHandler {
   return (request) =>
-    withCorrelation(
-      jsonAnswer(200, { status: 'ok', ...summary, node: process.version }, NOT_STORED),
-      correlationIdOf(request.headers),
-    );
+    withStandardHeaders(jsonAnswer(200, { status: 'ok', ...summary, node: process.version }), correlationIdOf(request.headers));
 }
 
 /** What the identity may do in Graph, proved by read probes; `ready` is false with what to grant. Never a token. */
 export function diagnosticsHandler(dependencies: DiagnosticsDependencies): HttpHandler {
-  return async (request) =>
-    withCorrelation(jsonAnswer(200, await diagnose(dependencies), NOT_STORED), correlationIdOf(request.headers));
+  return async (request) => withStandardHeaders(jsonAnswer(200, await diagnose(dependencies)), correlationIdOf(request.headers));
 }
 
 /** 405 for a known route asked with a method it does not serve, naming the ones it does. */
@@ -54,13 +48,13 @@ export function methodNotAllowedHandler(route: string, allowed: readonly HttpMet
       detail: `${request.method} is not served on /${route}; use ${allowed.join(', ')}.`,
       headers: { allow: allowed.join(', ') },
     });
-    return withCorrelation(response, correlationIdOf(request.headers));
+    return withStandardHeaders(response, correlationIdOf(request.headers));
   };
 }
 
 /** 404 as problem+json for any path under the prefix that names no route. */
 export const notFoundHandler: HttpHandler = (request) =>
-  withCorrelation(
+  withStandardHeaders(
     problemResponse('not-found', { detail: `No route matches ${new URL(request.url).pathname}.` }),
     correlationIdOf(request.headers),
   );
@@ -77,6 +71,6 @@ export function operationStatusHandler(store: OperationStore | undefined, clock:
         headers: { 'retry-after': '5' },
       });
     }
-    return withCorrelation(answer, correlationIdOf(request.headers));
+    return withStandardHeaders(answer, correlationIdOf(request.headers));
   };
 }

@@ -17,10 +17,20 @@ export function correlationIdOf(headers: Headers): string {
   return given !== null && v.safeParse(correlationId, given).success ? given : randomUUID();
 }
 
-/** The answer with `client-request-id` and, when Graph answered, Graph's request id as `x-graph-request-id`. */
-export function withCorrelation(response: HttpAnswer, clientRequestId: string, graphRequestId?: string): HttpAnswer {
+/**
+ * What every answer of the app carries, whatever built it (replays from the stores included):
+ * never sniffed as another type than it says; not kept by any cache unless its builder says how
+ * (entities and operations carry tenant data); `client-request-id`; and, when Graph answered,
+ * Graph's request id as `x-graph-request-id`.
+ */
+export function withStandardHeaders(response: HttpAnswer, clientRequestId: string, graphRequestId?: string): HttpAnswer {
   // Every answer of the app has plain lower-case headers: a copy costs far less than a Headers object per call.
-  const headers: Record<string, string> = { ...response.headers, 'client-request-id': clientRequestId };
+  const headers: Record<string, string> = {
+    'cache-control': 'no-store',
+    ...response.headers,
+    'x-content-type-options': 'nosniff',
+    'client-request-id': clientRequestId,
+  };
   if (graphRequestId) headers['x-graph-request-id'] = graphRequestId;
   return { ...response, headers };
 }

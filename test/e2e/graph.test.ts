@@ -348,3 +348,42 @@ describe('settings', () => {
     expect(health.text).not.toContain(running().emulator.identityHeader);
   });
 });
+
+describe('headers every answer carries', () => {
+  test('never sniffed as another type; tenant data never kept by a cache; the descriptions and reference page say how they may be', async () => {
+    const url = (path: string) => `${running().baseUrl}/${path}`;
+    const entity = await fetch(url(SEEDED_PATHS.userStatusSummary));
+    const problem = await fetch(url(`${SEEDED_PATHS.userStatusSummary}?graphVersion=v9`));
+    const notFound = await fetch(url('no-such-route'));
+    const accepted = await fetch(url(SEEDED_PATHS.userStatusOverview), {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json', prefer: 'respond-async' },
+      body: JSON.stringify({ successCount: 3 }),
+    });
+    const operation = await fetch(accepted.headers.get('location') as string);
+    const health = await fetch(url('health'));
+    const description = await fetch(url('openapi.json'));
+    const page = await fetch(url('docs'));
+    const answers = { entity, problem, notFound, accepted, operation, health, description, page };
+    const seen = Object.fromEntries(
+      Object.entries(answers).map(([name, answer]) => [
+        name,
+        {
+          status: answer.status,
+          nosniff: answer.headers.get('x-content-type-options'),
+          cache: answer.headers.get('cache-control'),
+        },
+      ]),
+    );
+    expect(seen).toEqual({
+      entity: { status: 200, nosniff: 'nosniff', cache: 'no-store' },
+      problem: { status: 422, nosniff: 'nosniff', cache: 'no-store' },
+      notFound: { status: 404, nosniff: 'nosniff', cache: 'no-store' },
+      accepted: { status: 202, nosniff: 'nosniff', cache: 'no-store' },
+      operation: { status: expect.any(Number), nosniff: 'nosniff', cache: 'no-store' },
+      health: { status: 200, nosniff: 'nosniff', cache: 'no-store' },
+      description: { status: 200, nosniff: 'nosniff', cache: 'no-cache' },
+      page: { status: 200, nosniff: 'nosniff', cache: 'no-cache' },
+    });
+  });
+});
