@@ -10,6 +10,7 @@ import { ROUTE_PREFIX } from '../src/catalog/operations';
 import { loadFunctionApp, type RegisteredHttpFunction, type RegisteredQueueFunction } from './functions-runtime';
 import { type RunningQueueFunctions, startQueueFunctions } from './local-host/queue-functions';
 import { queueOptionsOf } from './local-host/queue-options';
+import { requestTimes } from './local-host/request-times';
 import { findRoute, pathUnderPrefix, registrationConflicts, routingOrder } from './local-host/routing';
 
 export { findRoute, routingOrder };
@@ -117,6 +118,7 @@ export function createLocalHost(functions: readonly RegisteredHttpFunction[], op
   const conflicts = registrationConflicts(functions);
   if (conflicts.length > 0) throw new RegistrationError(`Functions overlap in route and method: ${conflicts.join('; ')}`);
   const ordered = routingOrder(functions);
+  const times = requestTimes();
   // Known once the server listens; read on every request, so kept rather than asked of the socket each time.
   let listeningOrigin: string | undefined;
   const origin = () =>
@@ -163,12 +165,19 @@ export function createLocalHost(functions: readonly RegisteredHttpFunction[], op
         );
         return;
       }
+      // The requests this instance held and for how long (local-host/request-times.ts): what load runs measure.
+      if (url.pathname === '/admin/host/requests' && method === 'GET') {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify(times.list()));
+        return;
+      }
       const path = pathUnderPrefix(url.pathname, ROUTE_PREFIX);
       const match = path === undefined ? undefined : findRoute(ordered, method, path);
       if (!match) {
         response.writeHead(404).end();
         return;
       }
+      response.once('close', times.arrived());
       const invocationId = randomUUID();
       // The body is handed over as a stream, as the Functions host does with HTTP streams: the
       // handler reads what it accepts and no more, so an oversized body is never buffered here.

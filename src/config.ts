@@ -68,7 +68,7 @@ const EnvironmentSchema = v.object({
   // Below the Bicep's 100 HTTP requests per instance: waiting calls never take all of them.
   GRAPH_MAX_WAITING_PER_INSTANCE: v.optional(wholeNumber('GRAPH_MAX_WAITING_PER_INSTANCE', 1, 1000), '32'),
   // The Bicep's 100 HTTP requests per instance: calls beyond it are refused at once, not held.
-  MAX_CALLS_PER_INSTANCE: v.optional(wholeNumber('MAX_CALLS_PER_INSTANCE', 1, 10000), '100'),
+  MAX_CALLS_PER_INSTANCE: v.optional(wholeNumber('MAX_CALLS_PER_INSTANCE', 1, 10000), '80'),
   GRAPH_BUDGET_TABLE_NAME: v.optional(
     v.pipe(
       v.string(),

@@ -1,5 +1,6 @@
 import type { RunningAzurite } from '../azurite';
 import { startGraphEmulator } from '../graph-emulator/server';
+import { peakOpenAfter, type TimedRequest } from '../local-host/request-times';
 import { startFrontEnd } from '../reliability/front-end';
 
 /**
@@ -12,8 +13,10 @@ import { startFrontEnd } from '../reliability/front-end';
 
 export interface ConnectionFigures {
   readonly concurrent: number;
-  /** The most requests still open at any moment from one second after they were sent. */
+  /** The most requests the instance held open at any moment from one second after the first reached it. */
   readonly heldAfter1sPeak: number;
+  /** The most requests the callers still waited for at any moment from one second after they were sent. */
+  readonly callersWaitingAfter1sPeak: number;
   /** The instance's HTTP concurrency in the Bicep (requests per instance before scale-out). */
   readonly cap: number;
   readonly answered429: number;
@@ -47,10 +50,10 @@ export async function runConnections(
   try {
     log(`  one host up; ${concurrent} requests at once (${concurrent - updates} reads, ${updates} updates)...`);
     let open = 0;
-    let heldAfter1sPeak = 0;
+    let callersWaitingAfter1sPeak = 0;
     const started = performance.now();
     const sampler = setInterval(() => {
-      if (performance.now() - started >= 1000) heldAfter1sPeak = Math.max(heldAfter1sPeak, open);
+      if (performance.now() - started >= 1000) callersWaitingAfter1sPeak = Math.max(callersWaitingAfter1sPeak, open);
     }, SAMPLE_EVERY_MS);
     const statuses = await Promise.all(
       Array.from({ length: concurrent }, async (_, index) => {
@@ -75,9 +78,11 @@ export async function runConnections(
       }),
     );
     clearInterval(sampler);
+    const held = (await (await front.fetch(new URL('/admin/host/requests', front.url('')).toString())).json()) as TimedRequest[];
     return {
       concurrent,
-      heldAfter1sPeak,
+      heldAfter1sPeak: peakOpenAfter(held, 1000),
+      callersWaitingAfter1sPeak,
       cap: HTTP_PER_INSTANCE_CONCURRENCY,
       answered429: statuses.filter((status) => status === 429).length,
       answered5xx: statuses.filter((status) => status >= 500).length,

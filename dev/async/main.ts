@@ -85,8 +85,8 @@ function targets(burst: BurstFigures, connections: ConnectionFigures): [string, 
       burst.lost + burst.duplicates + burst.wrongFinal === 0,
     ],
     [
-      `${connections.concurrent} requests at once hold no more than ${connections.cap} connections after 1 s`,
-      `${connections.heldAfter1sPeak} held`,
+      `${connections.concurrent} requests at once: the instance holds no more than ${connections.cap} after 1 s`,
+      `${connections.heldAfter1sPeak} held (callers still waiting: ${connections.callersWaitingAfter1sPeak})`,
       connections.heldAfter1sPeak <= connections.cap,
     ],
   ];

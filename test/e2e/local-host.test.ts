@@ -1,8 +1,9 @@
-import { connect } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 
 import type { HttpHandler } from '@azure/functions';
 
 import { createLocalHost, RegistrationError } from '../../dev/host';
+import type { TimedRequest } from '../../dev/local-host/request-times';
 import { latin1, rawExchange } from '../support/hostile';
 import { SEEDED_PATHS, useStack } from '../support/stack';
 
@@ -93,4 +94,33 @@ test('two functions with the same route and a method in common stop the host at 
     RegistrationError,
   );
   expect(() => createLocalHost([fn('First', 'items/{id}', ['GET']), fn('Second', 'items/{id}', ['DELETE'])])).not.toThrow();
+});
+
+test('the host times the requests it serves, so that a load run counts what the instance holds', async () => {
+  let release = (): void => undefined;
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const handler: HttpHandler = async (request) => {
+    if (request.params.kind === 'slow') await released;
+    return { status: 204 };
+  };
+  const server = createLocalHost([{ name: 'Timed', route: 'timed/{kind}', methods: ['GET'], authLevel: 'anonymous', handler }]);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const times = async () => (await (await fetch(`${origin}/admin/host/requests`)).json()) as TimedRequest[];
+  try {
+    const slow = fetch(`${origin}/api/timed/slow`);
+    expect((await fetch(`${origin}/api/timed/quick`)).status).toBe(204);
+    const whileOpen = await times();
+    expect(whileOpen).toHaveLength(2);
+    expect(whileOpen.filter((request) => request.answeredMs === undefined)).toHaveLength(1);
+    release();
+    expect((await slow).status).toBe(204);
+    const after = await times();
+    expect(after.every((request) => (request.answeredMs as number) >= request.arrivedMs)).toBe(true);
+  } finally {
+    release();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
 });
