@@ -24,7 +24,7 @@ const LAYERS = [
   ['graph', 'http'],
   ['budget', 'idempotency'],
   ['storage'],
-  ['identity', 'catalog'],
+  ['identity', 'catalog', 'telemetry'],
   ['schemas'],
   ['clock.ts', 'json.ts'],
 ];

@@ -1,6 +1,6 @@
 import Module from 'node:module';
 
-import type { HttpHandler, StorageQueueHandler } from '@azure/functions';
+import type { HttpHandler, InvocationContext, StorageQueueHandler } from '@azure/functions';
 
 /** An HTTP function as the Functions host sees it after the app's entry file has run. */
 export interface RegisteredHttpFunction {
@@ -29,6 +29,59 @@ export interface FunctionApp {
   readonly queues: RegisteredQueueFunction[];
 }
 
+/** A hook callback as `@azure/functions` registers it with the worker (`app.hook.*`): it is given the worker's context. */
+type HookCallback = (coreContext: Record<string, unknown>) => unknown;
+type HookName = 'preInvocation' | 'postInvocation' | 'log';
+
+/**
+ * The app's invocation hooks (`app.hook.preInvocation`, `postInvocation`, `log`), run as the
+ * Functions Node.js worker runs them: the pre-invocation hooks may replace the handler (the
+ * OpenTelemetry instrumentation binds it to the invocation's trace context this way), the
+ * post-invocation ones see its result or error, and the log hooks see every `context.log`.
+ */
+export class InvocationHooks {
+  private readonly callbacks: Record<HookName, HookCallback[]> = { preInvocation: [], postInvocation: [], log: [] };
+
+  register(name: string, callback: HookCallback): { dispose(): void } {
+    const list = this.callbacks[name as HookName];
+    if (!list) return { dispose: () => undefined };
+    list.push(callback);
+    return { dispose: () => void list.splice(list.indexOf(callback) >>> 0, 1) };
+  }
+
+  /** The handler as the worker calls it: hooks around it, in the order they were registered. */
+  around<Handler extends (input: never, context: InvocationContext) => unknown>(handler: Handler): Handler {
+    const hooks = this.callbacks;
+    return (async (input: never, invocationContext: InvocationContext) => {
+      const hookData = {};
+      const pre: Record<string, unknown> = { invocationContext, inputs: [input], functionCallback: handler, hookData };
+      for (const hook of hooks.preInvocation) await hook(pre);
+      const post: Record<string, unknown> = {
+        invocationContext,
+        inputs: pre.inputs,
+        hookData,
+        result: undefined,
+        error: undefined,
+      };
+      try {
+        post.result = await (pre.functionCallback as Handler)(...((pre.inputs as [never]) ?? [input]), invocationContext);
+      } catch (error) {
+        post.error = error;
+      }
+      for (const hook of hooks.postInvocation) await hook(post);
+      // What the handler threw (or a hook set) is rethrown as it is, as the worker does.
+      // eslint-disable-next-line @typescript-eslint/only-throw-error
+      if (post.error !== undefined) throw post.error;
+      return post.result;
+    }) as Handler;
+  }
+
+  /** Runs the log hooks for one line an invocation logged. */
+  logged(level: string, message: string, invocationContext: InvocationContext | undefined): void {
+    for (const hook of this.callbacks.log) void hook({ level, message, category: 'user', invocationContext, hookData: {} });
+  }
+}
+
 interface CoreBinding {
   type: string;
   direction: string;
@@ -51,13 +104,14 @@ interface CoreFunctionMetadata {
  * would run. `registered` holds the HTTP functions, `queues` the queue-triggered ones.
  */
 export function createCoreApiStandIn() {
+  const hooks = new InvocationHooks();
   const registered: RegisteredHttpFunction[] = [];
   const queues: RegisteredQueueFunction[] = [];
   const coreApi = {
     version: 'local-host',
     setProgrammingModel: () => undefined,
     getProgrammingModel: () => undefined,
-    registerHook: () => ({ dispose: () => undefined }),
+    registerHook: (name: string, callback: HookCallback) => hooks.register(name, callback),
     log: () => undefined,
     registerFunction(metadata: CoreFunctionMetadata, handler: HttpHandler | StorageQueueHandler) {
       const bindings = Object.values(metadata.bindings);
@@ -68,7 +122,7 @@ export function createCoreApiStandIn() {
           queueName: queueTrigger.queueName ?? '',
           connection: queueTrigger.connection ?? '',
           otherBindings: bindings.filter((binding) => binding !== queueTrigger).map((binding) => binding.type),
-          handler: handler as StorageQueueHandler,
+          handler: hooks.around(handler as StorageQueueHandler),
         });
       }
       const trigger = bindings.find((binding) => binding.type === 'httpTrigger');
@@ -80,13 +134,13 @@ export function createCoreApiStandIn() {
             method.toUpperCase(),
           ),
           authLevel: trigger.authLevel ?? 'function',
-          handler: handler as HttpHandler,
+          handler: hooks.around(handler as HttpHandler),
         });
       }
       return { dispose: () => undefined };
     },
   };
-  return { coreApi, registered, queues };
+  return { coreApi, registered, queues, hooks };
 }
 
 /**
@@ -94,8 +148,8 @@ export function createCoreApiStandIn() {
  * `@azure/functions-core` resolvable, so that every `app.http` and `app.storageQueue` call
  * registers for real.
  */
-export function loadFunctionApp(entryFile: string): FunctionApp {
-  const { coreApi, registered, queues } = createCoreApiStandIn();
+export function loadFunctionApp(entryFile: string): FunctionApp & { readonly hooks: InvocationHooks } {
+  const { coreApi, registered, queues, hooks } = createCoreApiStandIn();
   const loader = Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown };
   const originalLoad = loader._load;
   loader._load = function (request: string, ...rest: unknown[]) {
@@ -107,5 +161,5 @@ export function loadFunctionApp(entryFile: string): FunctionApp {
   } finally {
     loader._load = originalLoad;
   }
-  return { http: registered, queues };
+  return { http: registered, queues, hooks };
 }

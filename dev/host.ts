@@ -7,11 +7,17 @@ import { join } from 'node:path';
 import { HttpRequest, HttpResponse, type HttpResponseInit, InvocationContext } from '@azure/functions';
 
 import { ROUTE_PREFIX } from '../src/catalog/operations';
-import { loadFunctionApp, type RegisteredHttpFunction, type RegisteredQueueFunction } from './functions-runtime';
+import {
+  type InvocationHooks,
+  loadFunctionApp,
+  type RegisteredHttpFunction,
+  type RegisteredQueueFunction,
+} from './functions-runtime';
 import { type RunningQueueFunctions, startQueueFunctions } from './local-host/queue-functions';
 import { queueOptionsOf } from './local-host/queue-options';
 import { requestTimes } from './local-host/request-times';
 import { findRoute, pathUnderPrefix, registrationConflicts, routingOrder } from './local-host/routing';
+import { invocationTraceContext } from './local-host/trace-context';
 
 export { findRoute, routingOrder };
 
@@ -38,9 +44,15 @@ function flushLogs(): void {
   if (pendingLines.err.length > 0) process.stderr.write(`${pendingLines.err.splice(0).join('\n')}\n`);
 }
 
-function log(functionName: string, invocationId: string) {
+/**
+ * The log handler of one invocation: each line is printed, and given to the app's log hooks
+ * (`app.hook.log`) with the invocation's context once it exists, as the worker does.
+ */
+function log(functionName: string, invocationId: string, hooks?: InvocationHooks, invocation?: () => InvocationContext) {
   return (level: string, ...args: unknown[]) => {
-    const line = `[${new Date().toISOString()}] ${level.padEnd(11)} ${functionName} (${invocationId}): ${args.map(String).join(' ')}`;
+    const message = args.map(String).join(' ');
+    hooks?.logged(level, message, invocation?.());
+    const line = `[${new Date().toISOString()}] ${level.padEnd(11)} ${functionName} (${invocationId}): ${message}`;
     (level === 'error' || level === 'warning' ? pendingLines.err : pendingLines.out).push(line);
     if (!flushScheduled) {
       flushScheduled = true;
@@ -106,6 +118,8 @@ export interface LocalHostOptions {
    * listeners run apart (local-host/queue-functions.ts).
    */
   readonly queueFunctions?: readonly RegisteredQueueFunction[];
+  /** The app's invocation hooks, for its log hooks (the handlers already run the others). */
+  readonly hooks?: InvocationHooks;
 }
 
 /** Raised when the app's registrations are ones the Functions host would not serve as written. */
@@ -194,10 +208,12 @@ export function createLocalHost(functions: readonly RegisteredHttpFunction[], op
         params: match.params,
         nativeRequest,
       } as ConstructorParameters<typeof HttpRequest>[0]);
-      const context = new InvocationContext({
+      const context: InvocationContext = new InvocationContext({
         invocationId,
         functionName: match.fn.name,
-        logHandler: log(match.fn.name, invocationId),
+        logHandler: log(match.fn.name, invocationId, options.hooks, () => context),
+        // The host's own span for the request, in the caller's trace when it sent a valid traceparent.
+        traceContext: invocationTraceContext(nativeRequest.headers.get('traceparent'), nativeRequest.headers.get('tracestate')),
       });
       try {
         await writeResponse(await match.fn.handler(httpRequest, context), response, method);
@@ -229,6 +245,7 @@ export function entryFile(projectRoot: string): string {
 async function startQueueTriggers(
   functions: readonly RegisteredQueueFunction[],
   appRoot: string,
+  hooks: InvocationHooks,
 ): Promise<RunningQueueFunctions | undefined> {
   if (functions.length === 0) return undefined;
   const { options, warnings } = queueOptionsOf(JSON.parse(readFileSync(join(appRoot, 'host.json'), 'utf8')));
@@ -243,7 +260,12 @@ async function startQueueTriggers(
   // can see a killed host's messages come back within the run.
   const holdSeconds = Number(process.env.LOCAL_HOST_MESSAGE_HOLD_SECONDS);
   const listener = Number.isInteger(holdSeconds) && holdSeconds > 0 ? { processingVisibilityTimeoutMs: holdSeconds * 1000 } : {};
-  const running = await startQueueFunctions(functions, { options, appSettings: process.env, logFor: log, listener });
+  const running = await startQueueFunctions(functions, {
+    options,
+    appSettings: process.env,
+    logFor: (name, id) => log(name, id, hooks),
+    listener,
+  });
   for (const { level, text } of running.report) (level === 'information' ? console.log : console.error)(`Queue trigger ${text}`);
   return running;
 }
@@ -257,8 +279,12 @@ async function main(): Promise<void> {
   const app = loadFunctionApp(process.env.FACADE_ENTRY ?? entryFile(appRoot));
   const port = Number(process.env.PORT ?? 7071);
   const publicBaseUrl = process.env.FACADE_PUBLIC_BASE_URL?.replace(/\/+$/, '');
-  const server = createLocalHost(app.http, { ...(publicBaseUrl ? { publicBaseUrl } : {}), queueFunctions: app.queues });
-  const queues = await startQueueTriggers(app.queues, appRoot);
+  const server = createLocalHost(app.http, {
+    ...(publicBaseUrl ? { publicBaseUrl } : {}),
+    queueFunctions: app.queues,
+    hooks: app.hooks,
+  });
+  const queues = await startQueueTriggers(app.queues, appRoot, app.hooks);
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const actualPort = (server.address() as AddressInfo).port;
   console.log(`Functions registered: ${[...app.http, ...app.queues].map((fn) => fn.name).join(', ')}`);

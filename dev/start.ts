@@ -18,12 +18,15 @@ async function main(): Promise<void> {
   const azurite = await startAzurite({ location: join(projectRoot, '.emulator', 'azurite') });
   const emulator = await startGraphEmulator({ certPath: join(projectRoot, '.emulator', 'graph-emulator.pem') });
   const port = process.env.PORT ?? '7071';
+  // What the app would export to Application Insights, as JSON lines (src/telemetry): kept across runs, appended.
+  const telemetryFile = process.env.TELEMETRY_FILE ?? join(projectRoot, '.emulator', 'telemetry.jsonl');
   const host = spawn(process.execPath, [...workerArguments(join(__dirname, '..', '..')), join(__dirname, 'host.js')], {
     env: {
       ...process.env,
       ...emulator.facadeEnvironment(),
       AzureWebJobsStorage: azurite.connectionString,
       IdempotencyStorage: azurite.connectionString,
+      TELEMETRY_FILE: telemetryFile,
       PORT: port,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -36,7 +39,7 @@ async function main(): Promise<void> {
     const ready = /Facade listening on (\S+)/.exec(chunk);
     if (ready && !announced) {
       announced = true;
-      printWelcome(ready[1] as string, emulator.graphUrl, emulator.controlUrl);
+      printWelcome(ready[1] as string, emulator.graphUrl, emulator.controlUrl, telemetryFile);
     }
   });
 
@@ -65,7 +68,7 @@ async function main(): Promise<void> {
   });
 }
 
-function printWelcome(baseUrl: string, graphUrl: string, controlUrl: string): void {
+function printWelcome(baseUrl: string, graphUrl: string, controlUrl: string, telemetryFile: string): void {
   const lines = [
     '',
     `intune-status-facade is running on the built-in Graph emulator (${graphUrl}),`,
@@ -77,6 +80,7 @@ function printWelcome(baseUrl: string, graphUrl: string, controlUrl: string): vo
     '',
     ...SEED_EXAMPLES.flatMap((example) => [`# ${example.title}`, curlFor(example, baseUrl), '']),
     `Emulator control (reset state, roles, faults): ${controlUrl}`,
+    `Telemetry (each call's record and its Graph and storage dependencies, as JSON lines): ${telemetryFile}`,
     'Stop with Ctrl+C.',
     '',
   ];

@@ -9,6 +9,7 @@ import type { OperationOptions } from './operations/pipeline';
 import { DEFAULT_WRITE_QUEUE_NAME } from './operations/write-queue';
 import type { QueueConnection } from './storage/queue-client';
 import type { TableConnection } from './storage/table-client';
+import type { TelemetryOptions } from './telemetry/setup';
 
 /**
  * The app's settings, as each module's own options: config.ts only maps app settings (Azure) or
@@ -29,6 +30,8 @@ export interface Settings {
   readonly idempotency: IdempotencyOptions;
   readonly budget: BudgetOptions;
   readonly operations: OperationOptions;
+  /** Where telemetry goes; the credential is the app's own, given by the composition root. */
+  readonly telemetry: Omit<TelemetryOptions, 'credential'>;
 }
 
 /** The Graph cloud the app calls, and where. */
@@ -116,6 +119,10 @@ const EnvironmentSchema = v.object({
   IdempotencyStorage__tableServiceUri: v.optional(
     v.pipe(v.string(), v.url('IdempotencyStorage__tableServiceUri must be an absolute URL')),
   ),
+  APPLICATIONINSIGHTS_CONNECTION_STRING: v.optional(v.string()),
+  TELEMETRY_FILE: v.optional(v.string()),
+  TELEMETRY_SUCCESS_SAMPLE_PERCENT: v.optional(wholeNumber('TELEMETRY_SUCCESS_SAMPLE_PERCENT', 0, 100), '100'),
+  WEBSITE_SITE_NAME: v.optional(v.string()),
   IdempotencyStorage__clientId: v.optional(
     v.pipe(v.string(), v.regex(GUID, 'IdempotencyStorage__clientId must be a client id (a GUID)')),
   ),
@@ -193,6 +200,12 @@ export function loadSettings(environment: Readonly<Record<string, string | undef
       timeBudgetMs: env.GRAPH_TIME_BUDGET_SECONDS * 1000,
       inDoubtWindowMs: env.GRAPH_IN_DOUBT_WINDOW_SECONDS * 1000,
       maxCallsInFlight: env.MAX_CALLS_PER_INSTANCE,
+    },
+    telemetry: {
+      connectionString: env.APPLICATIONINSIGHTS_CONNECTION_STRING,
+      filePath: env.TELEMETRY_FILE,
+      successSamplePercent: env.TELEMETRY_SUCCESS_SAMPLE_PERCENT,
+      serviceName: env.WEBSITE_SITE_NAME ?? 'intune-status-facade',
     },
   };
 }

@@ -1,4 +1,4 @@
-import { app } from '@azure/functions';
+import * as azureFunctions from '@azure/functions';
 
 import { createGraphBudget } from './budget';
 import { CallsInFlight } from './budget/calls-in-flight';
@@ -13,6 +13,9 @@ import { createCredential, describeCredential } from './identity/credential';
 import { createTokenInspector } from './identity/token-claims';
 import type { AsyncWriteDependencies } from './operations/write-queue';
 import { messageQueueFor } from './storage/queue-client';
+import { startTelemetry } from './telemetry/setup';
+
+const { app } = azureFunctions;
 
 // Entry point named by package.json `main`, and the composition root: the Functions host (and the
 // local host in dev/) load this file; the settings are read, each part is made once with its own
@@ -20,6 +23,9 @@ import { messageQueueFor } from './storage/queue-client';
 const settings = loadSettings(process.env);
 const clock = systemClock;
 const credential = createCredential(settings.identity);
+// Telemetry first, so that every invocation runs in its trace; what is buffered goes out before the instance ends.
+const telemetry = startTelemetry({ ...settings.telemetry, credential }, azureFunctions);
+app.hook.appTerminate(() => telemetry.shutdown());
 const budget = createGraphBudget(settings.budget, settings.tables, credential);
 const graph = createGraphGateway(settings.graph, { credential, budget, clock });
 const idempotency = createIdempotencyStore(settings.idempotency, settings.tables, credential);

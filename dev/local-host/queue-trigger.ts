@@ -13,6 +13,7 @@ import {
 } from './queue-messages';
 import { MINIMUM_POLLING_INTERVAL_MS, type QueueOptions } from './queue-options';
 import { FIRST_POLL, nextPollInterval, nextRenewalDelay } from './queue-polling';
+import { invocationTraceContext } from './trace-context';
 
 /** The queue operations the listener uses (a QueueClient's), so that a test can watch them. */
 export type QueueOperations = Pick<
@@ -193,6 +194,8 @@ export function startQueueListener(settings: QueueListenerSettings): QueueListen
       invocationId,
       functionName: settings.functionName,
       logHandler: log,
+      // A message carries no trace: each invocation is the root of its own, as the host makes it.
+      traceContext: invocationTraceContext(),
       triggerMetadata: triggerMetadataOf(message, text, {
         functionName: settings.functionName,
         startedAt,

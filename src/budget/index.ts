@@ -1,10 +1,11 @@
 import type { TokenCredential } from '@azure/identity';
 
 import { tableClientFor, type TableConnection } from '../storage/table-client';
+import { record } from '../telemetry/records';
 import type { GraphBudget } from './budget';
 import type { RateShape } from './gcra';
 import { LocalBudget, UNLIMITED_BUDGET } from './local-budget';
-import { TableBudget } from './table-budget';
+import { type BudgetLog, TableBudget } from './table-budget';
 
 export type { GraphBudget, RequestKind, Reservation } from './budget';
 export type { RateShape } from './gcra';
@@ -31,7 +32,7 @@ export function createGraphBudget(
   options: BudgetOptions,
   tables: TableConnection | undefined,
   credential: TokenCredential,
-  log: (message: string) => void = console.warn,
+  log: BudgetLog = record,
 ): GraphBudget {
   const shapes = { write: options.writes, read: options.reads };
   if (options.mode === 'off') return UNLIMITED_BUDGET;

@@ -1,9 +1,13 @@
 import type { TableClient } from '@azure/data-tables';
 
 import { boundedBy, storageStatusOf, tableCreator } from '../storage/store-calls';
+import type { record } from '../telemetry/records';
 import type { GraphBudget, RequestKind, Reservation } from './budget';
 import { type BudgetState, EMPTY_BUDGET, localShare, pausedUntil, type RateShape, takeTurn } from './gcra';
 import { LocalBudget } from './local-budget';
+
+/** How the budget reports a change an operator should know of: as a telemetry record. */
+export type BudgetLog = typeof record;
 
 /** One budget row: the GCRA state of one request kind, shared by every instance. */
 interface BudgetEntity {
@@ -38,7 +42,8 @@ export interface TableBudgetOptions {
   readonly shapes: Readonly<Record<RequestKind, RateShape>>;
   /** The most instances the app may run: one instance's share of the budget when the store cannot be reached. */
   readonly instanceCap: number;
-  readonly log: (message: string) => void;
+  /** Where the budget says it fell back to its local share, and recovered: the app's telemetry records. */
+  readonly log: BudgetLog;
   readonly now?: () => number;
 }
 
@@ -213,22 +218,16 @@ export class TableBudget implements GraphBudget {
     if (!wasShared) return;
     const share = (kind: RequestKind) => localShare(this.options.shapes[kind], this.options.instanceCap).requestsPer20Seconds;
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    this.options.log(
-      JSON.stringify({
-        event: 'graph-budget-fallback',
-        detail: `The shared Graph budget (${this.options.description}) cannot be reached (${reason}); this instance sends at most its local share, ${share('write').toFixed(2)} writes and ${share('read').toFixed(2)} reads per 20 s, until it can.`,
-      }),
-    );
+    this.options.log('warn', 'facade.budget.fallback', {
+      detail: `The shared Graph budget (${this.options.description}) cannot be reached (${reason}); this instance sends at most its local share, ${share('write').toFixed(2)} writes and ${share('read').toFixed(2)} reads per 20 s, until it can.`,
+    });
   }
 
   private recovered(): void {
     if (this.fallbackUntilMs === 0) return;
     this.fallbackUntilMs = 0;
-    this.options.log(
-      JSON.stringify({
-        event: 'graph-budget-recovered',
-        detail: `Back on the shared Graph budget (${this.options.description}).`,
-      }),
-    );
+    this.options.log('info', 'facade.budget.recovered', {
+      detail: `Back on the shared Graph budget (${this.options.description}).`,
+    });
   }
 }

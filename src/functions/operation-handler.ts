@@ -3,14 +3,17 @@ import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } fr
 import type { Operation } from '../catalog/operations';
 import { correlationIdOf, withStandardHeaders } from '../http/headers';
 import { problemResponse } from '../http/problem';
+import type { HttpAnswer } from '../http/response';
 import { type OperationDependencies, type OperationOutcome, runOperation } from '../operations/pipeline';
+import { recordCall } from '../telemetry/call-record';
+import { callerCorrelationOf } from '../telemetry/correlation';
 
 /**
  * The Functions handler of every catalog operation: correlation in, the operation run, correlation
- * headers out, and one structured log line. An unexpected error is a 500 problem, never a crash.
+ * headers out, and one telemetry record of the call. An unexpected error is a 500 problem, never a crash.
  */
 export function operationHandler(operation: Operation, dependencies: OperationDependencies): HttpHandler {
-  return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+  return async (request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> => {
     const clientRequestId = correlationIdOf(request.headers);
     const started = performance.now();
     let outcome: OperationOutcome;
@@ -24,17 +27,29 @@ export function operationHandler(operation: Operation, dependencies: OperationDe
     }
     const { response, record } = outcome;
     const answered = withStandardHeaders(response, clientRequestId, record.graphRequestId);
-    const entry = {
-      event: 'graph-facade-call',
+    recordCall({
       operation: operation.name,
+      route: operation.route,
       method: request.method,
       status: answered.status,
-      ...record,
-      clientRequestId,
       durationMs: Math.round(performance.now() - started),
-    };
-    if (record.failure) context.error(JSON.stringify(entry));
-    else context.info(JSON.stringify(entry));
+      clientRequestId,
+      problemType: problemTypeOf(answered),
+      ...record,
+      correlation: callerCorrelationOf(request.headers),
+    });
     return answered;
   };
+}
+
+/** The `type` of a problem answer; undefined for any other answer. */
+function problemTypeOf(answer: HttpAnswer): string | undefined {
+  if (!answer.headers?.['content-type']?.startsWith('application/problem+json') || typeof answer.body !== 'string')
+    return undefined;
+  try {
+    const type = (JSON.parse(answer.body) as { type?: unknown }).type;
+    return typeof type === 'string' ? type : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,9 +1,10 @@
 import type { InvocationContext, StorageQueueHandler } from '@azure/functions';
 
-import { abandonWrite, finishWrite } from '../operations/finish-write';
+import { abandonWrite, type FinishOutcome,finishWrite } from '../operations/finish-write';
 import type { OperationDependencies } from '../operations/pipeline';
 import { type AsyncWriteDependencies, operationIdOfMessage, writeMessage } from '../operations/write-queue';
 import { isStoreOutage } from '../storage/store-calls';
+import { record, type RecordAttributes, type RecordLevel } from '../telemetry/records';
 
 /** How long a write waits when its stores could not be reached. */
 const STORE_OUTAGE_WAIT_MS = 30_000;
@@ -20,7 +21,7 @@ type WorkerDependencies = OperationDependencies & { readonly async: AsyncWriteDe
 export function finishWriteHandler(dependencies: WorkerDependencies): StorageQueueHandler {
   return async (message: unknown, context: InvocationContext) => {
     const operationId = operationIdOfMessage(message);
-    if (!operationId) return logged(context, 'warn', { event: 'graph-write-message-dropped', reason: 'not a write message' });
+    if (!operationId) return record('warn', 'facade.write.message-dropped', { reason: 'not a write message' });
     const started = performance.now();
     let outcome;
     try {
@@ -31,18 +32,18 @@ export function finishWriteHandler(dependencies: WorkerDependencies): StorageQue
       // Functions host shows the message again.
       if (!isStoreOutage(error)) throw error;
       await dependencies.async.queue.send(writeMessage(operationId), { visibilityDelayMs: STORE_OUTAGE_WAIT_MS });
-      return logged(context, 'warn', {
-        event: 'graph-write-deferred',
-        operationId,
+      return record('warn', 'facade.write.deferred', {
+        operation_id: operationId,
         reason: `store unavailable: ${(error as Error).message.slice(0, 200)}`,
+        ...messageFacts(context),
       });
     }
-    logged(context, 'info', {
-      event: 'graph-write-finished',
-      operationId,
-      dequeueCount: context.triggerMetadata?.dequeueCount,
-      ...outcome,
-      durationMs: Math.round(performance.now() - started),
+    const [level, attributes] = outcomeRecord(outcome);
+    record(level, 'facade.write.run', {
+      operation_id: operationId,
+      ...attributes,
+      ...messageFacts(context),
+      duration_ms: Math.round(performance.now() - started),
     });
   };
 }
@@ -51,12 +52,40 @@ export function finishWriteHandler(dependencies: WorkerDependencies): StorageQue
 export function abandonWriteHandler(dependencies: { readonly async: AsyncWriteDependencies }): StorageQueueHandler {
   return async (message: unknown, context: InvocationContext) => {
     const operationId = operationIdOfMessage(message);
-    if (!operationId) return logged(context, 'warn', { event: 'graph-write-message-dropped', reason: 'not a write message' });
+    if (!operationId) return record('warn', 'facade.write.message-dropped', { reason: 'not a write message' });
     const outcome = await abandonWrite(operationId, dependencies);
-    logged(context, 'error', { event: 'graph-write-abandoned', operationId, ...outcome });
+    record('error', 'facade.write.abandoned', {
+      operation_id: operationId,
+      ...outcomeRecord(outcome)[1],
+      ...messageFacts(context),
+      failed: true,
+    });
   };
 }
 
-function logged(context: InvocationContext, level: 'info' | 'warn' | 'error', entry: Record<string, unknown>): void {
-  context[level](JSON.stringify(entry));
+/** What the message says of the write's time in the queue: how often it was taken, and how long since it was last sent. */
+function messageFacts(context: InvocationContext): RecordAttributes {
+  const metadata = context.triggerMetadata ?? {};
+  const insertedMs = typeof metadata.insertionTime === 'string' ? Date.parse(metadata.insertionTime) : Number.NaN;
+  return {
+    'queue.dequeue_count': typeof metadata.dequeueCount === 'number' ? metadata.dequeueCount : undefined,
+    'queue.message_age_ms': Number.isFinite(insertedMs) ? Math.max(0, Date.now() - insertedMs) : undefined,
+  };
+}
+
+/**
+ * A run's outcome as a record: a write that ended with an answer other than success is a failed
+ * asynchronous write, which its caller learns only by polling, so an operator is told too.
+ */
+function outcomeRecord(outcome: FinishOutcome): [RecordLevel, RecordAttributes] {
+  switch (outcome.kind) {
+    case 'done': {
+      const failed = outcome.status >= 400;
+      return [failed ? 'error' : 'info', { outcome: 'done', 'http.response.status_code': outcome.status, failed }];
+    }
+    case 'again-later':
+      return ['info', { outcome: 'again-later', state: outcome.state, after_ms: outcome.afterMs }];
+    case 'skipped':
+      return ['info', { outcome: 'skipped', reason: outcome.why }];
+  }
 }

@@ -1,12 +1,13 @@
 import type { TokenCredential } from '@azure/identity';
-import { AuthenticationHandler, Client, HTTPMessageHandler, ResponseType } from '@microsoft/microsoft-graph-client';
+import { type Client, ResponseType } from '@microsoft/microsoft-graph-client';
 
 import type { GraphBudget, RequestKind } from '../budget';
 import { WaitingRoom } from '../budget/waiting-room';
 import type { HttpMethod } from '../catalog/operations';
 import type { Clock } from '../clock';
 import type { GraphVersion } from '../schemas/entities';
-import type { AttemptEnding } from './attempt';
+import { startDependency } from '../telemetry/dependencies';
+import { type AttemptEnding, createClient, failureKind, readBody } from './attempt';
 import { skipTokenForUrl } from './paging';
 import { MIN_ATTEMPT_MS, nextStep, parseRetryAfter } from './retry-policy';
 import { KeptTokenProvider } from './token-provider';
@@ -52,6 +53,8 @@ export type HeldBack = 'no-time-left' | 'no-turn-in-time' | 'waiting-room-full';
  */
 export interface GraphExchange {
   readonly attempts: readonly Attempt[];
+  /** How long the call waited for its budget turns, in all (ms); unset where nothing was measured. */
+  readonly budgetWaitMs?: number;
   readonly heldBack?: HeldBack;
   readonly retryAfterMs: number | undefined;
 }
@@ -94,26 +97,6 @@ export interface GraphGatewayDependencies {
 }
 
 const WARM_UP_TIMEOUT_MS = 10_000;
-const TOKEN_ERRORS = new Set([
-  'CredentialUnavailableError',
-  'AuthenticationError',
-  'AggregateAuthenticationError',
-  'AuthenticationRequiredError',
-]);
-const TIMEOUT_ERRORS = new Set(['TimeoutError', 'AbortError']);
-
-function createClient(graphRoot: string, tokens: KeptTokenProvider, version: GraphVersion): Client {
-  return Client.initWithMiddleware({
-    baseUrl: graphRoot,
-    defaultVersion: version,
-    // The auth middleware attaches tokens only to Graph hosts and these; an override root is one.
-    customHosts: new Set([new URL(graphRoot).hostname]),
-    // Only what the facade needs: the token, then the request. No RetryHandler: retries follow the
-    // facade's own policy (retry-policy.ts), which knows the time budget and never repeats a POST
-    // that may have been applied. No TelemetryHandler: the facade sets client-request-id itself.
-    middleware: [new AuthenticationHandler(tokens), new HTTPMessageHandler()],
-  });
-}
 
 /** Sends calls to Graph with one client per version, created on first use and reused. */
 export function createGraphGateway(options: GraphGatewayOptions, dependencies: GraphGatewayDependencies): GraphGateway {
@@ -173,8 +156,20 @@ export function createGraphGateway(options: GraphGatewayOptions, dependencies: G
     const expiry = new Promise<{ ending: AttemptEnding }>((resolve) => {
       timer = setTimeout(() => resolve({ ending: { kind: 'timeout' } }), Math.max(1, deadlineMs - clock.now()));
     });
+    const ended = startDependency({
+      kind: 'graph',
+      method: call.method,
+      base: options.graphRoot,
+      resource: `/${call.version}${call.path}`,
+    });
     try {
-      return await Promise.race([attempt(call, deadlineMs - clock.now()), expiry]);
+      const result: { ending: AttemptEnding; answer?: GraphAnswer } = await Promise.race([
+        attempt(call, deadlineMs - clock.now()),
+        expiry,
+      ]);
+      const { ending } = result;
+      ended(ending.kind === 'answer' ? { status: ending.status, requestId: result.answer?.requestId } : { error: ending.kind });
+      return result;
     } finally {
       clearTimeout(timer);
     }
@@ -193,18 +188,20 @@ export function createGraphGateway(options: GraphGatewayOptions, dependencies: G
     async send(call: GraphCall, sendOptions: SendOptions): Promise<GraphExchange> {
       const { deadlineMs } = sendOptions;
       const attempts: Attempt[] = [];
+      let budgetWaitMs = 0;
       for (let attemptNumber = 1; ; attemptNumber++) {
         const kind: RequestKind = call.method === 'GET' ? 'read' : 'write';
         // A write is never started without time for Graph to answer it: one that could only time
         // out would be left in doubt for nothing. Nothing is sent, and the caller is told when to come back.
         const latestStartMs = deadlineMs - (kind === 'write' ? MIN_ATTEMPT_MS : 0);
-        if (latestStartMs < clock.now()) return { attempts, heldBack: 'no-time-left', retryAfterMs: 1000 };
+        if (latestStartMs < clock.now()) return { attempts, budgetWaitMs, heldBack: 'no-time-left', retryAfterMs: 1000 };
         // A full waiting room refuses at once, before a turn is taken: the caller comes back once
         // the calls already waiting are due.
         const room = waitingRooms[kind];
         if (room.isFull) {
           return {
             attempts,
+            budgetWaitMs,
             heldBack: 'waiting-room-full',
             retryAfterMs: Math.max(1000, (room.lastDueMs() ?? 0) - clock.now()),
           };
@@ -212,8 +209,12 @@ export function createGraphGateway(options: GraphGatewayOptions, dependencies: G
         // A turn further away than the caller's budget is refused at once, with when to come back:
         // a caller held waiting would hold the instance's concurrency and make the platform add instances.
         const turn = await budget.reserve(kind, latestStartMs);
-        if (!turn.granted) return { attempts, heldBack: 'no-turn-in-time', retryAfterMs: turn.retryAfterMs };
-        if (turn.atMs > clock.now()) await room.waitUntil(turn.atMs, clock);
+        if (!turn.granted) return { attempts, budgetWaitMs, heldBack: 'no-turn-in-time', retryAfterMs: turn.retryAfterMs };
+        if (turn.atMs > clock.now()) {
+          const waitedFromMs = clock.now();
+          await room.waitUntil(turn.atMs, clock);
+          budgetWaitMs += clock.now() - waitedFromMs;
+        }
         const sentAtMs = clock.now();
         const { ending, answer } = await attemptWithin(call, deadlineMs);
         attempts.push({ ending, answer, sentAtMs });
@@ -222,28 +223,9 @@ export function createGraphGateway(options: GraphGatewayOptions, dependencies: G
           ending.kind === 'answer' && ending.status === 429 ? parseRetryAfter(ending.retryAfter, clock.now()) : undefined;
         if (pauseMs !== undefined) await budget.pause(kind, clock.now() + pauseMs);
         const step = nextStep(ending, attemptNumber, deadlineMs - clock.now(), sendOptions.mayRepeat(ending));
-        if (!step.retry) return { attempts, retryAfterMs: step.retryAfterMs };
+        if (!step.retry) return { attempts, budgetWaitMs, retryAfterMs: step.retryAfterMs };
         await clock.sleep(step.delayMs);
       }
     },
   };
-}
-
-async function readBody(response: Response): Promise<unknown> {
-  const text = await response.text();
-  if (text === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
-/** The Graph client wraps errors in a GraphError whose `code` is the original error's name. */
-function failureKind(error: unknown): 'token' | 'network' | 'timeout' {
-  const { code, name } = (error ?? {}) as { code?: unknown; name?: string };
-  const kind = typeof code === 'string' ? code : (name ?? '');
-  if (TOKEN_ERRORS.has(kind)) return 'token';
-  if (TIMEOUT_ERRORS.has(kind)) return 'timeout';
-  return 'network';
 }

@@ -49,6 +49,10 @@ export interface CallRecord {
   readonly settlement?: string;
   readonly idempotency?: string;
   readonly foundEarlierWrite?: boolean;
+  /** How long the call waited for its Graph budget turns (ms). */
+  readonly budgetWaitMs?: number;
+  /** The asynchronous operation the write was accepted or handed over as. */
+  readonly operationId?: string;
   /** Set when something failed that the caller's answer does not show (the key store). */
   readonly failure?: string;
 }
@@ -133,7 +137,7 @@ async function runWaitedFor(
       async,
       clock: dependencies.clock,
     });
-    if (unfinished) return { response: unfinished, record: { idempotency: 'accepted' } };
+    if (unfinished) return { response: unfinished, record: { idempotency: 'accepted', operationId: accepted.id } };
   }
 
   const run = () =>
@@ -160,7 +164,11 @@ async function runWaitedFor(
       idempotency: dependencies.idempotency,
       clock: dependencies.clock,
     });
-    if (handed) return { response: handed, record: { ...recorded(execution).record, idempotency: 'handed-over' } };
+    if (handed)
+      return {
+        response: handed,
+        record: { ...recorded(execution).record, idempotency: 'handed-over', operationId: accepted.id },
+      };
   }
   return recorded(execution);
 }
@@ -188,7 +196,8 @@ const instanceBusy = (): HttpAnswer =>
 
 /** The write accepted for the app to finish: 202 and its Location. */
 async function acceptedOutcome(write: WriteToAccept, async: AsyncWriteDependencies, clock: Clock): Promise<OperationOutcome> {
-  return { response: await acceptWrite(write, async, clock), record: { idempotency: 'accepted' } };
+  const response = await acceptWrite(write, async, clock);
+  return { response, record: { idempotency: 'accepted', ...(response.status === 202 ? { operationId: write.id } : {}) } };
 }
 
 const stopped = (result: { readonly response: HttpAnswer }): OperationOutcome => ({ response: result.response, record: {} });
@@ -214,6 +223,7 @@ function recorded(execution: Omit<KeyedExecution, 'keyUse'> & Partial<Pick<Keyed
       graphRequestId: attempt?.answer?.requestId,
       graphAttempts: execution.exchange?.attempts.length,
       graphEnding: attempt?.ending.kind,
+      budgetWaitMs: execution.exchange?.budgetWaitMs,
       settlement: execution.settlement.kind,
       idempotency: execution.keyUse,
       foundEarlierWrite: execution.foundEarlierWrite,

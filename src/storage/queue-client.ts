@@ -4,6 +4,7 @@ import type { QueueClient } from '@azure/storage-queue';
 
 import { managedIdentityCredential } from '../identity/credential';
 import { boundedBy } from './store-calls';
+import { tracedCall } from './traced-calls';
 
 type Queues = typeof QueuesModule;
 
@@ -47,10 +48,12 @@ export function messageQueueFor(connection: QueueConnection, queueName: string, 
         );
   let ready: Promise<unknown> | undefined;
   const ensureQueue = () =>
-    (ready ??= client.createIfNotExists(boundedBy(QUEUE_CALL_TIMEOUT_MS)).catch((error: unknown) => {
-      ready = undefined;
-      throw error;
-    }));
+    (ready ??= tracedCall('queue', 'PUT', client.url, () => client.createIfNotExists(boundedBy(QUEUE_CALL_TIMEOUT_MS))).catch(
+      (error: unknown) => {
+        ready = undefined;
+        throw error;
+      },
+    ));
   // The length is read from the service at most once a LENGTH_READ_INTERVAL_MS; in between, the
   // messages this instance sent since are added, so that writes accepted in one burst are each
   // told a wait one write longer than the last, without a service call each.
@@ -62,7 +65,9 @@ export function messageQueueFor(connection: QueueConnection, queueName: string, 
       const nowMs = Date.now();
       if (lastRead && nowMs - lastRead.atMs < LENGTH_READ_INTERVAL_MS) return lastRead.length + sentSinceRead;
       await ensureQueue();
-      const properties = await client.getProperties(boundedBy(QUEUE_CALL_TIMEOUT_MS));
+      const properties = await tracedCall('queue', 'GET', client.url, () =>
+        client.getProperties(boundedBy(QUEUE_CALL_TIMEOUT_MS)),
+      );
       lastRead = { atMs: nowMs, length: properties.approximateMessagesCount ?? 0 };
       sentSinceRead = 0;
       return lastRead.length;
@@ -72,11 +77,13 @@ export function messageQueueFor(connection: QueueConnection, queueName: string, 
       const visibilityTimeout = Math.min(MAX_VISIBILITY_SECONDS, Math.max(0, Math.ceil((options.visibilityDelayMs ?? 0) / 1000)));
       // The trigger decodes base64 by default (host.json `extensions.queues.messageEncoding`).
       const encoded = Buffer.from(text, 'utf8').toString('base64');
-      await client.sendMessage(encoded, {
-        visibilityTimeout,
-        messageTimeToLive: MESSAGE_TTL_SECONDS,
-        ...boundedBy(QUEUE_CALL_TIMEOUT_MS),
-      });
+      await tracedCall('queue', 'POST', `${client.url}/messages`, () =>
+        client.sendMessage(encoded, {
+          visibilityTimeout,
+          messageTimeToLive: MESSAGE_TTL_SECONDS,
+          ...boundedBy(QUEUE_CALL_TIMEOUT_MS),
+        }),
+      );
       sentSinceRead += 1;
     },
   };

@@ -3,6 +3,7 @@ import type { TableClient, TableServiceClientOptions } from '@azure/data-tables'
 import type { TokenCredential } from '@azure/identity';
 
 import { managedIdentityCredential } from '../identity/credential';
+import { tracedHttpClient } from './traced-calls';
 
 type Tables = typeof TablesModule;
 
@@ -27,8 +28,10 @@ export function tableClientFor(
   connection: TableConnection,
   tableName: string,
   credential: TokenCredential,
-  options: TableServiceClientOptions,
+  clientOptions: TableServiceClientOptions,
 ): { client: TableClient; description: string } {
+  // Every request to the table service is a dependency in the app's telemetry.
+  const options: TableServiceClientOptions = { ...clientOptions, httpClient: tracedHttpClient('table') };
   const client =
     'connectionString' in connection
       ? fromConnectionString(connection.connectionString, tableName, options)

@@ -6,7 +6,7 @@ import { TableClient } from '@azure/data-tables';
 import { startGraphEmulator } from '../../dev/graph-emulator/server';
 import { startHostProcess } from '../../dev/host-process';
 import type { RateShape } from '../../src/budget/gcra';
-import { TableBudget } from '../../src/budget/table-budget';
+import { type BudgetLog, TableBudget } from '../../src/budget/table-budget';
 import { SEEDED_PATHS, withoutQueueService, withStack } from '../support/stack';
 
 // The shared budget against a real table service (the run's Azurite): turns taken by several
@@ -44,7 +44,7 @@ function countingTable(tableName: string, connectionString = storage()) {
   return { table, counts };
 }
 
-function budgetOn(table: TableClient, log: (message: string) => void = () => undefined): TableBudget {
+function budgetOn(table: TableClient, log: BudgetLog = () => undefined): TableBudget {
   return new TableBudget({ table, description: 'test table', shapes: SHAPES, instanceCap: 40, log });
 }
 
@@ -54,7 +54,7 @@ test('three instances taking turns at once share one budget: every turn is disti
   const name = tableName();
   const instances = [countingTable(name), countingTable(name), countingTable(name)];
   const logs: string[] = [];
-  const budgets = instances.map(({ table }) => budgetOn(table, (message) => logs.push(message)));
+  const budgets = instances.map(({ table }) => budgetOn(table, (_level, event) => logs.push(event)));
   const startedMs = Date.now();
   const turns = await Promise.all(
     budgets.flatMap((budget) =>
@@ -141,8 +141,10 @@ describe('when the store cannot be reached, an instance keeps to a local share a
   ])(
     '%s: the first turn comes from the local share at once, the next is a full share-interval away',
     async (_case, connection) => {
-      const logs: string[] = [];
-      const budget = budgetOn(countingTable(tableName(), connection()).table, (message) => logs.push(message));
+      const logs: unknown[] = [];
+      const budget = budgetOn(countingTable(tableName(), connection()).table, (level, event, attributes) =>
+        logs.push({ level, event, ...attributes }),
+      );
       const startedMs = Date.now();
       const first = await budget.reserve('write', Date.now() + 3000);
       expect(first.granted && first.atMs).toBeLessThanOrEqual(Date.now());
@@ -152,8 +154,9 @@ describe('when the store cannot be reached, an instance keeps to a local share a
       expect(next.granted).toBe(false);
       expect(!next.granted && next.retryAfterMs).toBeGreaterThan(7000);
       expect(logs).toHaveLength(1);
-      expect(JSON.parse(logs[0] as string)).toMatchObject({
-        event: 'graph-budget-fallback',
+      expect(logs[0]).toMatchObject({
+        level: 'warn',
+        event: 'facade.budget.fallback',
         detail: expect.stringContaining('1.63 writes'),
       });
     },

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { type GraphEmulator, type GraphEmulatorOptions, startGraphEmulator } from '../../dev/graph-emulator/server';
@@ -25,12 +26,26 @@ export interface CallOptions {
   readonly headers?: Record<string, string>;
 }
 
+/** One line of the telemetry file: a record (a call, a write run, ...) or a dependency span. */
+export interface TelemetryLine {
+  readonly type: 'record' | 'dependency';
+  readonly traceId?: string;
+  readonly parentSpanId?: string;
+  readonly spanId?: string;
+  readonly severity?: string;
+  readonly name?: string;
+  readonly success?: boolean;
+  readonly attributes: Record<string, unknown>;
+}
+
 /** The built facade host in a child process, wired to an in-process Graph emulator. */
 export interface Stack {
   readonly baseUrl: string;
   readonly emulator: GraphEmulator;
   /** Everything the host process wrote to stdout and stderr so far. */
   output(): string;
+  /** The telemetry the host exported so far (its TELEMETRY_FILE, one JSON object a line). */
+  telemetry(): TelemetryLine[];
   call(method: string, path: string, options?: CallOptions): Promise<FacadeResponse>;
   control(method: string, path: string, body?: unknown): Promise<Response>;
   stop(): Promise<void>;
@@ -77,12 +92,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           // The budget is the app's: each stack is an app of its own, so that test files cannot hold each other back.
           GRAPH_BUDGET_TABLE_NAME: `budget${randomBytes(6).toString('hex')}`,
         };
-  const host = await startHostProcess({ ...emulator.facadeEnvironment(), ...storage, ...options.facadeEnvironment }).catch(
-    async (error: unknown) => {
-      await emulator.close();
-      throw error;
-    },
-  );
+  // Beside the host logs, so that the secrets audit of the run reads it too.
+  const telemetryFile = join(process.env.HOST_OUTPUT_DIR ?? tmpdir(), `telemetry-${randomBytes(6).toString('hex')}.jsonl`);
+  const host = await startHostProcess({
+    ...emulator.facadeEnvironment(),
+    ...storage,
+    TELEMETRY_FILE: telemetryFile,
+    ...options.facadeEnvironment,
+  }).catch(async (error: unknown) => {
+    await emulator.close();
+    throw error;
+  });
   const localUrl = emulator.controlUrl;
   // Callers hold a function key, as in Azure: sent on every call, it must never show up in a log.
   const functionKey = randomBytes(24).toString('base64url');
@@ -90,6 +110,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     baseUrl: host.baseUrl,
     emulator,
     output: () => host.output(),
+    telemetry: () =>
+      existsSync(telemetryFile)
+        ? readFileSync(telemetryFile, 'utf8')
+            .split('\n')
+            .filter(Boolean)
+            .map((line) => JSON.parse(line) as TelemetryLine)
+        : [],
     async call(method, path, callOptions = {}) {
       const headers: Record<string, string> = { 'x-functions-key': functionKey, ...callOptions.headers };
       let body: string | Uint8Array | undefined = callOptions.rawBody;
