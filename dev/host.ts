@@ -15,6 +15,7 @@ import {
 } from './functions-runtime';
 import { type RunningQueueFunctions, startQueueFunctions } from './local-host/queue-functions';
 import { queueOptionsOf } from './local-host/queue-options';
+import { writeRequestLine } from './local-host/request-telemetry';
 import { requestTimes } from './local-host/request-times';
 import { findRoute, pathUnderPrefix, registrationConflicts, routingOrder } from './local-host/routing';
 import { invocationTraceContext } from './local-host/trace-context';
@@ -120,6 +121,8 @@ export interface LocalHostOptions {
   readonly queueFunctions?: readonly RegisteredQueueFunction[];
   /** The app's invocation hooks, for its log hooks (the handlers already run the others). */
   readonly hooks?: InvocationHooks;
+  /** The app's telemetry file (TELEMETRY_FILE), where the host adds its request rows. */
+  readonly telemetryFile?: string;
 }
 
 /** Raised when the app's registrations are ones the Functions host would not serve as written. */
@@ -208,12 +211,29 @@ export function createLocalHost(functions: readonly RegisteredHttpFunction[], op
         params: match.params,
         nativeRequest,
       } as ConstructorParameters<typeof HttpRequest>[0]);
+      // The host's own span for the request, in the caller's trace when it sent a valid traceparent.
+      const callerTraceparent = nativeRequest.headers.get('traceparent');
+      const traceContext = invocationTraceContext(callerTraceparent, nativeRequest.headers.get('tracestate'));
       const context: InvocationContext = new InvocationContext({
         invocationId,
         functionName: match.fn.name,
         logHandler: log(match.fn.name, invocationId, options.hooks, () => context),
-        // The host's own span for the request, in the caller's trace when it sent a valid traceparent.
-        traceContext: invocationTraceContext(nativeRequest.headers.get('traceparent'), nativeRequest.headers.get('tracestate')),
+        traceContext,
+      });
+      const startedAt = new Date();
+      response.once('finish', () => {
+        if (!options.telemetryFile) return;
+        const continued = traceContext.traceParent.split('-')[1] === callerTraceparent?.split('-')[1];
+        writeRequestLine(options.telemetryFile, {
+          functionName: match.fn.name,
+          traceContext,
+          callerSpanId: continued ? callerTraceparent?.split('-')[2] : undefined,
+          method,
+          path: url.pathname,
+          status: response.statusCode,
+          startedAt,
+          durationMs: Date.now() - startedAt.getTime(),
+        });
       });
       try {
         await writeResponse(await match.fn.handler(httpRequest, context), response, method);
@@ -283,6 +303,7 @@ async function main(): Promise<void> {
     ...(publicBaseUrl ? { publicBaseUrl } : {}),
     queueFunctions: app.queues,
     hooks: app.hooks,
+    ...(process.env.TELEMETRY_FILE ? { telemetryFile: process.env.TELEMETRY_FILE } : {}),
   });
   const queues = await startQueueTriggers(app.queues, appRoot, app.hooks);
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));

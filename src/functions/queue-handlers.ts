@@ -1,6 +1,6 @@
 import type { InvocationContext, StorageQueueHandler } from '@azure/functions';
 
-import { abandonWrite, type FinishOutcome,finishWrite } from '../operations/finish-write';
+import { abandonWrite, type FinishOutcome, finishWrite } from '../operations/finish-write';
 import type { OperationDependencies } from '../operations/pipeline';
 import { type AsyncWriteDependencies, operationIdOfMessage, writeMessage } from '../operations/write-queue';
 import { isStoreOutage } from '../storage/store-calls';
