@@ -2,7 +2,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { basename, join } from 'node:path';
 
-import { workerArguments } from './node-arguments';
 
 // This module runs built (dist/dev) or from source under jest (dev); the host it starts is always the built one.
 const PROJECT_ROOT = basename(join(__dirname, '..')) === 'dist' ? join(__dirname, '..', '..') : join(__dirname, '..');
@@ -23,7 +22,7 @@ export interface HostProcess {
 export function startHostProcess(environment: Record<string, string>): Promise<HostProcess> {
   // HOST_NODE_ARGUMENTS are given to each host's node: `--cpu-prof --cpu-prof-dir=DIR` profiles a run's hosts.
   const extra = (process.env.HOST_NODE_ARGUMENTS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...workerArguments(PROJECT_ROOT), ...extra, BUILT_HOST], {
+  const child = spawn(process.execPath, [...extra, BUILT_HOST], {
     env: { PATH: process.env.PATH ?? '', ...environment, PORT: environment.PORT ?? '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -6,7 +6,6 @@ import { startAzurite } from './azurite';
 import { curlFor } from './examples';
 import { startGraphEmulator } from './graph-emulator/server';
 import { SEEDED_IDS } from './graph-emulator/state';
-import { workerArguments } from './node-arguments';
 
 // `npm start`: Azurite (Table Storage for Idempotency-Key records, Queue Storage for queue-triggered
 // functions) and the Graph emulator, then the facade host in a child process wired to them exactly
@@ -20,7 +19,7 @@ async function main(): Promise<void> {
   const port = process.env.PORT ?? '7071';
   // What the app would export to Application Insights, as JSON lines (src/telemetry): kept across runs, appended.
   const telemetryFile = process.env.TELEMETRY_FILE ?? join(projectRoot, '.emulator', 'telemetry.jsonl');
-  const host = spawn(process.execPath, [...workerArguments(join(__dirname, '..', '..')), join(__dirname, 'host.js')], {
+  const host = spawn(process.execPath, [join(__dirname, 'host.js')], {
     env: {
       ...process.env,
       ...emulator.facadeEnvironment(),

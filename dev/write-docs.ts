@@ -10,6 +10,7 @@ export const DOCUMENTS = [
   'docs/reliability.md',
   'docs/local-development.md',
   'docs/deployment.md',
+  'docs/operations.md',
   'docs/architecture.md',
 ];
 

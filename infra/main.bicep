@@ -118,10 +118,12 @@ param graphReadsPer20Seconds int = 800
 ])
 param instanceMemoryMB int = 2048
 
-@description('Origins allowed to call the app from a browser. The Azure portal origins let the Logic Apps designer read the API definition; add the origin of any web page that calls the facade.')
+@description('Where the operator\'s alerts are e-mailed (docs/operations.md); empty, the action group has no receiver.')
+param alertEmailAddress string = ''
+
+@description('Origins allowed to call the app from a browser. All, as Microsoft\'s guide for the Logic Apps Azure Functions action says: its designer reads the API definition from the browser, in any cloud\'s portal; no credentials are allowed, so none can be carried.')
 param corsAllowedOrigins array = [
-  'https://portal.azure.com'
-  'https://ms.portal.azure.com'
+  '*'
 ]
 
 var serviceName = 'api'
@@ -173,6 +175,17 @@ module monitoring 'app/monitoring.bicep' = {
   }
 }
 
+module alerts 'app/alerts.bicep' = {
+  name: 'alerts'
+  scope: rg
+  params: {
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    location: location
+    tags: tags
+    alertEmailAddress: alertEmailAddress
+  }
+}
+
 module storage 'app/storage.bicep' = {
   name: 'storage'
   scope: rg
@@ -206,7 +219,8 @@ module api 'app/function-app.bicep' = {
     planName: 'plan-${resourceToken}'
     location: location
     // azd finds the deployment target through this tag.
-    tags: union(tags, { 'azd-service-name': serviceName })
+    tags: tags
+    siteTags: union(tags, { 'azd-service-name': serviceName })
     identityId: identity.outputs.id
     identityClientId: identity.outputs.clientId
     storageAccountName: storage.outputs.name
@@ -254,7 +268,7 @@ output SERVICE_API_URI string = api.outputs.uri
 output AZURE_FUNCTION_APP_NAME string = api.outputs.name
 // Client id and object id of the app's identity: identifiers, not credentials. An admin
 // needs the object id to grant the Graph permissions by hand.
-output AZURE_CLIENT_ID string = identity.outputs.clientId
+output AZURE_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output AZURE_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
 output GRAPH_CLOUD string = graphCloud
 output GRAPH_PERMISSIONS_GRANTED bool = graphGrantDeployed

@@ -72,6 +72,7 @@ const EnvironmentSchema = v.object({
   GRAPH_MAX_WAITING_PER_INSTANCE: v.optional(wholeNumber('GRAPH_MAX_WAITING_PER_INSTANCE', 1, 1000), '32'),
   // The Bicep's 100 HTTP requests per instance: calls beyond it are refused at once, not held.
   MAX_CALLS_PER_INSTANCE: v.optional(wholeNumber('MAX_CALLS_PER_INSTANCE', 1, 10000), '80'),
+  DIAGNOSTICS_CACHE_SECONDS: v.optional(wholeNumber('DIAGNOSTICS_CACHE_SECONDS', 0, 3600), '30'),
   GRAPH_BUDGET_TABLE_NAME: v.optional(
     v.pipe(
       v.string(),
@@ -200,6 +201,7 @@ export function loadSettings(environment: Readonly<Record<string, string | undef
       timeBudgetMs: env.GRAPH_TIME_BUDGET_SECONDS * 1000,
       inDoubtWindowMs: env.GRAPH_IN_DOUBT_WINDOW_SECONDS * 1000,
       maxCallsInFlight: env.MAX_CALLS_PER_INSTANCE,
+      diagnosticsCacheMs: env.DIAGNOSTICS_CACHE_SECONDS * 1000,
     },
     telemetry: {
       connectionString: env.APPLICATIONINSIGHTS_CONNECTION_STRING,

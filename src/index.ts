@@ -57,6 +57,7 @@ const services: FunctionServices = {
     token,
     clock,
     timeBudgetMs: settings.operations.timeBudgetMs,
+    cacheMs: settings.operations.diagnosticsCacheMs ?? 0,
     cloud: settings.graph.cloud,
     graphRoot: settings.graph.graphRoot,
   },

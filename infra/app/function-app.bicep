@@ -7,6 +7,9 @@ param planName string
 param location string
 param tags object
 
+@description('Tags of the site alone (azd finds the service by its azd-service-name tag there).')
+param siteTags object
+
 @description('Resource id of the user-assigned managed identity.')
 param identityId string
 
@@ -46,7 +49,7 @@ param graphReadsPer20Seconds int
 param httpPerInstanceConcurrency int
 param instanceMemoryMB int
 
-@description('Origins allowed to call the app from a browser: the Azure portal, where the Logic Apps designer reads the API definition.')
+@description('Origins allowed to call the app from a browser: all by default, as Microsoft\'s guide for the Logic Apps Functions action says (no credentials are allowed, so none can be carried).')
 param corsAllowedOrigins array
 
 resource storageAccount 'Microsoft.Storage/storageAccounts@2024-01-01' existing = {
@@ -75,7 +78,7 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
 resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   name: name
   location: location
-  tags: tags
+  tags: siteTags
   kind: 'functionapp,linux'
   identity: {
     type: 'UserAssigned'
@@ -87,23 +90,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
     serverFarmId: plan.id
     httpsOnly: true
     clientCertEnabled: false
-    siteConfig: {
-      minTlsVersion: '1.2'
-      scmMinTlsVersion: '1.2'
-      ftpsState: 'Disabled'
-      http20Enabled: true
-      // The Logic Apps designer's Azure Functions action lists functions with custom routes
-      // only from the app's API definition, which it reads as Swagger 2.0 from the browser:
-      // the app serves it (src/describe), and CORS lets the portal fetch it. The default host
-      // name is the app's name under azurewebsites.net (no regional host name is asked for).
-      apiDefinition: {
-        url: 'https://${name}.azurewebsites.net/api/swagger.json'
-      }
-      cors: {
-        allowedOrigins: corsAllowedOrigins
-        supportCredentials: false
-      }
-    }
+    // siteConfig: set below (apiDefinition), once the site's host name is known.
     functionAppConfig: {
       deployment: {
         storage: {
@@ -163,12 +150,10 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       // Read by the app (src/config.ts): which Graph cloud, and which identity to use.
       GRAPH_CLOUD: graphCloud
       AZURE_CLIENT_ID: identityClientId
-      // The Node.js worker's old generation capped at 192 MB. Under load V8 otherwise grows the
-      // heap far beyond the live one (about 20 MB) and keeps it: measured at 32 connections for
-      // 30 s, 224 MiB resident by default, 147 MiB with the cap, at the same throughput (npm run
-      // bench). A smaller young generation saved more memory but cost CPU on every request. The
-      // same file sets the arguments for the local host.
-      languageWorkers__node__arguments: join(loadJsonContent('node-arguments.json').workerArguments, ' ')
+      // No languageWorkers__node__arguments: with any, the host skips its pre-warmed placeholder
+      // worker and starts a new Node.js process on every cold start. The 192 MB heap cap it once
+      // set was measured at 32 connections, not at the 100 an instance is given; V8's default
+      // sizing within the instance's memory (instanceMemoryMB) is kept instead.
 
       // One Graph budget for the app, kept in the table service below (src/budget): every
       // instance takes its turns from it; the instance cap sets the share each falls back to.
@@ -192,6 +177,28 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       IdempotencyStorage__queueServiceUri: storageAccount.properties.primaryEndpoints.queue
       IdempotencyStorage__credential: 'managedidentity'
       IdempotencyStorage__clientId: identityClientId
+    }
+  }
+}
+
+// The site's configuration. The Logic Apps designer's Azure Functions action lists functions
+// with custom routes only from the app's API definition, which it reads as Swagger 2.0 from the
+// browser: the app serves it (src/api-description), and CORS lets the designer fetch it. Its URL
+// needs the site's host name (the domain differs per cloud), which the site's own declaration
+// cannot read: so the configuration is set once the site exists.
+resource apiDefinition 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: functionApp
+  name: 'web'
+  properties: {
+    minTlsVersion: '1.2'
+    scmMinTlsVersion: '1.2'
+    http20Enabled: true
+    cors: {
+      allowedOrigins: corsAllowedOrigins
+      supportCredentials: false
+    }
+    apiDefinition: {
+      url: 'https://${functionApp.properties.defaultHostName}/api/swagger.json'
     }
   }
 }

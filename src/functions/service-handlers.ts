@@ -6,7 +6,7 @@ import { correlationIdOf, withStandardHeaders } from '../http/headers';
 import { problemResponse } from '../http/problem';
 import { jsonAnswer } from '../http/response';
 import type { OperationStore } from '../idempotency';
-import { diagnose, type DiagnosticsDependencies } from '../operations/diagnostics';
+import { cachedDiagnosis, type DiagnosticsDependencies } from '../operations/diagnostics';
 import { operationStatus } from '../operations/operation-status';
 
 /**
@@ -38,7 +38,8 @@ export function healthHandler(summary: HealthSummary): HttpHandler {
 
 /** What the identity may do in Graph, proved by read probes; `ready` is false with what to grant. Never a token. */
 export function diagnosticsHandler(dependencies: DiagnosticsDependencies): HttpHandler {
-  return async (request) => withStandardHeaders(jsonAnswer(200, await diagnose(dependencies)), correlationIdOf(request.headers));
+  const diagnosis = cachedDiagnosis(dependencies);
+  return async (request) => withStandardHeaders(jsonAnswer(200, await diagnosis()), correlationIdOf(request.headers));
 }
 
 /** 405 for a known route asked with a method it does not serve, naming the ones it does. */

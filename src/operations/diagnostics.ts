@@ -25,6 +25,8 @@ export interface Probe {
 /** The report of the diagnostics route: identifiers and claims, never a token or a secret. */
 export interface DiagnosticsReport {
   readonly ready: boolean;
+  /** When Graph was probed for this report (ISO 8601): a report is answered again for a while. */
+  readonly checkedAt: string;
   readonly graph: { readonly cloud: string; readonly root: string };
   readonly token:
     | {
@@ -50,9 +52,38 @@ export interface DiagnosticsDependencies {
   readonly token: TokenInspector;
   readonly clock: Clock;
   readonly timeBudgetMs: number;
+  /** How long a report is answered again before Graph is probed anew (0: every call probes, one run at a time). */
+  readonly cacheMs: number;
   /** The Graph cloud's name and root, as the report names them. */
   readonly cloud: string;
   readonly graphRoot: string;
+}
+
+/**
+ * Diagnostics for the route: one run in flight per instance, whose report is answered to every
+ * caller for `cacheMs` after it. A route anyone with a key may loop on must not spend the read
+ * budget real reads need: an instance probes Graph at most once per `cacheMs` (4 reads, one per
+ * resource), whatever the number of callers.
+ */
+export function cachedDiagnosis(dependencies: DiagnosticsDependencies): () => Promise<DiagnosticsReport> {
+  let current: { readonly report: Promise<DiagnosticsReport>; settledAtMs?: number } | undefined;
+  return () => {
+    const nowMs = dependencies.clock.now();
+    const fresh = current && (current.settledAtMs === undefined || nowMs - current.settledAtMs < dependencies.cacheMs);
+    if (current && fresh) return current.report;
+    const run = { report: diagnose(dependencies) } as { report: Promise<DiagnosticsReport>; settledAtMs?: number };
+    current = run;
+    // A report is kept from when it is ready; a run that failed is not kept at all.
+    run.report.then(
+      () => {
+        run.settledAtMs = dependencies.clock.now();
+      },
+      () => {
+        if (current === run) current = undefined;
+      },
+    );
+    return run.report;
+  };
 }
 
 /** An id no tenant has: Graph's 404 for it proves the identity may read there, a 401 or 403 proves it may not. */
@@ -90,6 +121,7 @@ export async function diagnose(
   ];
   return {
     ready: missing.length === 0,
+    checkedAt: new Date(dependencies.clock.now()).toISOString(),
     graph: { cloud: dependencies.cloud, root: new URL(dependencies.graphRoot).origin },
     token: tokenSummary(token),
     permissions,

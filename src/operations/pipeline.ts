@@ -25,6 +25,8 @@ export interface OperationOptions {
   readonly inDoubtWindowMs: number;
   /** Calls for callers that wait this instance answers at once, at most (`CallsInFlight`). */
   readonly maxCallsInFlight?: number;
+  /** How long a diagnostics report is answered again before Graph is probed anew (diagnostics.ts). */
+  readonly diagnosticsCacheMs?: number;
 }
 
 /** What every operation needs from the app: Graph, the key store, the clock and the time limits. */

@@ -55,7 +55,7 @@ const functions = facadeFunctions(
       graphBudget: { mode: 'off', writesPer20Seconds: 95, readsPer20Seconds: 800, instanceCap: 40 },
       operations: catalog.length,
     },
-    diagnostics: { ...dependencies, cloud: 'Global', graphRoot: 'https://graph.microsoft.com' },
+    diagnostics: { ...dependencies, cacheMs: 0, cloud: 'Global', graphRoot: 'https://graph.microsoft.com' },
   },
   catalog,
 ) as unknown as RegisteredHttpFunction[];

@@ -1,6 +1,7 @@
 import { SEEDED_PATHS, useStack, withStack } from '../support/stack';
 
-const running = useStack();
+// Each test here changes what Graph grants, so reports are not kept between calls (DIAGNOSTICS_CACHE_SECONDS 0).
+const running = useStack({ facadeEnvironment: { DIAGNOSTICS_CACHE_SECONDS: '0' } });
 const APPS = 'DeviceManagementApps.ReadWrite.All';
 const CONFIGURATION = 'DeviceManagementConfiguration.ReadWrite.All';
 
@@ -121,5 +122,22 @@ describe('what Graph refused, said truthfully', () => {
       code: 'BadRequest',
       message: expect.stringContaining("segment 'installSummary'"),
     });
+  });
+});
+
+test('looping callers cannot spend the read budget: one run at a time per instance, its report answered again for 30 s', async () => {
+  await withStack({}, async (stack) => {
+    const probesSent = () =>
+      stack.emulator.requests.filter((request) => request.path.includes('00000000-0000-0000-0000-000000000000')).length;
+    const answers = await Promise.all(Array.from({ length: 40 }, () => stack.call('GET', 'diagnostics')));
+    expect(answers.every((answer) => answer.status === 200)).toBe(true);
+    const firstRun = probesSent();
+    expect(firstRun).toBeGreaterThan(0);
+    expect(new Set(answers.map((answer) => (answer.json as { checkedAt: string }).checkedAt)).size).toBe(1);
+    // Graph now refuses everything: a report from within the last 30 s is answered as it was, without asking Graph again.
+    await stack.control('PUT', 'roles', { roles: [] });
+    const again = await stack.call('GET', 'diagnostics');
+    expect((again.json as Report).ready).toBe(true);
+    expect(probesSent()).toBe(firstRun);
   });
 });

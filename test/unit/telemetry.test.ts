@@ -38,7 +38,7 @@ test('invocation hooks run as the worker runs them: pre hooks may replace the ha
   hooks.register('postInvocation', (context) => {
     seen.push(`post:${String(context.result)}`);
   });
-  const handler = hooks.around(async (input: never) => `handled ${String(input)}`);
+  const handler = hooks.around(async (input: never, _context: InvocationContext) => `handled ${String(input)}`);
   const result = await handler('x' as never, new InvocationContext({ invocationId: 'id', functionName: 'f' }));
   expect(result).toBe('wrapped(handled x)');
   expect(seen).toEqual(['pre', 'post:wrapped(handled x)']);
