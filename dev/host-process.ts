@@ -2,7 +2,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { basename, join } from 'node:path';
 
-
 // This module runs built (dist/dev) or from source under jest (dev); the host it starts is always the built one.
 const PROJECT_ROOT = basename(join(__dirname, '..')) === 'dist' ? join(__dirname, '..', '..') : join(__dirname, '..');
 export const BUILT_HOST = join(PROJECT_ROOT, 'dist', 'dev', 'host.js');
