@@ -5,7 +5,7 @@ import type { DiagnosticsDependencies } from '../operations/diagnostics';
 import type { OperationDependencies } from '../operations/pipeline';
 import { poisonQueueOf } from '../operations/write-queue';
 import { openApiHandler, referenceAssetHandler, referencePageHandler, swaggerHandler } from './description-handlers';
-import { operationHandler } from './operation-handler';
+import { operationHandler, recordedCall } from './operation-handler';
 import { abandonWriteHandler, finishWriteHandler } from './queue-handlers';
 import {
   diagnosticsHandler,
@@ -99,8 +99,7 @@ export function facadeFunctions(services: FunctionServices, catalog: readonly Op
     authLevel: 'function',
     handler: methodNotAllowedHandler(route, allowed),
   }));
-  return [
-    ...operations,
+  const others: FunctionDefinition[] = [
     ...methodNotAllowed,
     {
       name: 'Health',
@@ -132,6 +131,8 @@ export function facadeFunctions(services: FunctionServices, catalog: readonly Op
     })),
     { name: CATCH_ALL_NAME, route: '{*path}', methods: ALL_METHODS, authLevel: 'anonymous', handler: notFoundHandler },
   ];
+  // Every call leaves its record: the operations with their facts (operation-handler.ts), the others here.
+  return [...operations, ...others.map((fn) => ({ ...fn, handler: recordedCall(fn.name, fn.route, fn.handler) }))];
 }
 
 /**

@@ -42,6 +42,39 @@ export function operationHandler(operation: Operation, dependencies: OperationDe
   };
 }
 
+/**
+ * A handler of a route that is not an operation (health, diagnostics, an operation's status, the
+ * descriptions, 404 and 405), with the record of each of its calls: the route, the status, the
+ * problem if it answered one, and the caller's correlation ids.
+ */
+export function recordedCall(name: string, route: string, handler: HttpHandler): HttpHandler {
+  return async (request, context) => {
+    const started = performance.now();
+    const answered = await handler(request, context);
+    const headers = new Headers(answered.headers);
+    const status = answered.status ?? 200;
+    recordCall({
+      operation: name,
+      route,
+      method: request.method,
+      status,
+      durationMs: Math.round(performance.now() - started),
+      clientRequestId: headers.get('client-request-id') ?? '',
+      problemType: problemTypeOf({
+        status,
+        headers: { 'content-type': headers.get('content-type') ?? '' },
+        ...(typeof answered.body === 'string' ? { body: answered.body } : {}),
+      }),
+      // An operation's status route names the operation it was asked about, when that is an id at all.
+      ...(OPERATION_ID.test(request.params.operationId ?? '') ? { operationId: request.params.operationId } : {}),
+      correlation: callerCorrelationOf(request.headers),
+    });
+    return answered;
+  };
+}
+
+const OPERATION_ID = /^[A-Za-z0-9-]{1,100}$/;
+
 /** The `type` of a problem answer; undefined for any other answer. */
 function problemTypeOf(answer: HttpAnswer): string | undefined {
   if (!answer.headers?.['content-type']?.startsWith('application/problem+json') || typeof answer.body !== 'string')

@@ -276,20 +276,20 @@ describe('when Graph cannot be asked', () => {
 });
 
 describe('logs', () => {
-  test('one structured line per call, with operation, status, Graph request id and duration', async () => {
+  test('one telemetry record per call, with operation, status, Graph request id and duration', async () => {
     const answer = await running().call('GET', summary, { headers: { 'client-request-id': 'log-check-1' } });
     await new Promise((resolve) => setTimeout(resolve, 100));
-    const line = running()
-      .output()
-      .split('\n')
-      .find((entry) => entry.includes('"clientRequestId":"log-check-1"'));
-    const entry = JSON.parse((line as string).slice((line as string).indexOf('{')));
-    expect(entry).toMatchObject({
+    const records = running()
+      .telemetry()
+      .filter((line) => line.type === 'record' && line.attributes.client_request_id === 'log-check-1');
+    expect(records).toHaveLength(1);
+    expect(records[0]?.attributes).toMatchObject({
+      event: 'facade.call',
       operation: 'GetMobileAppConfigurationUserStatusSummary',
-      status: 200,
-      graphStatus: 200,
-      graphRequestId: answer.headers.get('x-graph-request-id'),
-      durationMs: expect.any(Number),
+      'http.response.status_code': 200,
+      'graph.status': 200,
+      'graph.request_id': answer.headers.get('x-graph-request-id'),
+      duration_ms: expect.any(Number),
     });
   });
 

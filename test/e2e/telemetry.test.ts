@@ -127,6 +127,16 @@ describe('a call carrying Logic Apps’ headers', () => {
     );
     expect(run?.attributes).toMatchObject({ 'http.response.status_code': 200, failed: false, 'queue.dequeue_count': 1 });
     expect(run?.attributes['queue.message_age_ms']).toEqual(expect.any(Number));
+    // Its caller's poll leaves a record too, naming the operation.
+    const pollId = '1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9';
+    const poll = await fetch(answer.headers.get('location') as string, { headers: { 'client-request-id': pollId } });
+    expect(poll.status).toBe(200);
+    const [polled] = await eventually(running(), callOf(pollId));
+    expect(polled?.attributes).toMatchObject({
+      operation: 'OperationStatus',
+      operation_id: operationId,
+      'http.response.status_code': 200,
+    });
   });
 });
 
