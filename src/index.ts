@@ -1,6 +1,6 @@
 import * as azureFunctions from '@azure/functions';
 
-import { createGraphBudget } from './budget';
+import { createGraphBudget, diagnosticsBudget } from './budget';
 import { CallsInFlight } from './budget/calls-in-flight';
 import { CATALOG } from './catalog/operations';
 import { systemClock } from './clock';
@@ -53,7 +53,8 @@ const services: FunctionServices = {
   },
   health: healthSummary(settings, idempotency),
   diagnostics: {
-    graph,
+    // Its probes take turns from a share of their own (budget/index.ts), not from the callers' budget.
+    graph: createGraphGateway(settings.graph, { credential, budget: diagnosticsBudget(), clock }),
     token,
     clock,
     timeBudgetMs: settings.operations.timeBudgetMs,

@@ -28,6 +28,18 @@ const BUDGET_CLIENT_OPTIONS = { retryOptions: { maxRetries: 0 } };
  * The budget the options ask for. Shared, it lives in the app's table service (its own storage
  * account, reached with its identity), beside the Idempotency-Key records.
  */
+/**
+ * The diagnostics route's own small share of Graph's read limit, per instance: one report's four
+ * probes at once, then one read every 5 s. It lies outside the callers' budget (reads default to
+ * 800 of Intune's 1000 per 20 s) and within the margin left: callers' reads never wait for a
+ * diagnostics run, and a run never takes their turns.
+ */
+export const diagnosticsBudget = (): GraphBudget =>
+  new LocalBudget(
+    { read: { requestsPer20Seconds: 4, burst: 4 }, write: { requestsPer20Seconds: 1, burst: 1 } },
+    'diagnostics share, per instance, in memory',
+  );
+
 export function createGraphBudget(
   options: BudgetOptions,
   tables: TableConnection | undefined,

@@ -141,3 +141,14 @@ test('looping callers cannot spend the read budget: one run at a time per instan
     expect(probesSent()).toBe(firstRun);
   });
 });
+
+test('a diagnostics run takes no turn from the callers’ read budget: it has a small share of its own', async () => {
+  // Callers' budget: one read per 20 s. The run's four probes would otherwise hold the next read back 80 s.
+  await withStack({ facadeEnvironment: { GRAPH_READS_PER_20S: '1', GRAPH_READ_BURST: '1' } }, async (stack) => {
+    expect(((await stack.call('GET', 'diagnostics')).json as Report).ready).toBe(true);
+    const started = Date.now();
+    const read = await stack.call('GET', SEEDED_PATHS.userStatusSummary);
+    expect(read.status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+});
