@@ -13,6 +13,12 @@ import {
   type RegisteredHttpFunction,
   type RegisteredQueueFunction,
 } from './functions-runtime';
+import {
+  appServiceAuth,
+  appServiceAuthFromEnvironment,
+  type AppServiceAuthOptions,
+  PRINCIPAL_HEADERS,
+} from './local-host/app-service-auth';
 import { type RunningQueueFunctions, startQueueFunctions } from './local-host/queue-functions';
 import { queueOptionsOf } from './local-host/queue-options';
 import { writeRequestLine } from './local-host/request-telemetry';
@@ -22,10 +28,11 @@ import { invocationTraceContext } from './local-host/trace-context';
 
 export { findRoute, routingOrder };
 
+/** The request's headers as the app gets them: never a principal header a caller sent (only the platform sets those). */
 function headersOf(request: IncomingMessage): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
-    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    if (value !== undefined && !PRINCIPAL_HEADERS.test(name)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   return headers;
 }
@@ -123,6 +130,8 @@ export interface LocalHostOptions {
   readonly hooks?: InvocationHooks;
   /** The app's telemetry file (TELEMETRY_FILE), where the host adds its request rows. */
   readonly telemetryFile?: string;
+  /** App Service Authentication in front of the app (local-host/app-service-auth.ts); unset, none. */
+  readonly authentication?: AppServiceAuthOptions;
 }
 
 /** Raised when the app's registrations are ones the Functions host would not serve as written. */
@@ -136,6 +145,7 @@ export function createLocalHost(functions: readonly RegisteredHttpFunction[], op
   if (conflicts.length > 0) throw new RegistrationError(`Functions overlap in route and method: ${conflicts.join('; ')}`);
   const ordered = routingOrder(functions);
   const times = requestTimes();
+  const authentication = options.authentication ? appServiceAuth(options.authentication) : undefined;
   // Known once the server listens; read on every request, so kept rather than asked of the socket each time.
   let listeningOrigin: string | undefined;
   const origin = () =>
@@ -195,13 +205,19 @@ export function createLocalHost(functions: readonly RegisteredHttpFunction[], op
         return;
       }
       response.once('close', times.arrived());
+      // App Service Authentication answers before the app: 401 without a valid token (outside the excluded paths).
+      const admission = authentication ? await authentication.admit(url.pathname, request.headers.authorization ?? null) : undefined;
+      if (admission && !admission.ok) {
+        response.writeHead(admission.status, admission.headers).end();
+        return;
+      }
       const invocationId = randomUUID();
       // The body is handed over as a stream, as the Functions host does with HTTP streams: the
       // handler reads what it accepts and no more, so an oversized body is never buffered here.
       const hasBody = method !== 'GET' && method !== 'HEAD';
       const nativeRequest = new Request(url, {
         method,
-        headers: headersOf(request),
+        headers: { ...headersOf(request), ...(admission?.principal ?? {}) },
         ...(hasBody ? { body: bodyStream(request), duplex: 'half' } : {}),
       });
       const httpRequest = new HttpRequest({
@@ -299,12 +315,15 @@ async function main(): Promise<void> {
   const app = loadFunctionApp(process.env.FACADE_ENTRY ?? entryFile(appRoot));
   const port = Number(process.env.PORT ?? 7071);
   const publicBaseUrl = process.env.FACADE_PUBLIC_BASE_URL?.replace(/\/+$/, '');
+  const authentication = appServiceAuthFromEnvironment(process.env);
   const server = createLocalHost(app.http, {
     ...(publicBaseUrl ? { publicBaseUrl } : {}),
     queueFunctions: app.queues,
     hooks: app.hooks,
     ...(process.env.TELEMETRY_FILE ? { telemetryFile: process.env.TELEMETRY_FILE } : {}),
+    ...(authentication ? { authentication } : {}),
   });
+  if (authentication) console.log(`App Service Authentication: tokens of ${authentication.issuer} for ${authentication.audiences.join(', ')}`);
   const queues = await startQueueTriggers(app.queues, appRoot, app.hooks);
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const actualPort = (server.address() as AddressInfo).port;

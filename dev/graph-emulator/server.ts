@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 
 import { GRAPH_CLOUDS, type GraphCloudName } from '../../src/graph/clouds';
+import { callerAudienceOf, issueCallerToken } from './caller-tokens';
 import { createLocalhostCertificate } from './certificate';
 import { CONTROL_ROUTES } from './control';
 import { type ChaosRequest, type ChaosSettings, chaosSettingsFrom, type FaultRequest, queuedFaultFrom } from './faults';
@@ -63,6 +64,11 @@ export interface GraphEmulator {
   readonly issuedTokens: readonly string[];
   /** The settings that point a facade process at this emulator. */
   facadeEnvironment(): Record<string, string>;
+  /**
+   * The local host's App Service Authentication settings for callers with the emulator's tokens
+   * (dev/local-host/app-service-auth.ts): their issuer, the API's audience, the signing keys.
+   */
+  callerAuthEnvironment(): Record<string, string>;
   /** As `PUT /_emulator/throttling`: omitted limits take Intune's values; windows start empty. */
   configureThrottling(request: ThrottlingRequest): ThrottlingSettings;
   /** As `POST /_emulator/faults`: queues a fault for the next matching Graph requests. */
@@ -126,6 +132,12 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
       const body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
       const route = `${request.method} ${url.pathname}`;
       if (route === 'GET /msi/token') return reply(serveIdentityToken(identity, header(request, 'x-identity-header'), url));
+      if (route === 'POST /_emulator/caller-tokens') {
+        const issued = issueCallerToken(issuer, body);
+        issuedTokens.push(String((issued.body as { access_token: string }).access_token));
+        return reply(issued);
+      }
+      if (route === `GET /${TENANT_ID}/discovery/keys`) return reply({ status: 200, body: issuer.jwks() });
       const handler = CONTROL_ROUTES[route];
       reply(handler ? handler(runtime, body) : { status: 404, body: { error: `no ${route} on the emulator's local side` } });
     } catch (error) {
@@ -165,6 +177,11 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
       IDENTITY_ENDPOINT: identityEndpoint,
       IDENTITY_HEADER: identityHeader,
       NODE_EXTRA_CA_CERTS: certPath,
+    }),
+    callerAuthEnvironment: () => ({
+      LOCAL_AUTH_ISSUER: issuer.issuerUrl,
+      LOCAL_AUTH_AUDIENCE: callerAudienceOf(TENANT_ID),
+      LOCAL_AUTH_JWKS_URL: `http://127.0.0.1:${localPort}/${TENANT_ID}/discovery/keys`,
     }),
     configureThrottling: (request) => {
       runtime.throttling.configure(throttlingSettingsFrom(request));

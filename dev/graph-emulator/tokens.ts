@@ -45,7 +45,7 @@ export class TokenIssuer {
     const now = Math.floor(Date.now() / 1000);
     const claims: AccessTokenClaims = {
       aud: audience,
-      iss: `https://sts.windows.net/${this.tenantId}/`,
+      iss: this.issuerUrl,
       tid: this.tenantId,
       oid: objectId,
       appid: clientId,
@@ -59,6 +59,16 @@ export class TokenIssuer {
     const signingInput = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(claims))}`;
     const signature = sign('sha256', Buffer.from(signingInput), this.privateKey);
     return { token: `${signingInput}.${base64url(signature)}`, expiresOn: claims.exp };
+  }
+
+  /** The issuer its tokens name (`iss`), as Entra's v1 tokens name their tenant's. */
+  get issuerUrl(): string {
+    return `https://sts.windows.net/${this.tenantId}/`;
+  }
+
+  /** Its signing key as a JSON Web Key Set, as Entra publishes its keys for token validators. */
+  jwks(): { keys: Record<string, unknown>[] } {
+    return { keys: [{ ...this.publicKey.export({ format: 'jwk' }), kid: this.keyId, use: 'sig', alg: 'RS256' }] };
   }
 
   /** Verifies signature, lifetime and audience. */

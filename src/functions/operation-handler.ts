@@ -7,6 +7,7 @@ import type { HttpAnswer } from '../http/response';
 import { type OperationDependencies, type OperationOutcome, runOperation } from '../operations/pipeline';
 import { recordCall } from '../telemetry/call-record';
 import { callerCorrelationOf } from '../telemetry/correlation';
+import { callerOf } from './caller';
 
 /**
  * The Functions handler of every catalog operation: correlation in, the operation run, correlation
@@ -37,6 +38,7 @@ export function operationHandler(operation: Operation, dependencies: OperationDe
       problemType: problemTypeOf(answered),
       ...record,
       correlation: callerCorrelationOf(request.headers),
+      ...callerFacts(request),
     });
     return answered;
   };
@@ -68,12 +70,19 @@ export function recordedCall(name: string, route: string, handler: HttpHandler):
       // An operation's status route names the operation it was asked about, when that is an id at all.
       ...(OPERATION_ID.test(request.params.operationId ?? '') ? { operationId: request.params.operationId } : {}),
       correlation: callerCorrelationOf(request.headers),
+      ...callerFacts(request),
     });
     return answered;
   };
 }
 
 const OPERATION_ID = /^[A-Za-z0-9-]{1,100}$/;
+
+/** The caller's identifiers for its record, where the platform vouched for one. */
+function callerFacts(request: HttpRequest): { caller?: { objectId: string; appId: string | undefined } } {
+  const caller = callerOf(request.user);
+  return caller ? { caller: { objectId: caller.objectId, appId: caller.appId } } : {};
+}
 
 /** The `type` of a problem answer; undefined for any other answer. */
 function problemTypeOf(answer: HttpAnswer): string | undefined {

@@ -30,6 +30,8 @@ export interface CallFacts {
   readonly failure?: string;
   /** The caller's correlation ids (correlation.ts). */
   readonly correlation: Readonly<Record<string, string>>;
+  /** Who called, where App Service Authentication vouched for it: its object id and application id. */
+  readonly caller?: { readonly objectId: string; readonly appId: string | undefined };
 }
 
 /** A call failed, for sampling and alerts, when the app answered 5xx or something failed behind the answer. */
@@ -65,6 +67,8 @@ export function recordCall(facts: CallFacts): void {
     found_earlier_write: facts.foundEarlierWrite,
     failure: facts.failure,
     failed: callFailed(facts),
+    'caller.object_id': facts.caller?.objectId,
+    'caller.app_id': facts.caller?.appId,
     ...facts.correlation,
   });
 }

@@ -62,6 +62,8 @@ export interface StackOptions {
    * it accepts or takes over; `none`: tables only, so that every write is answered in the call.
    */
   readonly writeQueue?: 'queue' | 'none';
+  /** App Service Authentication in front of the host, for tokens of the emulator (callers then need one). */
+  readonly appServiceAuth?: boolean;
 }
 
 /** Secrets this run handed out, for the audit of all logs at the end of the run (test/support/global-teardown.ts). */
@@ -98,6 +100,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...emulator.facadeEnvironment(),
     ...storage,
     TELEMETRY_FILE: telemetryFile,
+    ...(options.appServiceAuth ? emulator.callerAuthEnvironment() : {}),
     ...options.facadeEnvironment,
   }).catch(async (error: unknown) => {
     await emulator.close();

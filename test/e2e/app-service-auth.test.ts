@@ -1,0 +1,91 @@
+import { SEEDED_PATHS, type TelemetryLine, useStack, withStack } from '../support/stack';
+
+// The local host stands in for App Service Authentication (Easy Auth) as the platform runs it in
+// front of the app: a caller's bearer token is validated (signature, issuer, audience, lifetime)
+// before the app sees the request; a principal header from outside never reaches the app; the
+// app gets the validated caller in X-MS-CLIENT-PRINCIPAL, which the Functions library reads as
+// request.user.
+
+const running = useStack({ appServiceAuth: true });
+
+async function callerToken(options: Record<string, unknown> = {}): Promise<string> {
+  const response = await running().control('POST', 'caller-tokens', { roles: ['IntuneStatus.ReadWrite'], ...options });
+  return ((await response.json()) as { access_token: string }).access_token;
+}
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/** A principal such as a caller might forge: base64 JSON claiming any identity it likes. */
+const forged = Buffer.from(
+  JSON.stringify({
+    auth_typ: 'aad',
+    claims: [
+      { typ: 'roles', val: 'IntuneStatus.ReadWrite' },
+      { typ: 'oid', val: 'forged' },
+    ],
+  }),
+).toString('base64');
+
+describe('refused with 401 before the app, nothing sent to Graph', () => {
+  test.each<[string, () => Promise<Record<string, string>>]>([
+    ['no token', async () => ({})],
+    [
+      'a forged X-MS-CLIENT-PRINCIPAL and no token',
+      async () => ({ 'x-ms-client-principal': forged, 'x-ms-client-principal-id': 'forged' }),
+    ],
+    ['a token for another audience', async () => bearer(await callerToken({ audience: 'api://another-api' }))],
+    ['an expired token', async () => bearer(await callerToken({ lifetimeSeconds: -3600 }))],
+    ['a token whose signature does not match', async () => bearer(`${(await callerToken()).slice(0, -8)}AAAAAAAA`)],
+    ['something that is not a token', async () => bearer('not-a-token')],
+  ])('%s', async (_case, headers) => {
+    const answer = await running().call('PATCH', SEEDED_PATHS.userStatusSummary, {
+      body: { pendingCount: 1 },
+      headers: await headers(),
+    });
+    expect(answer.status).toBe(401);
+    expect(answer.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    expect(running().emulator.requests).toHaveLength(0);
+  });
+});
+
+test('health and the API descriptions need no token', async () => {
+  for (const path of ['health', 'openapi.json', 'swagger.json']) expect((await running().call('GET', path)).status).toBe(200);
+});
+
+test('a valid token passes, and the app gets the caller the token names, never one a caller sent', async () => {
+  const objectId = '7d3f1a2b-0c4e-4f5a-9b6c-8d7e6f5a4b3c';
+  const appId = '3c4b5a6f-7e8d-4c9b-8a7f-6e5d4c3b2a10';
+  const token = await callerToken({ objectId, appId });
+  const clientRequestId = '2e3f4a5b-6c7d-4e8f-9a0b-1c2d3e4f5a6b';
+  const answer = await running().call('GET', SEEDED_PATHS.userStatusSummary, {
+    headers: {
+      ...bearer(token),
+      'x-ms-client-principal': forged,
+      'x-ms-client-principal-id': 'forged',
+      'client-request-id': clientRequestId,
+    },
+  });
+  expect(answer.status).toBe(200);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const record = running()
+    .telemetry()
+    .find((line: TelemetryLine) => line.type === 'record' && line.attributes.client_request_id === clientRequestId);
+  expect(record?.attributes).toMatchObject({ 'caller.object_id': objectId, 'caller.app_id': appId });
+  expect(JSON.stringify(running().telemetry())).not.toContain(token);
+});
+
+test('without App Service Authentication, a principal header a caller sends still never reaches the app', async () => {
+  await withStack({}, async (stack) => {
+    const clientRequestId = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
+    const answer = await stack.call('GET', SEEDED_PATHS.userStatusSummary, {
+      headers: { 'x-ms-client-principal': forged, 'x-ms-client-principal-id': 'forged', 'client-request-id': clientRequestId },
+    });
+    expect(answer.status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const record = stack
+      .telemetry()
+      .find((line) => line.type === 'record' && line.attributes.client_request_id === clientRequestId);
+    expect(record?.attributes).toBeDefined();
+    expect(record?.attributes).not.toHaveProperty('caller.object_id');
+  });
+});
