@@ -4,6 +4,7 @@ import type { BudgetOptions } from './budget';
 import { GRAPH_CLOUD_NAMES, type GraphCloudName, graphEndpoints } from './graph/clouds';
 import type { GraphGatewayOptions } from './graph/gateway';
 import type { IdempotencyOptions } from './idempotency';
+import { CALLER_AUTH_MODES, type CallerAuthMode } from './identity/caller-roles';
 import type { IdentityOptions } from './identity/credential';
 import type { OperationOptions } from './operations/pipeline';
 import { DEFAULT_WRITE_QUEUE_NAME } from './operations/write-queue';
@@ -30,6 +31,8 @@ export interface Settings {
   readonly idempotency: IdempotencyOptions;
   readonly budget: BudgetOptions;
   readonly operations: OperationOptions;
+  /** How callers prove who they are: a function key, an Entra ID token with an app role, or either. */
+  readonly callerAuth: CallerAuthMode;
   /** Where telemetry goes; the credential is the app's own, given by the composition root. */
   readonly telemetry: Omit<TelemetryOptions, 'credential'>;
 }
@@ -46,6 +49,10 @@ const emptyAsUnset = (value: unknown) => (typeof value === 'string' && value.tri
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const EnvironmentSchema = v.object({
+  CALLER_AUTH: v.optional(
+    v.picklist(CALLER_AUTH_MODES, `CALLER_AUTH must be one of ${CALLER_AUTH_MODES.join(', ')}`),
+    'function-key',
+  ),
   GRAPH_CLOUD: v.optional(v.picklist(GRAPH_CLOUD_NAMES, `GRAPH_CLOUD must be one of ${GRAPH_CLOUD_NAMES.join(', ')}`), 'Global'),
   GRAPH_BASE_URL: v.optional(
     v.pipe(
@@ -73,37 +80,10 @@ const EnvironmentSchema = v.object({
   // The Bicep's 100 HTTP requests per instance: calls beyond it are refused at once, not held.
   MAX_CALLS_PER_INSTANCE: v.optional(wholeNumber('MAX_CALLS_PER_INSTANCE', 1, 10000), '80'),
   DIAGNOSTICS_CACHE_SECONDS: v.optional(wholeNumber('DIAGNOSTICS_CACHE_SECONDS', 0, 3600), '30'),
-  GRAPH_BUDGET_TABLE_NAME: v.optional(
-    v.pipe(
-      v.string(),
-      v.regex(
-        /^[A-Za-z][A-Za-z0-9]{2,62}$/,
-        'GRAPH_BUDGET_TABLE_NAME must be a table name: a letter, then 2 to 62 letters or digits',
-      ),
-    ),
-    'graphbudget',
-  ),
-  IDEMPOTENCY_TABLE_NAME: v.optional(
-    v.pipe(
-      v.string(),
-      v.regex(
-        /^[A-Za-z][A-Za-z0-9]{2,62}$/,
-        'IDEMPOTENCY_TABLE_NAME must be a table name: a letter, then 2 to 62 letters or digits',
-      ),
-    ),
-    'idempotencykeys',
-  ),
+  GRAPH_BUDGET_TABLE_NAME: v.optional(tableName('GRAPH_BUDGET_TABLE_NAME'), 'graphbudget'),
+  IDEMPOTENCY_TABLE_NAME: v.optional(tableName('IDEMPOTENCY_TABLE_NAME'), 'idempotencykeys'),
   IdempotencyStorage: v.optional(v.string()),
-  OPERATIONS_TABLE_NAME: v.optional(
-    v.pipe(
-      v.string(),
-      v.regex(
-        /^[A-Za-z][A-Za-z0-9]{2,62}$/,
-        'OPERATIONS_TABLE_NAME must be a table name: a letter, then 2 to 62 letters or digits',
-      ),
-    ),
-    'writeoperations',
-  ),
+  OPERATIONS_TABLE_NAME: v.optional(tableName('OPERATIONS_TABLE_NAME'), 'writeoperations'),
   WRITE_QUEUE_NAME: v.optional(
     v.pipe(
       v.string(),
@@ -128,6 +108,14 @@ const EnvironmentSchema = v.object({
     v.pipe(v.string(), v.regex(GUID, 'IdempotencyStorage__clientId must be a client id (a GUID)')),
   ),
 });
+
+/** A table name setting: a letter, then 2 to 62 letters or digits. */
+function tableName(name: string) {
+  return v.pipe(
+    v.string(),
+    v.regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, `${name} must be a table name: a letter, then 2 to 62 letters or digits`),
+  );
+}
 
 /** A whole number setting from `min` to `max`. */
 function wholeNumber(name: string, min: number, max: number) {
@@ -203,6 +191,7 @@ export function loadSettings(environment: Readonly<Record<string, string | undef
       maxCallsInFlight: env.MAX_CALLS_PER_INSTANCE,
       diagnosticsCacheMs: env.DIAGNOSTICS_CACHE_SECONDS * 1000,
     },
+    callerAuth: env.CALLER_AUTH,
     telemetry: {
       connectionString: env.APPLICATIONINSIGHTS_CONNECTION_STRING,
       filePath: env.TELEMETRY_FILE,

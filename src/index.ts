@@ -42,6 +42,7 @@ const async: AsyncWriteDependencies | undefined =
     : undefined;
 
 const services: FunctionServices = {
+  callerAuth: settings.callerAuth,
   operations: {
     graph,
     idempotency,

@@ -99,6 +99,9 @@ function inScope(operation: Operation, scope: ProblemScope): boolean {
       return !operation.graphVersions.includes('v1.0');
     case 'route':
       return false;
+    case 'signed-in-caller':
+      // The descriptions are those of the function-key mode, in which no caller signs in.
+      return false;
   }
 }
 

@@ -1,9 +1,11 @@
 import type { HttpHandler, StorageQueueHandler } from '@azure/functions';
 
 import { CATALOG, catalogRoutes, type HttpMethod, type Operation, OPERATION_ROUTE } from '../catalog/operations';
+import type { CallerAuthMode } from '../identity/caller-roles';
 import type { DiagnosticsDependencies } from '../operations/diagnostics';
 import type { OperationDependencies } from '../operations/pipeline';
 import { poisonQueueOf } from '../operations/write-queue';
+import { guarded } from './caller';
 import { openApiHandler, referenceAssetHandler, referencePageHandler, swaggerHandler } from './description-handlers';
 import { operationHandler, recordedCall } from './operation-handler';
 import { abandonWriteHandler, finishWriteHandler } from './queue-handlers';
@@ -29,6 +31,8 @@ export interface FunctionDefinition {
 
 /** What the functions are given by the composition root: each handler gets only its part. */
 export interface FunctionServices {
+  /** How callers prove who they are (`CALLER_AUTH`): it sets the routes' auth level and the role checks. */
+  readonly callerAuth: CallerAuthMode;
   readonly operations: OperationDependencies;
   readonly health: HealthSummary;
   readonly diagnostics: DiagnosticsDependencies;
@@ -78,12 +82,15 @@ export function methodNotAllowedName(route: string): string {
  * methods it does not serve, and a catch-all that answers 404 as problem+json.
  */
 export function facadeFunctions(services: FunctionServices, catalog: readonly Operation[] = CATALOG): FunctionDefinition[] {
+  // With Entra ID only, the routes are anonymous to the Functions host: a caller with a token and
+  // no key (a Logic App's managed identity) must reach App Service Authentication and the role check.
+  const authLevel = services.callerAuth === 'entra' ? 'anonymous' : 'function';
   const operations: FunctionDefinition[] = catalog.map((operation) => ({
     name: operation.name,
     route: operation.route,
     methods: [operation.method],
-    authLevel: 'function',
-    handler: operationHandler(operation, services.operations),
+    authLevel,
+    handler: operationHandler(operation, services.operations, services.callerAuth),
   }));
   const routes: [string, HttpMethod[]][] = [
     ...catalogRoutes(catalog),
@@ -96,7 +103,7 @@ export function facadeFunctions(services: FunctionServices, catalog: readonly Op
     name: methodNotAllowedName(route),
     route,
     methods: ALL_METHODS.filter((method) => !(allowed as readonly string[]).includes(method)),
-    authLevel: 'function',
+    authLevel,
     handler: methodNotAllowedHandler(route, allowed),
   }));
   const others: FunctionDefinition[] = [
@@ -112,15 +119,19 @@ export function facadeFunctions(services: FunctionServices, catalog: readonly Op
       name: 'OperationStatus',
       route: OPERATION_ROUTE,
       methods: ['GET'],
-      authLevel: 'function',
-      handler: operationStatusHandler(services.operations.async?.operations, services.operations.clock),
+      authLevel,
+      handler: guarded(
+        services.callerAuth,
+        'read',
+        operationStatusHandler(services.operations.async?.operations, services.operations.clock),
+      ),
     },
     {
       name: 'Diagnostics',
       route: DIAGNOSTICS_ROUTE,
       methods: ['GET'],
-      authLevel: 'function',
-      handler: diagnosticsHandler(services.diagnostics),
+      authLevel,
+      handler: guarded(services.callerAuth, 'read', diagnosticsHandler(services.diagnostics)),
     },
     ...DESCRIPTION_FUNCTIONS.map(({ name, route, handler }): FunctionDefinition => ({
       name,

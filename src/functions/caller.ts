@@ -1,11 +1,9 @@
-import type { HttpRequestUser } from '@azure/functions';
+import type { HttpHandler, HttpRequestUser } from '@azure/functions';
 
-/** Who called, as App Service Authentication vouches for it: identifiers, never a token. */
-export interface CallerIdentity {
-  readonly objectId: string;
-  readonly appId: string | undefined;
-  readonly roles: readonly string[];
-}
+import { correlationIdOf, withStandardHeaders } from '../http/headers';
+import { problemResponse } from '../http/problem';
+import type { HttpAnswer } from '../http/response';
+import { type Access, type Caller, type CallerAuthMode, decide } from '../identity/caller-roles';
 
 interface PrincipalClaims {
   readonly claims?: readonly { readonly typ?: unknown; readonly val?: unknown }[];
@@ -17,7 +15,7 @@ interface PrincipalClaims {
  * the Functions library reads as `request.user`); undefined without one. A caller cannot set
  * that header itself: App Service Authentication (and the local host) drop any it sends.
  */
-export function callerOf(user: HttpRequestUser | null): CallerIdentity | undefined {
+export function callerOf(user: HttpRequestUser | null): Caller | undefined {
   if (!user || user.type !== 'AppService' || !user.id) return undefined;
   const principal = (user.claimsPrincipalData ?? {}) as PrincipalClaims;
   const claims: readonly { readonly typ?: unknown; readonly val?: unknown }[] = Array.isArray(principal.claims)
@@ -30,5 +28,29 @@ export function callerOf(user: HttpRequestUser | null): CallerIdentity | undefin
     objectId: user.id,
     appId: valuesOf('appid', 'azp')[0],
     roles: valuesOf(roleType, 'roles', 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role'),
+  };
+}
+
+/** The answer to a caller that may not go on; undefined when it may (identity/caller-roles.ts decides). */
+export function refusalOf(mode: CallerAuthMode, access: Access, user: HttpRequestUser | null): HttpAnswer | undefined {
+  const decision = decide(mode, access, callerOf(user));
+  if (decision.allowed) return undefined;
+  if (decision.reason === 'no-caller') {
+    return problemResponse('caller-not-authenticated', {
+      detail:
+        'This app accepts callers who sign in with Entra ID: send an access token for its API as `Authorization: Bearer <token>`.',
+      headers: { 'www-authenticate': 'Bearer' },
+    });
+  }
+  return problemResponse('caller-role-missing', {
+    detail: `The caller's token does not hold the app role ${decision.role}, which this request needs: assign it to the caller's application or user in Entra ID, then get a new token.`,
+  });
+}
+
+/** A route's handler that first checks the caller's right to it (reads: `read`). */
+export function guarded(mode: CallerAuthMode, access: Access, handler: HttpHandler): HttpHandler {
+  return async (request, context) => {
+    const refusal = refusalOf(mode, access, request.user);
+    return refusal ? withStandardHeaders(refusal, correlationIdOf(request.headers)) : handler(request, context);
   };
 }

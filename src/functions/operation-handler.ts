@@ -4,22 +4,32 @@ import type { Operation } from '../catalog/operations';
 import { correlationIdOf, withStandardHeaders } from '../http/headers';
 import { problemResponse } from '../http/problem';
 import type { HttpAnswer } from '../http/response';
+import type { CallerAuthMode } from '../identity/caller-roles';
 import { type OperationDependencies, type OperationOutcome, runOperation } from '../operations/pipeline';
 import { recordCall } from '../telemetry/call-record';
 import { callerCorrelationOf } from '../telemetry/correlation';
-import { callerOf } from './caller';
+import { callerOf, refusalOf } from './caller';
 
 /**
  * The Functions handler of every catalog operation: correlation in, the operation run, correlation
  * headers out, and one telemetry record of the call. An unexpected error is a 500 problem, never a crash.
  */
-export function operationHandler(operation: Operation, dependencies: OperationDependencies): HttpHandler {
+export function operationHandler(
+  operation: Operation,
+  dependencies: OperationDependencies,
+  callerAuth: CallerAuthMode = 'function-key',
+): HttpHandler {
+  const access = operation.method === 'GET' ? 'read' : 'write';
   return async (request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> => {
     const clientRequestId = correlationIdOf(request.headers);
     const started = performance.now();
     let outcome: OperationOutcome;
     try {
-      outcome = await runOperation(operation, request, clientRequestId, dependencies);
+      // A caller without the right to the operation is refused before anything is read or stored.
+      const refusal = refusalOf(callerAuth, access, request.user);
+      outcome = refusal
+        ? { response: refusal, record: {} }
+        : await runOperation(operation, request, clientRequestId, dependencies);
     } catch (error) {
       outcome = {
         response: problemResponse('internal-error', { detail: 'The facade failed unexpectedly; see the function logs.' }),

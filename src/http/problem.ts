@@ -18,10 +18,11 @@ export interface GraphErrorSummary {
 
 /**
  * Which requests can meet a problem: any operation, operations that take a body, writes, writes
- * sent with an Idempotency-Key, operations that exist only in Graph beta, or no operation (the
- * service routes). The API descriptions list each operation's problems from this.
+ * sent with an Idempotency-Key, operations that exist only in Graph beta, no operation (the
+ * service routes), or callers who sign in with Entra ID (CALLER_AUTH entra or both). The API
+ * descriptions list each operation's problems from this; they describe function-key callers.
  */
-export type ProblemScope = 'operation' | 'body' | 'write' | 'keyed-write' | 'beta-only' | 'route';
+export type ProblemScope = 'operation' | 'body' | 'write' | 'keyed-write' | 'beta-only' | 'route' | 'signed-in-caller';
 
 interface ProblemClass {
   readonly title: string;
@@ -45,6 +46,12 @@ const PROBLEMS = {
     scope: 'keyed-write',
   },
   'idempotency-store-unavailable': { title: 'The Idempotency-Key store is unavailable', statuses: [503], scope: 'keyed-write' },
+  'caller-not-authenticated': { title: 'The caller did not sign in', statuses: [401], scope: 'signed-in-caller' },
+  'caller-role-missing': {
+    title: 'The caller lacks the app role this request needs',
+    statuses: [403],
+    scope: 'signed-in-caller',
+  },
   'not-found': { title: 'No such route', statuses: [404], scope: 'route' },
   'method-not-allowed': { title: 'Method not allowed on this route', statuses: [405], scope: 'route' },
   // Graph's own 4xx is passed on with its status; these are the ones Intune answers.

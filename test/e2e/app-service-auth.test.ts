@@ -1,4 +1,4 @@
-import { SEEDED_PATHS, type TelemetryLine, useStack, withStack } from '../support/stack';
+import { SEEDED_PATHS, type Stack, type TelemetryLine, useStack, withStack } from '../support/stack';
 
 // The local host stands in for App Service Authentication (Easy Auth) as the platform runs it in
 // front of the app: a caller's bearer token is validated (signature, issuer, audience, lifetime)
@@ -88,4 +88,67 @@ test('without App Service Authentication, a principal header a caller sends stil
     expect(record?.attributes).toBeDefined();
     expect(record?.attributes).not.toHaveProperty('caller.object_id');
   });
+});
+
+describe('CALLER_AUTH=entra: each operation needs an app role, from the token', () => {
+  const tokenWith = async (stack: Stack, roles: string[]) => {
+    const response = await stack.control('POST', 'caller-tokens', { roles });
+    return bearer(((await response.json()) as { access_token: string }).access_token);
+  };
+
+  test('no role: 403 naming the role; Read: reads only; ReadWrite: reads and writes', async () => {
+    await withStack({ appServiceAuth: true, facadeEnvironment: { CALLER_AUTH: 'entra' } }, async (stack) => {
+      const none = await tokenWith(stack, []);
+      const refused = await stack.call('GET', SEEDED_PATHS.userStatusSummary, { headers: none });
+      expect(refused.status).toBe(403);
+      expect(refused.headers.get('content-type')).toBe('application/problem+json');
+      expect(refused.json).toMatchObject({ type: expect.stringContaining('caller-role-missing') });
+      expect(refused.json.detail).toContain('IntuneStatus.Read');
+
+      const reader = await tokenWith(stack, ['IntuneStatus.Read']);
+      expect((await stack.call('GET', SEEDED_PATHS.userStatusSummary, { headers: reader })).status).toBe(200);
+      const readerWrites = await stack.call('PATCH', SEEDED_PATHS.userStatusSummary, {
+        body: { pendingCount: 9 },
+        headers: reader,
+      });
+      expect(readerWrites.status).toBe(403);
+      expect(readerWrites.json.detail).toContain('IntuneStatus.ReadWrite');
+      expect(stack.emulator.requests.filter((request) => request.method !== 'GET')).toHaveLength(0);
+
+      const writer = await tokenWith(stack, ['IntuneStatus.ReadWrite']);
+      expect(
+        (await stack.call('PATCH', SEEDED_PATHS.userStatusSummary, { body: { pendingCount: 9 }, headers: writer })).status,
+      ).toBe(200);
+      const created = await stack.call('POST', SEEDED_PATHS.userStatuses, {
+        body: { userPrincipalName: 'entra-caller@contoso.example', status: 'compliant' },
+        headers: writer,
+      });
+      expect(created.status).toBe(201);
+      expect((await stack.call('GET', 'diagnostics', { headers: none })).status).toBe(403);
+      expect((await stack.call('GET', 'health')).status).toBe(200);
+    });
+  });
+
+  test('the operations are anonymous to the Functions host, so that a caller with a token and no key reaches them', async () => {
+    await withStack({ appServiceAuth: true, facadeEnvironment: { CALLER_AUTH: 'entra' } }, async (stack) => {
+      const listed = (await (await fetch(new URL('/admin/functions', stack.baseUrl))).json()) as {
+        name: string;
+        authLevel?: string;
+      }[];
+      const update = listed.find((fn) => fn.name === 'UpdateMobileAppConfigurationUserStatusSummary');
+      expect(update?.authLevel).toBe('anonymous');
+    });
+  });
+});
+
+test('CALLER_AUTH=both: a caller with a key and no token goes on; one with a token needs the role', async () => {
+  await withStack(
+    { appServiceAuth: true, facadeEnvironment: { CALLER_AUTH: 'both', LOCAL_AUTH_UNAUTHENTICATED: 'allow' } },
+    async (stack) => {
+      expect((await stack.call('GET', SEEDED_PATHS.userStatusSummary)).status).toBe(200);
+      const response = await stack.control('POST', 'caller-tokens', { roles: [] });
+      const token = ((await response.json()) as { access_token: string }).access_token;
+      expect((await stack.call('GET', SEEDED_PATHS.userStatusSummary, { headers: bearer(token) })).status).toBe(403);
+    },
+  );
 });

@@ -43,6 +43,7 @@ const dependencies: OperationDependencies = {
 };
 const functions = facadeFunctions(
   {
+    callerAuth: 'function-key',
     operations: dependencies,
     health: {
       graphCloud: 'Global',

@@ -1,0 +1,51 @@
+/**
+ * Who may call what, when callers sign in with Entra ID. App Service Authentication validates a
+ * caller's token; it never checks roles, so the app does, here, from the roles the token carries.
+ *
+ * The roles follow Microsoft Graph's own naming, which Intune administrators already grant by:
+ * `IntuneStatus.Read` for reads, `IntuneStatus.ReadWrite` for writes and reads (a write's answer
+ * is the entity it wrote, so a writer reads too).
+ */
+export const APP_ROLES = { read: 'IntuneStatus.Read', readWrite: 'IntuneStatus.ReadWrite' } as const;
+export type AppRole = (typeof APP_ROLES)[keyof typeof APP_ROLES];
+
+/**
+ * How callers prove who they are (`CALLER_AUTH`): a function key (the default), an Entra ID token,
+ * or either while callers move from keys to tokens.
+ */
+export type CallerAuthMode = 'function-key' | 'entra' | 'both';
+export const CALLER_AUTH_MODES: readonly CallerAuthMode[] = ['function-key', 'entra', 'both'];
+
+/** A caller App Service Authentication vouched for: identifiers and roles, never a token. */
+export interface Caller {
+  readonly objectId: string;
+  readonly appId: string | undefined;
+  readonly roles: readonly string[];
+}
+
+export type Access = 'read' | 'write';
+
+export type CallerDecision =
+  | { readonly allowed: true }
+  | { readonly allowed: false; readonly reason: 'no-caller' }
+  | { readonly allowed: false; readonly reason: 'role-missing'; readonly role: AppRole };
+
+/** The role that allows an access, and every role that does. */
+export const roleFor = (access: Access): AppRole => (access === 'read' ? APP_ROLES.read : APP_ROLES.readWrite);
+const rolesAllowing = (access: Access): readonly AppRole[] =>
+  access === 'read' ? [APP_ROLES.read, APP_ROLES.readWrite] : [APP_ROLES.readWrite];
+
+/**
+ * Whether a request may go on. With function keys, the Functions host checked the key. With
+ * Entra ID, a caller is required (App Service Authentication answers 401 without one; the app
+ * refuses too, should it be left unprotected) and must hold a role that allows the access. While
+ * both are accepted, a request with a key and no token goes on, and a caller with a token needs
+ * the role all the same.
+ */
+export function decide(mode: CallerAuthMode, access: Access, caller: Caller | undefined): CallerDecision {
+  if (mode === 'function-key') return { allowed: true };
+  if (!caller) return mode === 'entra' ? { allowed: false, reason: 'no-caller' } : { allowed: true };
+  return rolesAllowing(access).some((role) => caller.roles.includes(role))
+    ? { allowed: true }
+    : { allowed: false, reason: 'role-missing', role: roleFor(access) };
+}
