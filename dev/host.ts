@@ -206,7 +206,9 @@ export function createLocalHost(functions: readonly RegisteredHttpFunction[], op
       }
       response.once('close', times.arrived());
       // App Service Authentication answers before the app: 401 without a valid token (outside the excluded paths).
-      const admission = authentication ? await authentication.admit(url.pathname, request.headers.authorization ?? null) : undefined;
+      const admission = authentication
+        ? await authentication.admit(url.pathname, request.headers.authorization ?? null)
+        : undefined;
       if (admission && !admission.ok) {
         response.writeHead(admission.status, admission.headers).end();
         return;
@@ -323,7 +325,8 @@ async function main(): Promise<void> {
     ...(process.env.TELEMETRY_FILE ? { telemetryFile: process.env.TELEMETRY_FILE } : {}),
     ...(authentication ? { authentication } : {}),
   });
-  if (authentication) console.log(`App Service Authentication: tokens of ${authentication.issuer} for ${authentication.audiences.join(', ')}`);
+  if (authentication)
+    console.log(`App Service Authentication: tokens of ${authentication.issuer} for ${authentication.audiences.join(', ')}`);
   const queues = await startQueueTriggers(app.queues, appRoot, app.hooks);
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const actualPort = (server.address() as AddressInfo).port;

@@ -17,7 +17,7 @@ export function issueCallerToken(issuer: TokenIssuer, body: Record<string, unkno
   const lifetimeSeconds = typeof body.lifetimeSeconds === 'number' ? body.lifetimeSeconds : 3600;
   if (!Number.isInteger(lifetimeSeconds) || lifetimeSeconds < -86_400 || lifetimeSeconds > 86_400)
     throw new RangeError('lifetimeSeconds must be a whole number of seconds from -86400 to 86400');
-  const text = (name: string, fallback: string) => (typeof body[name] === 'string' ? (body[name]) : fallback);
+  const text = (name: string, fallback: string) => (typeof body[name] === 'string' ? body[name] : fallback);
   const { token, expiresOn } = issuer.issue(
     text('audience', callerAudienceOf(issuer.tenantId)),
     text('appId', randomUUID()),

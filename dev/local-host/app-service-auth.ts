@@ -110,7 +110,10 @@ export function appServiceAuth(options: AppServiceAuthOptions) {
 /** The caller as the platform passes it: `X-MS-CLIENT-PRINCIPAL` (base64 JSON of the claims) and its companions. */
 export function principalHeaders(claims: TokenClaims): Record<string, string> {
   const flat = Object.entries(claims).flatMap(([typ, value]) =>
-    (Array.isArray(value) ? value : [value]).map((each) => ({ typ, val: typeof each === 'string' ? each : JSON.stringify(each) })),
+    (Array.isArray(value) ? value : [value]).map((each) => ({
+      typ,
+      val: typeof each === 'string' ? each : JSON.stringify(each),
+    })),
   );
   const principal = { auth_typ: 'aad', claims: flat, name_typ: 'name', role_typ: 'roles' };
   const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
