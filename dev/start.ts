@@ -19,6 +19,13 @@ async function main(): Promise<void> {
   const port = process.env.PORT ?? '7071';
   // What the app would export to Application Insights, as JSON lines (src/telemetry): kept across runs, appended.
   const telemetryFile = process.env.TELEMETRY_FILE ?? join(projectRoot, '.emulator', 'telemetry.jsonl');
+  // CALLER_AUTH=entra (or both): the local host checks callers' tokens as App Service Authentication
+  // does, for tokens the emulator issues; a token with both roles is made for the banner.
+  const callerAuth = process.env.CALLER_AUTH ?? 'function-key';
+  const signsIn = callerAuth === 'entra' || callerAuth === 'both';
+  const callerEnvironment: Record<string, string> = signsIn
+    ? { ...emulator.callerAuthEnvironment(), ...(callerAuth === 'both' ? { LOCAL_AUTH_UNAUTHENTICATED: 'allow' } : {}) }
+    : {};
   const host = spawn(process.execPath, [join(__dirname, 'host.js')], {
     env: {
       ...process.env,
@@ -26,6 +33,7 @@ async function main(): Promise<void> {
       AzureWebJobsStorage: azurite.connectionString,
       IdempotencyStorage: azurite.connectionString,
       TELEMETRY_FILE: telemetryFile,
+      ...callerEnvironment,
       PORT: port,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -38,7 +46,9 @@ async function main(): Promise<void> {
     const ready = /Facade listening on (\S+)/.exec(chunk);
     if (ready && !announced) {
       announced = true;
-      printWelcome(ready[1] as string, emulator.graphUrl, emulator.controlUrl, telemetryFile);
+      void (signsIn ? demoCallerToken(emulator.controlUrl) : Promise.resolve(undefined)).then((token) =>
+        printWelcome(ready[1] as string, emulator.graphUrl, emulator.controlUrl, telemetryFile, token),
+      );
     }
   });
 
@@ -67,7 +77,25 @@ async function main(): Promise<void> {
   });
 }
 
-function printWelcome(baseUrl: string, graphUrl: string, controlUrl: string, telemetryFile: string): void {
+/** A caller token from the emulator with both app roles, for trying the facade in Entra mode. */
+async function demoCallerToken(controlUrl: string): Promise<string> {
+  const response = await fetch(`${controlUrl}/caller-tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ roles: ['IntuneStatus.Read', 'IntuneStatus.ReadWrite'] }),
+  });
+  return ((await response.json()) as { access_token: string }).access_token;
+}
+
+function printWelcome(baseUrl: string, graphUrl: string, controlUrl: string, telemetryFile: string, token?: string): void {
+  const signIn = token
+    ? [
+        `Callers sign in (CALLER_AUTH=${process.env.CALLER_AUTH}): add -H "authorization: Bearer $TOKEN" to each call below, with`,
+        `export TOKEN='${token}'`,
+        `Another token, with the roles you choose: curl -sS -X POST ${controlUrl}/caller-tokens -H 'content-type: application/json' -d '{"roles":["IntuneStatus.Read"]}'`,
+        '',
+      ]
+    : [];
   const lines = [
     '',
     `intune-status-facade is running on the built-in Graph emulator (${graphUrl}),`,
@@ -75,6 +103,7 @@ function printWelcome(baseUrl: string, graphUrl: string, controlUrl: string, tel
     `Base URL: ${baseUrl}`,
     `Health:   curl ${baseUrl}/health`,
     `Docs:     ${baseUrl}/docs (every operation, with "try it")`,
+    ...signIn,
     `Read:     curl ${baseUrl}/mobile-app-configurations/${SEEDED_IDS.mobileAppConfiguration}/user-status-summary`,
     '',
     ...SEED_EXAMPLES.flatMap((example) => [`# ${example.title}`, curlFor(example, baseUrl), '']),
