@@ -118,6 +118,17 @@ param graphReadsPer20Seconds int = 800
 ])
 param instanceMemoryMB int = 2048
 
+@description('How callers prove who they are: function-key (the default), entra (Entra ID tokens with app roles; declares the API\'s app registration and App Service Authentication), or both while callers move from keys to tokens. Entra needs the public cloud here (the Graph Bicep extension).')
+@allowed([
+  'function-key'
+  'entra'
+  'both'
+])
+param callerAuth string = 'function-key'
+
+@description('Object id of a Logic App\'s managed identity to grant the IntuneStatus.ReadWrite app role (entra or both); empty: none.')
+param logicAppPrincipalId string = ''
+
 @description('Where the operator\'s alerts are e-mailed (docs/operations.md); empty, the action group has no receiver.')
 param alertEmailAddress string = ''
 
@@ -237,6 +248,9 @@ module api 'app/function-app.bicep' = {
     httpPerInstanceConcurrency: httpPerInstanceConcurrency
     instanceMemoryMB: instanceMemoryMB
     corsAllowedOrigins: corsAllowedOrigins
+    callerAuth: apiRegistrationDeployed ? callerAuth : 'function-key'
+    apiClientId: apiRegistrationDeployed ? apiRegistration!.outputs.clientId : ''
+    apiIdentifierUri: apiRegistrationDeployed ? apiRegistration!.outputs.identifierUri : ''
   }
   // The host starts as soon as the site exists: let it find its storage and telemetry
   // permissions in place instead of failing its first start.
@@ -249,6 +263,18 @@ module api 'app/function-app.bicep' = {
 // seconds before ("Not a valid reference update", a known transient error of the Graph Bicep
 // extension). Waiting for the app, which takes minutes, gives the new identity time to
 // replicate; if the error still shows, `azd provision` again succeeds (README).
+// The API's app registration, where callers sign in; the Graph Bicep extension runs in the public cloud only.
+var apiRegistrationDeployed = callerAuth != 'function-key' && graphCloud == 'Global'
+
+module apiRegistration 'app/api-registration.bicep' = if (apiRegistrationDeployed) {
+  name: 'api-registration'
+  scope: rg
+  params: {
+    name: 'intune-status-facade-${resourceToken}'
+    logicAppPrincipalId: logicAppPrincipalId
+  }
+}
+
 module graphPermissions 'app/graph-permissions.bicep' = if (graphGrantDeployed) {
   name: 'graph-permissions'
   scope: rg
@@ -272,3 +298,6 @@ output AZURE_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output AZURE_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
 output GRAPH_CLOUD string = graphCloud
 output GRAPH_PERMISSIONS_GRANTED bool = graphGrantDeployed
+output CALLER_AUTH string = apiRegistrationDeployed ? callerAuth : 'function-key'
+output API_CLIENT_ID string = apiRegistrationDeployed ? apiRegistration!.outputs.clientId : ''
+output API_IDENTIFIER_URI string = apiRegistrationDeployed ? apiRegistration!.outputs.identifierUri : ''

@@ -49,6 +49,20 @@ param graphReadsPer20Seconds int
 param httpPerInstanceConcurrency int
 param instanceMemoryMB int
 
+@description('How callers prove who they are (the app\'s CALLER_AUTH): function-key, entra, or both.')
+@allowed([
+  'function-key'
+  'entra'
+  'both'
+])
+param callerAuth string
+
+@description('Client id of the API\'s app registration (callers\' token audience); empty with function keys.')
+param apiClientId string
+
+@description('Identifier URI of the API\'s app registration; empty with function keys.')
+param apiIdentifierUri string
+
 @description('Origins allowed to call the app from a browser: all by default, as Microsoft\'s guide for the Logic Apps Functions action says (no credentials are allowed, so none can be carried).')
 param corsAllowedOrigins array
 
@@ -149,6 +163,8 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
 
       // Read by the app (src/config.ts): which Graph cloud, and which identity to use.
       GRAPH_CLOUD: graphCloud
+      // How callers prove who they are; with entra or both, App Service Authentication (below) checks tokens.
+      CALLER_AUTH: callerAuth
       AZURE_CLIENT_ID: identityClientId
       // No languageWorkers__node__arguments: with any, the host skips its pre-warmed placeholder
       // worker and starts a new Node.js process on every cold start. The 192 MB heap cap it once
@@ -199,6 +215,50 @@ resource apiDefinition 'Microsoft.Web/sites/config@2024-04-01' = {
     }
     apiDefinition: {
       url: 'https://${functionApp.properties.defaultHostName}/api/swagger.json'
+    }
+  }
+}
+
+// App Service Authentication, for callers who sign in with Entra ID: the platform validates the
+// token (401 without a valid one, unless both keys and tokens are accepted) and passes the caller
+// to the app, which checks its app roles (src/identity/caller-roles.ts). Health and the API
+// descriptions stay open.
+resource authentication 'Microsoft.Web/sites/config@2024-04-01' = if (callerAuth != 'function-key') {
+  parent: functionApp
+  name: 'authsettingsV2'
+  properties: {
+    platform: {
+      enabled: true
+    }
+    globalValidation: {
+      requireAuthentication: callerAuth == 'entra'
+      unauthenticatedClientAction: callerAuth == 'entra' ? 'Return401' : 'AllowAnonymous'
+      excludedPaths: [
+        '/api/health'
+        '/api/openapi.json'
+        '/api/swagger.json'
+        '/api/docs'
+      ]
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          clientId: apiClientId
+          openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+        }
+        validation: {
+          allowedAudiences: [
+            apiClientId
+            apiIdentifierUri
+          ]
+        }
+      }
+    }
+    login: {
+      tokenStore: {
+        enabled: false
+      }
     }
   }
 }
