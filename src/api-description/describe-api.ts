@@ -1,4 +1,5 @@
 import { CATALOG, type Operation, OPERATION_ROUTE, takesBody } from '../catalog/operations';
+import type { CallerAuthMode } from '../identity/caller-roles';
 import { operationStatusResponses } from './async-responses';
 import { type JsonSchema, jsonSchemaOf, withLabels } from './json-schema';
 import { type ApiDescription, OPERATION_STATUS_SCHEMA, type OperationDescription, PROBLEM_SCHEMA } from './model';
@@ -18,16 +19,20 @@ const API_DESCRIPTION = [
 export const API_VERSION = '1.0.0';
 
 /** The API description of the catalog. */
-export function describeApi(contact: ApiDescription['contact'], catalog: readonly Operation[] = CATALOG): ApiDescription {
+export function describeApi(
+  contact: ApiDescription['contact'],
+  catalog: readonly Operation[] = CATALOG,
+  callerAuth: CallerAuthMode = 'function-key',
+): ApiDescription {
   const schemas: Record<string, JsonSchema> = {
     [PROBLEM_SCHEMA]: jsonSchemaOf(problemBody),
     [OPERATION_STATUS_SCHEMA]: withLabels(jsonSchemaOf(operationStatusBody)),
   };
-  const operations = [...catalog.map((operation) => describeOperation(operation, schemas)), OPERATION_STATUS];
-  return { title: 'Intune status facade', version: API_VERSION, description: API_DESCRIPTION, contact, operations, schemas };
+  const operations = [...catalog.map((operation) => describeOperation(operation, schemas, callerAuth)), OPERATION_STATUS];
+  return { title: 'Intune status facade', version: API_VERSION, description: API_DESCRIPTION, contact, operations, schemas, callerAuth };
 }
 
-function describeOperation(operation: Operation, schemas: Record<string, JsonSchema>): OperationDescription {
+function describeOperation(operation: Operation, schemas: Record<string, JsonSchema>, callerAuth: CallerAuthMode): OperationDescription {
   const resource = operation.resource;
   schemas[resource.noun] = entitySchema(resource);
   if (operation.kind === 'list') schemas[pageSchemaName(resource)] = pageSchema(resource);
@@ -43,7 +48,7 @@ function describeOperation(operation: Operation, schemas: Record<string, JsonSch
     description: operationDescription(operation),
     parameters: parametersOf(operation),
     ...(body ? { body } : {}),
-    responses: [...successResponses(operation), ...problemResponses(operation)],
+    responses: [...successResponses(operation), ...problemResponses(operation, callerAuth)],
   };
 }
 

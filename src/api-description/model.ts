@@ -1,5 +1,6 @@
 import type { Example } from '../catalog/examples';
 import type { HttpMethod } from '../catalog/operations';
+import type { CallerAuthMode } from '../identity/caller-roles';
 import type { GraphVersion } from '../schemas/entities';
 import type { JsonSchema } from './json-schema';
 
@@ -16,6 +17,8 @@ export interface ApiDescription {
   readonly operations: readonly OperationDescription[];
   /** Named schemas the operations refer to by name. */
   readonly schemas: Readonly<Record<string, JsonSchema>>;
+  /** How callers prove who they are: the security the descriptions declare. */
+  readonly callerAuth: CallerAuthMode;
 }
 
 export interface OperationDescription {

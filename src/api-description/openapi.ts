@@ -1,3 +1,4 @@
+import type { CallerAuthMode } from '../identity/caller-roles';
 import type { JsonSchema } from './json-schema';
 import type { ApiDescription, OperationDescription, ParameterDescription, ResponseDescription } from './model';
 
@@ -40,16 +41,37 @@ export function openApiDocument(api: ApiDescription, serverUrl: string): JsonSch
     },
     servers: [{ url: serverUrl }],
     tags,
-    security: [{ functionKey: [] }],
+    security: securityOf(api.callerAuth),
     paths,
     components: {
       schemas: withRefs(schemas, refTo),
-      securitySchemes: {
-        functionKey: { type: 'apiKey', in: 'header', name: FUNCTION_KEY_HEADER, description: "The function app's function key." },
-      },
+      securitySchemes: securitySchemesOf(api.callerAuth),
     },
   };
 }
+
+const FUNCTION_KEY_SCHEME = {
+  type: 'apiKey',
+  in: 'header',
+  name: FUNCTION_KEY_HEADER,
+  description: "The function app's function key.",
+};
+const ENTRA_SCHEME = {
+  type: 'http',
+  scheme: 'bearer',
+  bearerFormat: 'JWT',
+  description:
+    "An Entra ID access token for the API's app registration, holding the app role the operation needs: IntuneStatus.Read for reads, IntuneStatus.ReadWrite for writes and reads.",
+};
+
+/** The security schemes of the mode: a function key, an Entra ID token, or either. */
+function securitySchemesOf(callerAuth: CallerAuthMode): Record<string, unknown> {
+  if (callerAuth === 'function-key') return { functionKey: FUNCTION_KEY_SCHEME };
+  return callerAuth === 'entra' ? { entraId: ENTRA_SCHEME } : { functionKey: FUNCTION_KEY_SCHEME, entraId: ENTRA_SCHEME };
+}
+
+/** Each entry is an alternative: with both, a key or a token. */
+const securityOf = (callerAuth: CallerAuthMode) => Object.keys(securitySchemesOf(callerAuth)).map((name) => ({ [name]: [] }));
 
 function operationObject(described: OperationDescription): Record<string, unknown> {
   const { body } = described;

@@ -2,6 +2,7 @@ import { SEED_EXAMPLES } from '../catalog/examples';
 import { CATALOG, examplePath, isWrite, type Operation, takesBody } from '../catalog/operations';
 import type { Resource } from '../catalog/resources';
 import { PROBLEM_CLASSES, type ProblemKind, problemResponse, type ProblemScope, validationProblem } from '../http/problem';
+import type { CallerAuthMode } from '../identity/caller-roles';
 import { acceptedResponse } from './async-responses';
 import {
   CORRELATION_HEADER,
@@ -86,7 +87,7 @@ export function successResponses(operation: Operation): ResponseDescription[] {
 }
 
 /** Whether an operation can meet problems of this scope. */
-function inScope(operation: Operation, scope: ProblemScope): boolean {
+function inScope(operation: Operation, scope: ProblemScope, callerAuth: CallerAuthMode): boolean {
   switch (scope) {
     case 'operation':
       return true;
@@ -100,23 +101,35 @@ function inScope(operation: Operation, scope: ProblemScope): boolean {
     case 'route':
       return false;
     case 'signed-in-caller':
-      // The descriptions are those of the function-key mode, in which no caller signs in.
-      return false;
+      return callerAuth !== 'function-key';
   }
 }
 
 /** Statuses that tell the caller when to come back (a 408 is Graph giving up, which callers retry). */
 const RETRYABLE_STATUSES = new Set([408, 429, 502, 503, 504]);
 
-export function problemResponses(operation: Operation): ResponseDescription[] {
+/** What a 401 means, by how callers prove who they are. */
+const UNAUTHORIZED: Record<CallerAuthMode, string> = {
+  'function-key': 'The function key is missing or wrong. The Functions host answers this itself, with no body.',
+  entra:
+    'No valid Entra ID token for the API. App Service Authentication answers this itself, with no body and WWW-Authenticate: Bearer.',
+  both: 'The function key is missing or wrong, or the Entra ID token sent is not valid. The platform answers this itself, with no body.',
+};
+
+export function problemResponses(operation: Operation, callerAuth: CallerAuthMode = 'function-key'): ResponseDescription[] {
   const byStatus = new Map<number, ProblemKind[]>();
   for (const problem of PROBLEM_CLASSES) {
-    if (!inScope(operation, problem.scope)) continue;
-    for (const status of problem.statuses) byStatus.set(status, [...(byStatus.get(status) ?? []), problem.kind]);
+    if (!inScope(operation, problem.scope, callerAuth)) continue;
+    // A 401 is the platform's (below); the app's own (caller-not-authenticated) is named there.
+    for (const status of problem.statuses.filter((candidate) => candidate !== 401))
+      byStatus.set(status, [...(byStatus.get(status) ?? []), problem.kind]);
   }
   const unauthorized: ResponseDescription = {
     status: 401,
-    description: 'The function key is missing or wrong. The Functions host answers this itself, with no body.',
+    description:
+      callerAuth === 'entra'
+        ? `${UNAUTHORIZED.entra} Should a request reach the app with no caller, it answers problem caller-not-authenticated.`
+        : UNAUTHORIZED[callerAuth],
     headers: [],
   };
   const problems = [...byStatus]

@@ -1,4 +1,5 @@
 import { ROUTE_PREFIX } from '../catalog/operations';
+import type { CallerAuthMode } from '../identity/caller-roles';
 import type { JsonSchema } from './json-schema';
 import type { ApiDescription, OperationDescription, ParameterDescription, ResponseDescription } from './model';
 import { FUNCTION_KEY_HEADER, withRefs } from './openapi';
@@ -38,11 +39,29 @@ export function swaggerDocument(api: ApiDescription, server: SwaggerServer): Jso
     consumes: ['application/json'],
     produces: ['application/json', 'application/problem+json'],
     tags: [...new Set(api.operations.map((described) => described.tag))].map((name) => ({ name })),
-    securityDefinitions: { api_key: { type: 'apiKey', in: 'header', name: FUNCTION_KEY_HEADER } },
-    security: [{ api_key: [] }],
+    securityDefinitions: securityDefinitionsOf(api.callerAuth),
+    security: Object.keys(securityDefinitionsOf(api.callerAuth)).map((name) => ({ [name]: [] })),
     paths,
     definitions,
   };
+}
+
+/**
+ * The security of the mode, as Power Platform reads it: the function key as an apiKey header; an
+ * Entra ID token as the OAuth 2.0 definition its Entra connectors declare (the sign-in itself is
+ * configured in the connector's apiProperties.json).
+ */
+function securityDefinitionsOf(callerAuth: CallerAuthMode): Record<string, unknown> {
+  const apiKey = { type: 'apiKey', in: 'header', name: FUNCTION_KEY_HEADER };
+  const oauth2 = {
+    type: 'oauth2',
+    flow: 'accessCode',
+    authorizationUrl: 'https://login.microsoftonline.com/common/oauth2/authorize',
+    tokenUrl: 'https://login.windows.net/common/oauth2/authorize',
+    scopes: {},
+  };
+  if (callerAuth === 'function-key') return { api_key: apiKey };
+  return callerAuth === 'entra' ? { oauth2_auth: oauth2 } : { api_key: apiKey, oauth2_auth: oauth2 };
 }
 
 function operationObject(described: OperationDescription): Record<string, unknown> {

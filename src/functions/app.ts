@@ -54,9 +54,9 @@ const HEALTH_ROUTE = 'health';
 const DIAGNOSTICS_ROUTE = 'diagnostics';
 
 /** The anonymous routes that describe the API: its two descriptions and the reference page with its assets. */
-const DESCRIPTION_FUNCTIONS: readonly { name: string; route: string; handler: HttpHandler }[] = [
-  { name: 'OpenApiDescription', route: 'openapi.json', handler: openApiHandler },
-  { name: 'SwaggerDescription', route: 'swagger.json', handler: swaggerHandler },
+const descriptionFunctions = (callerAuth: CallerAuthMode): readonly { name: string; route: string; handler: HttpHandler }[] => [
+  { name: 'OpenApiDescription', route: 'openapi.json', handler: openApiHandler(callerAuth) },
+  { name: 'SwaggerDescription', route: 'swagger.json', handler: swaggerHandler(callerAuth) },
   { name: 'ApiReference', route: 'docs', handler: referencePageHandler },
   { name: 'ApiReferenceAsset', route: 'docs/{asset}', handler: referenceAssetHandler },
 ];
@@ -97,7 +97,7 @@ export function facadeFunctions(services: FunctionServices, catalog: readonly Op
     [HEALTH_ROUTE, ['GET']],
     [DIAGNOSTICS_ROUTE, ['GET']],
     [OPERATION_ROUTE, ['GET']],
-    ...DESCRIPTION_FUNCTIONS.map(({ route }): [string, HttpMethod[]] => [route, ['GET']]),
+    ...descriptionFunctions(services.callerAuth).map(({ route }): [string, HttpMethod[]] => [route, ['GET']]),
   ];
   const methodNotAllowed: FunctionDefinition[] = routes.map(([route, allowed]) => ({
     name: methodNotAllowedName(route),
@@ -133,7 +133,7 @@ export function facadeFunctions(services: FunctionServices, catalog: readonly Op
       authLevel,
       handler: guarded(services.callerAuth, 'read', diagnosticsHandler(services.diagnostics)),
     },
-    ...DESCRIPTION_FUNCTIONS.map(({ name, route, handler }): FunctionDefinition => ({
+    ...descriptionFunctions(services.callerAuth).map(({ name, route, handler }): FunctionDefinition => ({
       name,
       route,
       methods: ['GET'],

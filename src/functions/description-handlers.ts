@@ -8,6 +8,7 @@ import { ROUTE_PREFIX } from '../catalog/operations';
 import { correlationIdOf, withStandardHeaders } from '../http/headers';
 import { problemResponse } from '../http/problem';
 import type { HttpAnswer } from '../http/response';
+import type { CallerAuthMode } from '../identity/caller-roles';
 
 /**
  * The API's descriptions and its reference page, served anonymously: they hold no secret, and
@@ -22,14 +23,15 @@ import type { HttpAnswer } from '../http/response';
 const documentsByOrigin = new Map<string, { openApi: string; swagger: string }>();
 const MAX_ORIGINS = 8;
 
-function documentsFor(requestUrl: string): { openApi: string; swagger: string } {
+function documentsFor(requestUrl: string, callerAuth: CallerAuthMode): { openApi: string; swagger: string } {
   const origin = new URL(requestUrl).origin;
-  let documents = documentsByOrigin.get(origin);
+  const key = `${callerAuth} ${origin}`;
+  let documents = documentsByOrigin.get(key);
   if (!documents) {
-    const built = apiDocuments(`${origin}/${ROUTE_PREFIX}`);
+    const built = apiDocuments(`${origin}/${ROUTE_PREFIX}`, callerAuth);
     documents = { openApi: JSON.stringify(built.openApi, null, 2), swagger: JSON.stringify(built.swagger, null, 2) };
     if (documentsByOrigin.size >= MAX_ORIGINS) documentsByOrigin.delete(documentsByOrigin.keys().next().value as string);
-    documentsByOrigin.set(origin, documents);
+    documentsByOrigin.set(key, documents);
   }
   return documents;
 }
@@ -40,13 +42,17 @@ const jsonDocument = (text: string): HttpAnswer => ({
   body: text,
 });
 
-/** OpenAPI 3.1, for API Management and the reference page. */
-export const openApiHandler: HttpHandler = (request) =>
-  withStandardHeaders(jsonDocument(documentsFor(request.url).openApi), correlationIdOf(request.headers));
+/** OpenAPI 3.1, for API Management and the reference page; its security is that of the app's CALLER_AUTH. */
+export const openApiHandler =
+  (callerAuth: CallerAuthMode): HttpHandler =>
+  (request) =>
+    withStandardHeaders(jsonDocument(documentsFor(request.url, callerAuth).openApi), correlationIdOf(request.headers));
 
 /** Swagger 2.0, for Power Automate custom connectors and the Logic Apps designer. */
-export const swaggerHandler: HttpHandler = (request) =>
-  withStandardHeaders(jsonDocument(documentsFor(request.url).swagger), correlationIdOf(request.headers));
+export const swaggerHandler =
+  (callerAuth: CallerAuthMode): HttpHandler =>
+  (request) =>
+    withStandardHeaders(jsonDocument(documentsFor(request.url, callerAuth).swagger), correlationIdOf(request.headers));
 
 const ASSET_BASE = `/${ROUTE_PREFIX}/docs`;
 

@@ -137,6 +137,8 @@ describe('CALLER_AUTH=entra: each operation needs an app role, from the token', 
       }[];
       const update = listed.find((fn) => fn.name === 'UpdateMobileAppConfigurationUserStatusSummary');
       expect(update?.authLevel).toBe('anonymous');
+      // The descriptions, open to importers, declare the token the operations need.
+      expect((await stack.call('GET', 'openapi.json')).json.security).toEqual([{ entraId: [] }]);
     });
   });
 });

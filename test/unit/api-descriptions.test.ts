@@ -192,3 +192,41 @@ describe('Power Platform connector', () => {
     expect(Buffer.byteLength(files['apiDefinition.swagger.json'] as string)).toBeLessThan(1024 * 1024);
   });
 });
+
+describe('the descriptions declare the security of the app’s CALLER_AUTH', () => {
+  const forMode = (mode: 'entra' | 'both') =>
+    apiDocuments('https://facade.example.net/api', mode) as { openApi: Json; swagger: Json };
+
+  test.each(['entra', 'both'] as const)(
+    '%s: both documents stay valid, and the connector definition passes its schema',
+    async (mode) => {
+      const { openApi: modeOpenApi, swagger: modeSwagger } = forMode(mode);
+      for (const document of [modeOpenApi, modeSwagger]) {
+        expect(await swaggerParserVerdict(document)).toBe('valid');
+        expect(await spectralErrors(document)).toEqual([]);
+      }
+      expect(connectorDefinitionErrors(modeSwagger)).toEqual([]);
+    },
+  );
+
+  test('entra: a bearer token (OpenAPI) and Entra OAuth (Swagger), and every operation says 403 caller-role-missing', () => {
+    const { openApi: modeOpenApi, swagger: modeSwagger } = forMode('entra');
+    expect(modeOpenApi.security).toEqual([{ entraId: [] }]);
+    expect(modeOpenApi.components.securitySchemes.entraId).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(modeSwagger.security).toEqual([{ oauth2_auth: [] }]);
+    expect(modeSwagger.securityDefinitions.oauth2_auth).toMatchObject({ type: 'oauth2', flow: 'accessCode' });
+    for (const { operation } of operationsOf(modeOpenApi).filter(
+      ({ operation }) => operation.operationId !== 'GetWriteOperation',
+    )) {
+      expect(operation.responses['403'].description).toContain('caller-role-missing');
+      expect(operation.responses['401'].description).toContain('Entra ID');
+    }
+  });
+
+  test('both: a key or a token; function-key (the default): the key alone, and no 403 of the app’s', () => {
+    const { openApi: both } = forMode('both');
+    expect(both.security).toEqual([{ functionKey: [] }, { entraId: [] }]);
+    expect(openApi.security).toEqual([{ functionKey: [] }]);
+    for (const { operation } of operationsOf(openApi)) expect(operation.responses['403']).toBeUndefined();
+  });
+});
