@@ -29,10 +29,22 @@ export function describeApi(
     [OPERATION_STATUS_SCHEMA]: withLabels(jsonSchemaOf(operationStatusBody)),
   };
   const operations = [...catalog.map((operation) => describeOperation(operation, schemas, callerAuth)), OPERATION_STATUS];
-  return { title: 'Intune status facade', version: API_VERSION, description: API_DESCRIPTION, contact, operations, schemas, callerAuth };
+  return {
+    title: 'Intune status facade',
+    version: API_VERSION,
+    description: API_DESCRIPTION,
+    contact,
+    operations,
+    schemas,
+    callerAuth,
+  };
 }
 
-function describeOperation(operation: Operation, schemas: Record<string, JsonSchema>, callerAuth: CallerAuthMode): OperationDescription {
+function describeOperation(
+  operation: Operation,
+  schemas: Record<string, JsonSchema>,
+  callerAuth: CallerAuthMode,
+): OperationDescription {
   const resource = operation.resource;
   schemas[resource.noun] = entitySchema(resource);
   if (operation.kind === 'list') schemas[pageSchemaName(resource)] = pageSchema(resource);
