@@ -194,8 +194,7 @@ describe('Power Platform connector', () => {
 });
 
 describe('the descriptions declare the security of the app’s CALLER_AUTH', () => {
-  const forMode = (mode: 'entra' | 'both') =>
-    apiDocuments('https://facade.example.net/api', mode);
+  const forMode = (mode: 'entra' | 'both') => apiDocuments('https://facade.example.net/api', mode);
 
   test.each(['entra', 'both'] as const)(
     '%s: both documents stay valid, and the connector definition passes its schema',
