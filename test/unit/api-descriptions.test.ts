@@ -194,7 +194,8 @@ describe('Power Platform connector', () => {
 });
 
 describe('the descriptions declare the security of the app’s CALLER_AUTH', () => {
-  const forMode = (mode: 'entra' | 'both') => apiDocuments('https://facade.example.net/api', mode);
+  const forMode = (mode: 'entra' | 'both'): { openApi: Json; swagger: Json } =>
+    apiDocuments('https://facade.example.net/api', mode);
 
   test.each(['entra', 'both'] as const)(
     '%s: both documents stay valid, and the connector definition passes its schema',
@@ -228,4 +229,35 @@ describe('the descriptions declare the security of the app’s CALLER_AUTH', () 
     expect(openApi.security).toEqual([{ functionKey: [] }]);
     for (const { operation } of operationsOf(openApi)) expect(operation.responses['403']).toBeUndefined();
   });
+});
+
+test('`npm run connector -- --auth entra`: Entra ID sign-in with a redirect URI of the connector’s own, and the definition’s OAuth', () => {
+  const signIn = {
+    clientId: '11111111-2222-4333-8444-555555555555',
+    resourceUri: 'api://tenant/intune-status-facade-x',
+    tenantId: 'tenant',
+  };
+  const files = connectorFiles('my-app.azurewebsites.net', signIn);
+  const properties: Json = JSON.parse(files['apiProperties.json'] as string);
+  const definition: Json = JSON.parse(files['apiDefinition.swagger.json'] as string);
+  expect(properties.properties.connectionParameters).toEqual({
+    token: {
+      type: 'oauthSetting',
+      oAuthSettings: expect.objectContaining({
+        identityProvider: 'aad',
+        clientId: signIn.clientId,
+        scopes: ['api://tenant/intune-status-facade-x/user_impersonation'],
+        redirectMode: 'GlobalPerConnector',
+        customParameters: expect.objectContaining({ resourceUri: { value: signIn.resourceUri }, tenantId: { value: 'tenant' } }),
+      }),
+    },
+  });
+  expect(JSON.stringify(properties)).not.toMatch(/clientSecret/);
+  expect(definition.securityDefinitions).toEqual({ oauth2_auth: expect.objectContaining({ type: 'oauth2' }) });
+  expect(connectorDefinitionErrors(definition)).toEqual([]);
+  // The published schema predates per-connector redirect URIs (it knows Global and Direct only):
+  // with that one value put back, the properties validate, so redirectMode is their only difference.
+  expect(connectorPropertiesErrors(properties).some((error) => error.includes('redirectMode'))).toBe(true);
+  properties.properties.connectionParameters.token.oAuthSettings.redirectMode = 'Global';
+  expect(connectorPropertiesErrors(properties)).toEqual([]);
 });
