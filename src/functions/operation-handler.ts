@@ -86,7 +86,8 @@ export function recordedCall(name: string, route: string, handler: HttpHandler):
   };
 }
 
-const OPERATION_ID = /^[A-Za-z0-9-]{1,100}$/;
+// Operation ids are base64url (operationIdFor): letters, digits, `-` and `_`.
+const OPERATION_ID = /^[A-Za-z0-9_-]{1,100}$/;
 
 /** The caller's identifiers for its record, where the platform vouched for one. */
 function callerFacts(request: HttpRequest): { caller?: { objectId: string; appId: string | undefined } } {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 
 import { QueueServiceClient } from '@azure/storage-queue';
 
+import { operationIdFor } from '../../src/idempotency';
 import { writeMessage } from '../../src/operations/write-queue';
 import { CALLER_CORRELATION_HEADERS } from '../../src/telemetry/correlation';
 import { SEEDED_PATHS, type Stack, type TelemetryLine, useStack, withStack } from '../support/stack';
@@ -112,9 +113,12 @@ describe('a call carrying Logic Apps’ headers', () => {
 
   test('an asynchronous write names its operation, and the worker’s run of it is recorded with its outcome', async () => {
     const clientRequestId = '0a9b8c7d-6e5f-4a3b-9c2d-1e0f9a8b7c6d';
+    // A key whose operation id holds both of base64url's own characters, `-` and `_`.
+    let key = 0;
+    while (!/-.*_|_.*-/.test(operationIdFor(`telemetry-async-${key}`))) key++;
     const answer = await running().call('PATCH', SEEDED_PATHS.userStatusOverview, {
       body: { successCount: 3 },
-      headers: { prefer: 'respond-async', 'client-request-id': clientRequestId },
+      headers: { prefer: 'respond-async', 'client-request-id': clientRequestId, 'idempotency-key': `telemetry-async-${key}` },
     });
     expect(answer.status).toBe(202);
     const [call] = await eventually(running(), callOf(clientRequestId));
