@@ -28,11 +28,16 @@ import { invocationTraceContext } from './local-host/trace-context';
 
 export { findRoute, routingOrder };
 
-/** The request's headers as the app gets them: never a principal header a caller sent (only the platform sets those). */
-function headersOf(request: IncomingMessage): Record<string, string> {
+/**
+ * The request's headers as the app gets them. Where App Service Authentication runs, a principal
+ * header a caller sent is dropped (only the platform sets those); without it, as on the platform,
+ * they pass through, and the app must not trust them.
+ */
+function headersOf(request: IncomingMessage, dropPrincipal = false): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
-    if (value !== undefined && !PRINCIPAL_HEADERS.test(name)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    if (value === undefined || (dropPrincipal && PRINCIPAL_HEADERS.test(name))) continue;
+    headers[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   return headers;
 }
@@ -219,7 +224,7 @@ export function createLocalHost(functions: readonly RegisteredHttpFunction[], op
       const hasBody = method !== 'GET' && method !== 'HEAD';
       const nativeRequest = new Request(url, {
         method,
-        headers: { ...headersOf(request), ...(admission?.principal ?? {}) },
+        headers: { ...headersOf(request, authentication !== undefined), ...(admission?.principal ?? {}) },
         ...(hasBody ? { body: bodyStream(request), duplex: 'half' } : {}),
       });
       const httpRequest = new HttpRequest({
@@ -241,17 +246,22 @@ export function createLocalHost(functions: readonly RegisteredHttpFunction[], op
       const startedAt = new Date();
       response.once('finish', () => {
         if (!options.telemetryFile) return;
-        const continued = traceContext.traceParent.split('-')[1] === callerTraceparent?.split('-')[1];
-        writeRequestLine(options.telemetryFile, {
-          functionName: match.fn.name,
-          traceContext,
-          callerSpanId: continued ? callerTraceparent?.split('-')[2] : undefined,
-          method,
-          path: url.pathname,
-          status: response.statusCode,
-          startedAt,
-          durationMs: Date.now() - startedAt.getTime(),
-        });
+        // A telemetry file that cannot be written costs its line, never the host.
+        try {
+          const continued = traceContext.traceParent.split('-')[1] === callerTraceparent?.split('-')[1];
+          writeRequestLine(options.telemetryFile, {
+            functionName: match.fn.name,
+            traceContext,
+            callerSpanId: continued ? callerTraceparent?.split('-')[2] : undefined,
+            method,
+            path: url.pathname,
+            status: response.statusCode,
+            startedAt,
+            durationMs: Date.now() - startedAt.getTime(),
+          });
+        } catch (error) {
+          console.error(`request telemetry not written: ${(error as Error).message}`);
+        }
       });
       try {
         await writeResponse(await match.fn.handler(httpRequest, context), response, method);
@@ -314,10 +324,13 @@ async function main(): Promise<void> {
   // the Functions host runs the one its script root names. FACADE_ENTRY serves another entry file
   // the same way: the bundle, or the benchmark's bare proxy.
   const appRoot = process.env.FACADE_APP_ROOT ?? projectRoot;
+  // App Service Authentication in front of the app, where configured; the platform then tells the
+  // app so (WEBSITE_AUTH_ENABLED), before the app reads its settings.
+  const authentication = appServiceAuthFromEnvironment(process.env);
+  if (authentication) process.env.WEBSITE_AUTH_ENABLED = 'True';
   const app = loadFunctionApp(process.env.FACADE_ENTRY ?? entryFile(appRoot));
   const port = Number(process.env.PORT ?? 7071);
   const publicBaseUrl = process.env.FACADE_PUBLIC_BASE_URL?.replace(/\/+$/, '');
-  const authentication = appServiceAuthFromEnvironment(process.env);
   const server = createLocalHost(app.http, {
     ...(publicBaseUrl ? { publicBaseUrl } : {}),
     queueFunctions: app.queues,

@@ -33,6 +33,8 @@ export interface Settings {
   readonly operations: OperationOptions;
   /** How callers prove who they are: a function key, an Entra ID token with an app role, or either. */
   readonly callerAuth: CallerAuthMode;
+  /** App Service Authentication runs in front of the app (WEBSITE_AUTH_ENABLED, set by the platform): only then is a principal trusted. */
+  readonly platformAuthentication: boolean;
   /** Where telemetry goes; the credential is the app's own, given by the composition root. */
   readonly telemetry: Omit<TelemetryOptions, 'credential'>;
 }
@@ -104,6 +106,7 @@ const EnvironmentSchema = v.object({
   TELEMETRY_FILE: v.optional(v.string()),
   TELEMETRY_SUCCESS_SAMPLE_PERCENT: v.optional(wholeNumber('TELEMETRY_SUCCESS_SAMPLE_PERCENT', 0, 100), '100'),
   WEBSITE_SITE_NAME: v.optional(v.string()),
+  WEBSITE_AUTH_ENABLED: v.optional(v.string()),
   IdempotencyStorage__clientId: v.optional(
     v.pipe(v.string(), v.regex(GUID, 'IdempotencyStorage__clientId must be a client id (a GUID)')),
   ),
@@ -192,6 +195,7 @@ export function loadSettings(environment: Readonly<Record<string, string | undef
       diagnosticsCacheMs: env.DIAGNOSTICS_CACHE_SECONDS * 1000,
     },
     callerAuth: env.CALLER_AUTH,
+    platformAuthentication: env.WEBSITE_AUTH_ENABLED?.toLowerCase() === 'true',
     telemetry: {
       connectionString: env.APPLICATIONINSIGHTS_CONNECTION_STRING,
       filePath: env.TELEMETRY_FILE,

@@ -42,7 +42,7 @@ const async: AsyncWriteDependencies | undefined =
     : undefined;
 
 const services: FunctionServices = {
-  callerAuth: settings.callerAuth,
+  callers: { mode: settings.callerAuth, platformAuthentication: settings.platformAuthentication },
   operations: {
     graph,
     idempotency,

@@ -45,8 +45,13 @@ interface TokenClaims {
 
 export function appServiceAuth(options: AppServiceAuthOptions) {
   let keys: Promise<Map<string, KeyObject>> | undefined;
+  // An unknown key id is asked of the issuer again at most this often, so that tokens with made-up ids cannot make every request a fetch.
+  const REFRESH_EVERY_MS = 5000;
+  let refreshedAtMs = 0;
   const signingKeys = (refresh: boolean) => {
-    if (!keys || refresh) {
+    const mayRefresh = refresh && Date.now() - refreshedAtMs >= REFRESH_EVERY_MS;
+    if (!keys || mayRefresh) {
+      refreshedAtMs = Date.now();
       keys = fetch(options.jwksUrl, { signal: AbortSignal.timeout(5000) })
         .then((response) => response.json() as Promise<{ keys: (JsonWebKey & { kid?: string })[] }>)
         .then((set) => new Map(set.keys.map((key) => [String(key.kid), createPublicKey({ key, format: 'jwk' })])));
@@ -83,10 +88,11 @@ export function appServiceAuth(options: AppServiceAuthOptions) {
   return {
     /** Decides on one request: its path, and its Authorization header. */
     async admit(path: string, authorization: string | null): Promise<Admission> {
+      // As the platform reads excludedPaths: a path itself, or with a trailing `/*` everything under it.
       const lower = path.toLowerCase();
       const excluded = options.excludedPaths.some((excludedPath) => {
         const excludedLower = excludedPath.toLowerCase();
-        return lower === excludedLower || lower.startsWith(`${excludedLower}/`);
+        return excludedLower.endsWith('/*') ? lower.startsWith(excludedLower.slice(0, -1)) : lower === excludedLower;
       });
       if (excluded) return { ok: true, principal: {} };
       const bearer = /^Bearer\s+(\S+)$/i.exec(authorization?.trim() ?? '')?.[1];

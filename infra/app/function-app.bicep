@@ -238,6 +238,8 @@ resource authentication 'Microsoft.Web/sites/config@2024-04-01' = if (callerAuth
         '/api/openapi.json'
         '/api/swagger.json'
         '/api/docs'
+        // The reference page's assets: a path with /* covers what is under it.
+        '/api/docs/*'
       ]
     }
     identityProviders: {

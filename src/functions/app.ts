@@ -5,7 +5,7 @@ import type { CallerAuthMode } from '../identity/caller-roles';
 import type { DiagnosticsDependencies } from '../operations/diagnostics';
 import type { OperationDependencies } from '../operations/pipeline';
 import { poisonQueueOf } from '../operations/write-queue';
-import { guarded } from './caller';
+import { type CallerTrust, guarded } from './caller';
 import { openApiHandler, referenceAssetHandler, referencePageHandler, swaggerHandler } from './description-handlers';
 import { operationHandler, recordedCall } from './operation-handler';
 import { abandonWriteHandler, finishWriteHandler } from './queue-handlers';
@@ -31,8 +31,8 @@ export interface FunctionDefinition {
 
 /** What the functions are given by the composition root: each handler gets only its part. */
 export interface FunctionServices {
-  /** How callers prove who they are (`CALLER_AUTH`): it sets the routes' auth level and the role checks. */
-  readonly callerAuth: CallerAuthMode;
+  /** How callers prove who they are (`CALLER_AUTH`), and whether the platform vouches for them: auth levels and role checks. */
+  readonly callers: CallerTrust;
   readonly operations: OperationDependencies;
   readonly health: HealthSummary;
   readonly diagnostics: DiagnosticsDependencies;
@@ -84,20 +84,20 @@ export function methodNotAllowedName(route: string): string {
 export function facadeFunctions(services: FunctionServices, catalog: readonly Operation[] = CATALOG): FunctionDefinition[] {
   // With Entra ID only, the routes are anonymous to the Functions host: a caller with a token and
   // no key (a Logic App's managed identity) must reach App Service Authentication and the role check.
-  const authLevel = services.callerAuth === 'entra' ? 'anonymous' : 'function';
+  const authLevel = services.callers.mode === 'entra' ? 'anonymous' : 'function';
   const operations: FunctionDefinition[] = catalog.map((operation) => ({
     name: operation.name,
     route: operation.route,
     methods: [operation.method],
     authLevel,
-    handler: operationHandler(operation, services.operations, services.callerAuth),
+    handler: operationHandler(operation, services.operations, services.callers),
   }));
   const routes: [string, HttpMethod[]][] = [
     ...catalogRoutes(catalog),
     [HEALTH_ROUTE, ['GET']],
     [DIAGNOSTICS_ROUTE, ['GET']],
     [OPERATION_ROUTE, ['GET']],
-    ...descriptionFunctions(services.callerAuth).map(({ route }): [string, HttpMethod[]] => [route, ['GET']]),
+    ...descriptionFunctions(services.callers.mode).map(({ route }): [string, HttpMethod[]] => [route, ['GET']]),
   ];
   const methodNotAllowed: FunctionDefinition[] = routes.map(([route, allowed]) => ({
     name: methodNotAllowedName(route),
@@ -121,7 +121,7 @@ export function facadeFunctions(services: FunctionServices, catalog: readonly Op
       methods: ['GET'],
       authLevel,
       handler: guarded(
-        services.callerAuth,
+        services.callers,
         'read',
         operationStatusHandler(services.operations.async?.operations, services.operations.clock),
       ),
@@ -131,9 +131,9 @@ export function facadeFunctions(services: FunctionServices, catalog: readonly Op
       route: DIAGNOSTICS_ROUTE,
       methods: ['GET'],
       authLevel,
-      handler: guarded(services.callerAuth, 'read', diagnosticsHandler(services.diagnostics)),
+      handler: guarded(services.callers, 'read', diagnosticsHandler(services.diagnostics)),
     },
-    ...descriptionFunctions(services.callerAuth).map(({ name, route, handler }): FunctionDefinition => ({
+    ...descriptionFunctions(services.callers.mode).map(({ name, route, handler }): FunctionDefinition => ({
       name,
       route,
       methods: ['GET'],
@@ -143,7 +143,10 @@ export function facadeFunctions(services: FunctionServices, catalog: readonly Op
     { name: CATCH_ALL_NAME, route: '{*path}', methods: ALL_METHODS, authLevel: 'anonymous', handler: notFoundHandler },
   ];
   // Every call leaves its record: the operations with their facts (operation-handler.ts), the others here.
-  return [...operations, ...others.map((fn) => ({ ...fn, handler: recordedCall(fn.name, fn.route, fn.handler) }))];
+  return [
+    ...operations,
+    ...others.map((fn) => ({ ...fn, handler: recordedCall(fn.name, fn.route, fn.handler, services.callers) })),
+  ];
 }
 
 /**

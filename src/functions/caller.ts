@@ -17,6 +17,8 @@ interface PrincipalClaims {
  */
 export function callerOf(user: HttpRequestUser | null): Caller | undefined {
   if (!user || user.type !== 'AppService' || !user.id) return undefined;
+  // A platform-made principal holds Entra ids; anything longer is not one, and must not fill a record.
+  if (user.id.length > MAX_ID_LENGTH) return undefined;
   const principal = (user.claimsPrincipalData ?? {}) as PrincipalClaims;
   const claims: readonly { readonly typ?: unknown; readonly val?: unknown }[] = Array.isArray(principal.claims)
     ? principal.claims
@@ -24,16 +26,45 @@ export function callerOf(user: HttpRequestUser | null): Caller | undefined {
   const valuesOf = (...types: string[]) =>
     claims.filter((claim) => types.includes(String(claim.typ))).map((claim) => String(claim.val));
   const roleType = typeof principal.role_typ === 'string' ? principal.role_typ : 'roles';
+  const appId = valuesOf('appid', 'azp')[0];
   return {
     objectId: user.id,
-    appId: valuesOf('appid', 'azp')[0],
+    appId: appId !== undefined && appId.length <= MAX_ID_LENGTH ? appId : undefined,
     roles: valuesOf(roleType, 'roles', 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role'),
   };
 }
 
+const MAX_ID_LENGTH = 100;
+
+/**
+ * The caller the platform vouched for, read only where the app takes callers who sign in and the
+ * platform's authentication runs in front of it (`WEBSITE_AUTH_ENABLED`, which App Service sets,
+ * as the local host does for its stand-in). Elsewhere a principal header can only be a caller's
+ * own, and is not read: with function keys, nobody signs in.
+ */
+export function trustedCaller(request: { readonly user: HttpRequestUser | null }, callers: CallerTrust): Caller | undefined {
+  if (callers.mode === 'function-key' || !callers.platformAuthentication) return undefined;
+  try {
+    return callerOf(request.user);
+  } catch {
+    // The library refuses a principal header without its companions: then there is no caller.
+    return undefined;
+  }
+}
+
+/** How the app knows its callers: CALLER_AUTH, and whether the platform's authentication is in front of it. */
+export interface CallerTrust {
+  readonly mode: CallerAuthMode;
+  readonly platformAuthentication: boolean;
+}
+
 /** The answer to a caller that may not go on; undefined when it may (identity/caller-roles.ts decides). */
-export function refusalOf(mode: CallerAuthMode, access: Access, user: HttpRequestUser | null): HttpAnswer | undefined {
-  const decision = decide(mode, access, callerOf(user));
+export function refusalOf(
+  callers: CallerTrust,
+  access: Access,
+  request: { readonly user: HttpRequestUser | null },
+): HttpAnswer | undefined {
+  const decision = decide(callers.mode, access, trustedCaller(request, callers));
   if (decision.allowed) return undefined;
   if (decision.reason === 'no-caller') {
     return problemResponse('caller-not-authenticated', {
@@ -48,9 +79,9 @@ export function refusalOf(mode: CallerAuthMode, access: Access, user: HttpReques
 }
 
 /** A route's handler that first checks the caller's right to it (reads: `read`). */
-export function guarded(mode: CallerAuthMode, access: Access, handler: HttpHandler): HttpHandler {
+export function guarded(callers: CallerTrust, access: Access, handler: HttpHandler): HttpHandler {
   return async (request, context) => {
-    const refusal = refusalOf(mode, access, request.user);
+    const refusal = refusalOf(callers, access, request);
     return refusal ? withStandardHeaders(refusal, correlationIdOf(request.headers)) : handler(request, context);
   };
 }

@@ -4,11 +4,10 @@ import type { Operation } from '../catalog/operations';
 import { correlationIdOf, withStandardHeaders } from '../http/headers';
 import { problemResponse } from '../http/problem';
 import type { HttpAnswer } from '../http/response';
-import type { CallerAuthMode } from '../identity/caller-roles';
 import { type OperationDependencies, type OperationOutcome, runOperation } from '../operations/pipeline';
 import { recordCall } from '../telemetry/call-record';
 import { callerCorrelationOf } from '../telemetry/correlation';
-import { callerOf, refusalOf } from './caller';
+import { type CallerTrust, refusalOf, trustedCaller } from './caller';
 
 /**
  * The Functions handler of every catalog operation: correlation in, the operation run, correlation
@@ -17,7 +16,7 @@ import { callerOf, refusalOf } from './caller';
 export function operationHandler(
   operation: Operation,
   dependencies: OperationDependencies,
-  callerAuth: CallerAuthMode = 'function-key',
+  callers: CallerTrust = { mode: 'function-key', platformAuthentication: false },
 ): HttpHandler {
   const access = operation.method === 'GET' ? 'read' : 'write';
   return async (request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> => {
@@ -26,7 +25,7 @@ export function operationHandler(
     let outcome: OperationOutcome;
     try {
       // A caller without the right to the operation is refused before anything is read or stored.
-      const refusal = refusalOf(callerAuth, access, request.user);
+      const refusal = refusalOf(callers, access, request);
       outcome = refusal
         ? { response: refusal, record: {} }
         : await runOperation(operation, request, clientRequestId, dependencies);
@@ -48,7 +47,7 @@ export function operationHandler(
       problemType: problemTypeOf(answered),
       ...record,
       correlation: callerCorrelationOf(request.headers),
-      ...callerFacts(request),
+      ...callerFacts(request, callers),
     });
     return answered;
   };
@@ -59,10 +58,21 @@ export function operationHandler(
  * descriptions, 404 and 405), with the record of each of its calls: the route, the status, the
  * problem if it answered one, and the caller's correlation ids.
  */
-export function recordedCall(name: string, route: string, handler: HttpHandler): HttpHandler {
+export function recordedCall(name: string, route: string, handler: HttpHandler, callers: CallerTrust): HttpHandler {
   return async (request, context) => {
     const started = performance.now();
-    const answered = await handler(request, context);
+    let answered: HttpResponseInit;
+    let failure: string | undefined;
+    try {
+      answered = await handler(request, context);
+    } catch (error) {
+      // Whatever went wrong is answered as a problem and recorded, never left to the host as a bare 500.
+      failure = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      answered = withStandardHeaders(
+        problemResponse('internal-error', { detail: 'The facade failed unexpectedly; see its telemetry.' }),
+        correlationIdOf(request.headers),
+      );
+    }
     const headers = new Headers(answered.headers);
     const status = answered.status ?? 200;
     recordCall({
@@ -79,8 +89,9 @@ export function recordedCall(name: string, route: string, handler: HttpHandler):
       }),
       // An operation's status route names the operation it was asked about, when that is an id at all.
       ...(OPERATION_ID.test(request.params.operationId ?? '') ? { operationId: request.params.operationId } : {}),
+      ...(failure ? { failure } : {}),
       correlation: callerCorrelationOf(request.headers),
-      ...callerFacts(request),
+      ...callerFacts(request, callers),
     });
     return answered;
   };
@@ -90,8 +101,8 @@ export function recordedCall(name: string, route: string, handler: HttpHandler):
 const OPERATION_ID = /^[A-Za-z0-9_-]{1,100}$/;
 
 /** The caller's identifiers for its record, where the platform vouched for one. */
-function callerFacts(request: HttpRequest): { caller?: { objectId: string; appId: string | undefined } } {
-  const caller = callerOf(request.user);
+function callerFacts(request: HttpRequest, callers: CallerTrust): { caller?: { objectId: string; appId: string | undefined } } {
+  const caller = trustedCaller(request, callers);
   return caller ? { caller: { objectId: caller.objectId, appId: caller.appId } } : {};
 }
 

@@ -38,7 +38,8 @@ const rolesAllowing = (access: Access): readonly AppRole[] =>
 /**
  * Whether a request may go on. With function keys, the Functions host checked the key. With
  * Entra ID, a caller is required (App Service Authentication answers 401 without one; the app
- * refuses too, should it be left unprotected) and must hold a role that allows the access. While
+ * refuses too when it gets no caller, as when the platform's authentication is off, since a
+ * principal is then not trusted at all) and must hold a role that allows the access. While
  * both are accepted, a request with a key and no token goes on, and a caller with a token needs
  * the role all the same.
  */

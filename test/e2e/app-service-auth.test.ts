@@ -6,7 +6,7 @@ import { SEEDED_PATHS, type Stack, type TelemetryLine, useStack, withStack } fro
 // app gets the validated caller in X-MS-CLIENT-PRINCIPAL, which the Functions library reads as
 // request.user.
 
-const running = useStack({ appServiceAuth: true });
+const running = useStack({ appServiceAuth: true, facadeEnvironment: { CALLER_AUTH: 'entra' } });
 
 async function callerToken(options: Record<string, unknown> = {}): Promise<string> {
   const response = await running().control('POST', 'caller-tokens', { roles: ['IntuneStatus.ReadWrite'], ...options });
@@ -74,8 +74,11 @@ test('a valid token passes, and the app gets the caller the token names, never o
   expect(JSON.stringify(running().telemetry())).not.toContain(token);
 });
 
-test('without App Service Authentication, a principal header a caller sends still never reaches the app', async () => {
+test('without App Service Authentication, a principal header a caller sends is not trusted, and a malformed one breaks nothing', async () => {
   await withStack({}, async (stack) => {
+    // As on the platform without authentication, the headers reach the app: the app does not read them.
+    for (const path of ['health', 'openapi.json', 'no-such-route', SEEDED_PATHS.userStatusSummary])
+      expect((await stack.call('GET', path, { headers: { 'x-ms-client-principal': 'e30=' } })).status).toBeLessThan(500);
     const clientRequestId = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
     const answer = await stack.call('GET', SEEDED_PATHS.userStatusSummary, {
       headers: { 'x-ms-client-principal': forged, 'x-ms-client-principal-id': 'forged', 'client-request-id': clientRequestId },
@@ -87,6 +90,26 @@ test('without App Service Authentication, a principal header a caller sends stil
       .find((line) => line.type === 'record' && line.attributes.client_request_id === clientRequestId);
     expect(record?.attributes).toBeDefined();
     expect(record?.attributes).not.toHaveProperty('caller.object_id');
+  });
+});
+
+test('CALLER_AUTH=entra without the platform’s authentication in front: a forged principal is refused, never trusted', async () => {
+  const roles = Buffer.from(
+    JSON.stringify({ auth_typ: 'aad', claims: [{ typ: 'roles', val: 'IntuneStatus.ReadWrite' }] }),
+  ).toString('base64');
+  await withStack({ facadeEnvironment: { CALLER_AUTH: 'entra' } }, async (stack) => {
+    const answer = await stack.call('PATCH', SEEDED_PATHS.userStatusSummary, {
+      body: { pendingCount: 3 },
+      headers: {
+        'x-ms-client-principal': roles,
+        'x-ms-client-principal-id': 'x',
+        'x-ms-client-principal-name': 'x',
+        'x-ms-client-principal-idp': 'aad',
+      },
+    });
+    expect(answer.status).toBe(401);
+    expect(answer.json.type).toContain('caller-not-authenticated');
+    expect(stack.emulator.requests).toHaveLength(0);
   });
 });
 

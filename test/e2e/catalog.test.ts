@@ -43,7 +43,7 @@ const dependencies: OperationDependencies = {
 };
 const functions = facadeFunctions(
   {
-    callerAuth: 'function-key',
+    callers: { mode: 'function-key', platformAuthentication: false },
     operations: dependencies,
     health: {
       graphCloud: 'Global',
