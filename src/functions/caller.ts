@@ -11,11 +11,11 @@ interface PrincipalClaims {
 }
 
 /**
- * The caller of a request, from the principal the platform passed (`X-MS-CLIENT-PRINCIPAL`, which
- * the Functions library reads as `request.user`); undefined without one. A caller cannot set
- * that header itself: App Service Authentication (and the local host) drop any it sends.
+ * The caller a principal names (`X-MS-CLIENT-PRINCIPAL`, which the Functions library reads as
+ * `request.user`); undefined without one. Only `trustedCaller` reads it, and only where the
+ * platform's authentication made it: a caller could send the header itself anywhere else.
  */
-export function callerOf(user: HttpRequestUser | null): Caller | undefined {
+function callerOf(user: HttpRequestUser | null): Caller | undefined {
   if (!user || user.type !== 'AppService' || !user.id) return undefined;
   // A platform-made principal holds Entra ids; anything longer is not one, and must not fill a record.
   if (user.id.length > MAX_ID_LENGTH) return undefined;
@@ -59,12 +59,8 @@ export interface CallerTrust {
 }
 
 /** The answer to a caller that may not go on; undefined when it may (identity/caller-roles.ts decides). */
-export function refusalOf(
-  callers: CallerTrust,
-  access: Access,
-  request: { readonly user: HttpRequestUser | null },
-): HttpAnswer | undefined {
-  const decision = decide(callers.mode, access, trustedCaller(request, callers));
+export function refusalOf(mode: CallerAuthMode, access: Access, caller: Caller | undefined): HttpAnswer | undefined {
+  const decision = decide(mode, access, caller);
   if (decision.allowed) return undefined;
   if (decision.reason === 'no-caller') {
     return problemResponse('caller-not-authenticated', {
@@ -81,7 +77,7 @@ export function refusalOf(
 /** A route's handler that first checks the caller's right to it (reads: `read`). */
 export function guarded(callers: CallerTrust, access: Access, handler: HttpHandler): HttpHandler {
   return async (request, context) => {
-    const refusal = refusalOf(callers, access, request);
+    const refusal = refusalOf(callers.mode, access, trustedCaller(request, callers));
     return refusal ? withStandardHeaders(refusal, correlationIdOf(request.headers)) : handler(request, context);
   };
 }

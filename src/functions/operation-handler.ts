@@ -4,6 +4,7 @@ import type { Operation } from '../catalog/operations';
 import { correlationIdOf, withStandardHeaders } from '../http/headers';
 import { problemResponse } from '../http/problem';
 import type { HttpAnswer } from '../http/response';
+import type { Caller } from '../identity/caller-roles';
 import { type OperationDependencies, type OperationOutcome, runOperation } from '../operations/pipeline';
 import { recordCall } from '../telemetry/call-record';
 import { callerCorrelationOf } from '../telemetry/correlation';
@@ -22,10 +23,11 @@ export function operationHandler(
   return async (request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> => {
     const clientRequestId = correlationIdOf(request.headers);
     const started = performance.now();
+    const caller = trustedCaller(request, callers);
     let outcome: OperationOutcome;
     try {
       // A caller without the right to the operation is refused before anything is read or stored.
-      const refusal = refusalOf(callers, access, request);
+      const refusal = refusalOf(callers.mode, access, caller);
       outcome = refusal
         ? { response: refusal, record: {} }
         : await runOperation(operation, request, clientRequestId, dependencies);
@@ -47,7 +49,7 @@ export function operationHandler(
       problemType: problemTypeOf(answered),
       ...record,
       correlation: callerCorrelationOf(request.headers),
-      ...callerFacts(request, callers),
+      ...callerFacts(caller),
     });
     return answered;
   };
@@ -91,7 +93,7 @@ export function recordedCall(name: string, route: string, handler: HttpHandler, 
       ...(OPERATION_ID.test(request.params.operationId ?? '') ? { operationId: request.params.operationId } : {}),
       ...(failure ? { failure } : {}),
       correlation: callerCorrelationOf(request.headers),
-      ...callerFacts(request, callers),
+      ...callerFacts(trustedCaller(request, callers)),
     });
     return answered;
   };
@@ -101,8 +103,7 @@ export function recordedCall(name: string, route: string, handler: HttpHandler, 
 const OPERATION_ID = /^[A-Za-z0-9_-]{1,100}$/;
 
 /** The caller's identifiers for its record, where the platform vouched for one. */
-function callerFacts(request: HttpRequest, callers: CallerTrust): { caller?: { objectId: string; appId: string | undefined } } {
-  const caller = trustedCaller(request, callers);
+function callerFacts(caller: Caller | undefined): { caller?: { objectId: string; appId: string | undefined } } {
   return caller ? { caller: { objectId: caller.objectId, appId: caller.appId } } : {};
 }
 
