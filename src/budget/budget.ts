@@ -13,10 +13,12 @@ export type Reservation = { readonly granted: true; readonly atMs: number } | Ex
  * The app's Graph request budget. `reserve` takes a turn and says when it is due, or refuses
  * when it would come after `latestAtMs` (epoch ms; nothing taken): the instant is absolute, so
  * that the time the budget takes to decide (a store round trip) cannot push a turn past it.
- * `pause` makes every turn wait until Graph's Retry-After has passed.
+ * `account` names the caller the turn is for, so that no one caller takes more than its share
+ * (fair-share.ts); without one, the turn is the app's alone. `pause` makes every turn wait until
+ * Graph's Retry-After has passed.
  */
 export interface GraphBudget {
-  reserve(kind: RequestKind, latestAtMs: number): Promise<Reservation>;
+  reserve(kind: RequestKind, latestAtMs: number, account?: string): Promise<Reservation>;
   pause(kind: RequestKind, untilMs: number): Promise<void>;
   /** For the health route and the logs: where the budget is kept. */
   readonly description: string;

@@ -16,14 +16,24 @@ export interface BudgetState {
   readonly dueAtMs: number;
   /** No request goes before this instant: Graph said so with a 429's Retry-After. */
   readonly pausedUntilMs: number;
+  /** The callers holding turns not yet due, each with when its own next turn is due at its share (fair-share.ts). */
+  readonly accounts?: AccountDues;
 }
+
+/** Per budget account (a caller's object id), when its next turn is due at its share of the rate, epoch ms. */
+export type AccountDues = Readonly<Record<string, number>>;
 
 export const EMPTY_BUDGET: BudgetState = { dueAtMs: 0, pausedUntilMs: 0 };
 
 /** A turn taken (send after `waitMs`), or refused because it is further away than the caller can wait. */
 export type Turn =
   | { readonly granted: true; readonly waitMs: number; readonly state: BudgetState }
-  | { readonly granted: false; readonly retryAfterMs: number };
+  | {
+      readonly granted: false;
+      readonly retryAfterMs: number;
+      /** Set when the budget had a turn, but the caller already holds its share of them (fair-share.ts). */
+      readonly heldBy?: 'caller-share';
+    };
 
 const WINDOW_MS = 20_000;
 
@@ -41,12 +51,12 @@ export function takeTurn(state: BudgetState, shape: RateShape, nowMs: number, ma
   const turnAtMs = Math.max(nowMs, dueAtMs - toleranceMs, state.pausedUntilMs);
   const waitMs = Math.ceil(turnAtMs - nowMs);
   if (waitMs > maxWaitMs) return { granted: false, retryAfterMs: Math.max(waitMs, 1) };
-  return { granted: true, waitMs, state: { dueAtMs: dueAtMs + intervalMs, pausedUntilMs: state.pausedUntilMs } };
+  return { granted: true, waitMs, state: { ...state, dueAtMs: dueAtMs + intervalMs } };
 }
 
 /** The state after Graph asked for a pause until `untilMs`; a pause is only ever lengthened. */
 export function pausedUntil(state: BudgetState, untilMs: number): BudgetState {
-  return { dueAtMs: state.dueAtMs, pausedUntilMs: Math.max(state.pausedUntilMs, untilMs) };
+  return { ...state, pausedUntilMs: Math.max(state.pausedUntilMs, untilMs) };
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { GraphBudget, RequestKind, Reservation } from './budget';
-import { type BudgetState, EMPTY_BUDGET, pausedUntil, type RateShape, takeTurn } from './gcra';
+import { takeFairTurn } from './fair-share';
+import { type BudgetState, EMPTY_BUDGET, pausedUntil, type RateShape } from './gcra';
 
 /** A budget kept in this instance's memory: the whole budget on one instance, or one instance's share. */
 export class LocalBudget implements GraphBudget {
@@ -11,9 +12,9 @@ export class LocalBudget implements GraphBudget {
     private readonly now: () => number = Date.now,
   ) {}
 
-  reserve(kind: RequestKind, latestAtMs: number): Promise<Reservation> {
+  reserve(kind: RequestKind, latestAtMs: number, account?: string): Promise<Reservation> {
     const nowMs = this.now();
-    const turn = takeTurn(this.states.get(kind) ?? EMPTY_BUDGET, this.shapes[kind], nowMs, latestAtMs - nowMs);
+    const turn = takeFairTurn(this.states.get(kind) ?? EMPTY_BUDGET, this.shapes[kind], nowMs, latestAtMs - nowMs, account);
     if (!turn.granted) return Promise.resolve(turn);
     this.states.set(kind, turn.state);
     return Promise.resolve({ granted: true, atMs: nowMs + turn.waitMs });

@@ -3,21 +3,14 @@ import type { TableClient } from '@azure/data-tables';
 import { boundedBy, storageStatusOf, tableCreator } from '../storage/store-calls';
 import type { record } from '../telemetry/records';
 import type { GraphBudget, RequestKind, Reservation } from './budget';
-import { type BudgetState, EMPTY_BUDGET, localShare, pausedUntil, type RateShape, takeTurn } from './gcra';
+import { type BudgetEntity, entityOf, PARTITION, stateOf } from './budget-row';
+import { takeFairTurn } from './fair-share';
+import { type BudgetState, EMPTY_BUDGET, localShare, pausedUntil, type RateShape } from './gcra';
 import { LocalBudget } from './local-budget';
 
 /** How the budget reports a change an operator should know of: as a telemetry record. */
 export type BudgetLog = typeof record;
 
-/** One budget row: the GCRA state of one request kind, shared by every instance. */
-interface BudgetEntity {
-  readonly partitionKey: string;
-  readonly rowKey: RequestKind;
-  readonly dueAtMs: number;
-  readonly pausedUntilMs: number;
-}
-
-const PARTITION = 'graph-budget';
 /** A store slower than this is treated as unreachable: a request must not wait on its budget's bookkeeping. */
 const STORE_TIMEOUT_MS = 1000;
 /** How long an instance stays on its local share before it tries the shared store again. */
@@ -81,15 +74,15 @@ export class TableBudget implements GraphBudget {
     );
   }
 
-  async reserve(kind: RequestKind, latestAtMs: number): Promise<Reservation> {
-    if (this.now() < this.fallbackUntilMs) return this.fallback.reserve(kind, latestAtMs);
+  async reserve(kind: RequestKind, latestAtMs: number, account?: string): Promise<Reservation> {
+    if (this.now() < this.fallbackUntilMs) return this.fallback.reserve(kind, latestAtMs, account);
     try {
-      const reservation = await this.reserveShared(kind, latestAtMs);
+      const reservation = await this.reserveShared(kind, latestAtMs, account);
       this.recovered();
       return reservation;
     } catch (error) {
       this.fallBack(error);
-      return this.fallback.reserve(kind, latestAtMs);
+      return this.fallback.reserve(kind, latestAtMs, account);
     }
   }
 
@@ -103,11 +96,11 @@ export class TableBudget implements GraphBudget {
     }
   }
 
-  private reserveShared(kind: RequestKind, latestAtMs: number): Promise<Reservation> {
+  private reserveShared(kind: RequestKind, latestAtMs: number, account: string | undefined): Promise<Reservation> {
     return this.update<Reservation>(kind, (state) => {
       // The clock is read when the turn is computed, after any wait for the store.
       const nowMs = this.now();
-      const turn = takeTurn(state, this.options.shapes[kind], nowMs, latestAtMs - nowMs);
+      const turn = takeFairTurn(state, this.options.shapes[kind], nowMs, latestAtMs - nowMs, account);
       return turn.granted ? { state: turn.state, done: { granted: true, atMs: nowMs + turn.waitMs } } : { done: turn };
     });
   }
@@ -178,30 +171,25 @@ export class TableBudget implements GraphBudget {
     await this.ensureTable();
     try {
       const entity = await this.options.table.getEntity<BudgetEntity>(PARTITION, kind, bounded());
-      return { state: { dueAtMs: entity.dueAtMs, pausedUntilMs: entity.pausedUntilMs }, etag: entity.etag };
+      return { state: stateOf(entity), etag: entity.etag };
     } catch (error) {
       if (storageStatusOf(error) !== 404) throw error;
     }
     try {
-      const created = await this.options.table.createEntity<BudgetEntity>(
-        { partitionKey: PARTITION, rowKey: kind, ...EMPTY_BUDGET },
-        bounded(),
-      );
+      const created = await this.options.table.createEntity<BudgetEntity>(entityOf(kind, EMPTY_BUDGET), bounded());
       return { state: EMPTY_BUDGET, etag: created.etag ?? '' };
     } catch (error) {
       // Another instance created it first: read what it wrote.
       if (storageStatusOf(error) !== 409) throw error;
       const entity = await this.options.table.getEntity<BudgetEntity>(PARTITION, kind, bounded());
-      return { state: { dueAtMs: entity.dueAtMs, pausedUntilMs: entity.pausedUntilMs }, etag: entity.etag };
+      return { state: stateOf(entity), etag: entity.etag };
     }
   }
 
   /** The new ETag, or undefined when another instance wrote the row since `etag`. */
   private async replace(kind: RequestKind, state: BudgetState, etag: string): Promise<string | undefined> {
     try {
-      const written = await this.options.table.updateEntity<BudgetEntity>(
-        { partitionKey: PARTITION, rowKey: kind, ...state },
-        'Replace',
+      const written = await this.options.table.updateEntity<BudgetEntity>(entityOf(kind, state), 'Replace',
         { etag, ...bounded() },
       );
       return written.etag ?? '';

@@ -4,7 +4,7 @@ import type { Operation } from '../catalog/operations';
 import { correlationIdOf, withStandardHeaders } from '../http/headers';
 import { problemResponse } from '../http/problem';
 import type { HttpAnswer } from '../http/response';
-import type { Caller } from '../identity/caller-roles';
+import { budgetAccountOf, type Caller } from '../identity/caller-roles';
 import { type OperationDependencies, type OperationOutcome, runOperation } from '../operations/pipeline';
 import { recordCall } from '../telemetry/call-record';
 import { callerCorrelationOf } from '../telemetry/correlation';
@@ -30,7 +30,12 @@ export function operationHandler(
       const refusal = refusalOf(callers.mode, access, caller);
       outcome = refusal
         ? { response: refusal, record: {} }
-        : await runOperation(operation, request, clientRequestId, dependencies);
+        : await runOperation(
+            operation,
+            request,
+            { clientRequestId, budgetAccount: budgetAccountOf(callers.mode, caller) },
+            dependencies,
+          );
     } catch (error) {
       outcome = {
         response: problemResponse('internal-error', { detail: 'The facade failed unexpectedly; see the function logs.' }),

@@ -22,6 +22,8 @@ export interface GraphCall {
   readonly skip?: number;
   readonly body?: unknown;
   readonly clientRequestId: string;
+  /** The caller the Graph budget counts the call against, for its fair share; unset for callers not told apart. */
+  readonly budgetAccount?: string;
 }
 
 /** Graph's answer, whatever its status. */
@@ -41,9 +43,10 @@ export interface Attempt {
 
 /**
  * Why the app kept a call from Graph (src/budget): no time left in the call's budget for an
- * attempt Graph could answer, no budget turn within it, or the instance's waiting room full.
+ * attempt Graph could answer, no budget turn within it, the caller holding its share of the
+ * turns already, or the instance's waiting room full (for everyone, or for this caller).
  */
-export type HeldBack = 'no-time-left' | 'no-turn-in-time' | 'waiting-room-full';
+export type HeldBack = 'no-time-left' | 'no-turn-in-time' | 'caller-share-used' | 'waiting-room-full';
 
 /**
  * What happened on the way to Graph, as facts: every attempt in order, and when the caller may
@@ -198,7 +201,7 @@ export function createGraphGateway(options: GraphGatewayOptions, dependencies: G
         // A full waiting room refuses at once, before a turn is taken: the caller comes back once
         // the calls already waiting are due.
         const room = waitingRooms[kind];
-        if (room.isFull) {
+        if (room.isFullFor(call.budgetAccount)) {
           return {
             attempts,
             budgetWaitMs,
@@ -208,11 +211,14 @@ export function createGraphGateway(options: GraphGatewayOptions, dependencies: G
         }
         // A turn further away than the caller's budget is refused at once, with when to come back:
         // a caller held waiting would hold the instance's concurrency and make the platform add instances.
-        const turn = await budget.reserve(kind, latestStartMs);
-        if (!turn.granted) return { attempts, budgetWaitMs, heldBack: 'no-turn-in-time', retryAfterMs: turn.retryAfterMs };
+        const turn = await budget.reserve(kind, latestStartMs, call.budgetAccount);
+        if (!turn.granted) {
+          const heldBack = turn.heldBy === 'caller-share' ? 'caller-share-used' : 'no-turn-in-time';
+          return { attempts, budgetWaitMs, heldBack, retryAfterMs: turn.retryAfterMs };
+        }
         if (turn.atMs > clock.now()) {
           const waitedFromMs = clock.now();
-          await room.waitUntil(turn.atMs, clock);
+          await room.waitUntil(turn.atMs, clock, call.budgetAccount);
           budgetWaitMs += clock.now() - waitedFromMs;
         }
         const sentAtMs = clock.now();

@@ -42,6 +42,7 @@ export async function findCreated(
       path: create.path,
       top: 999,
       clientRequestId: create.clientRequestId,
+      budgetAccount: create.budgetAccount,
       ...page,
     };
     const exchange = await graph.send(list, { deadlineMs, mayRepeat: () => true });

@@ -14,6 +14,8 @@ export interface AcceptedWrite {
   readonly version: string;
   readonly body: Readonly<Record<string, unknown>> | null;
   readonly clientRequestId: string;
+  /** The caller the Graph budget counts the write against (its fair share), when the app tells callers apart. */
+  readonly budgetAccount?: string;
   /** The facade URL the write was sent to, for the Location of a created item. */
   readonly requestUrl: string;
   readonly returnMinimal: boolean;

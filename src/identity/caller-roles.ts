@@ -50,3 +50,18 @@ export function decide(mode: CallerAuthMode, access: Access, caller: Caller | un
     ? { allowed: true }
     : { allowed: false, reason: 'role-missing', role: roleFor(access) };
 }
+
+/** The budget account of callers with a function key while both ways are accepted: the platform does not say which key. */
+export const FUNCTION_KEY_ACCOUNT = 'function-key';
+
+/**
+ * The account the Graph budget counts a caller's calls against, for its fair share: the object
+ * id App Service Authentication vouched for. Callers with a function key share one account: the
+ * Functions host checks the key but does not tell a Node.js worker which one was used (the
+ * library reads a caller only from `X-MS-CLIENT-PRINCIPAL`). With function keys alone there is
+ * then one account, and no account at all is kept: the budget works as it always has.
+ */
+export function budgetAccountOf(mode: CallerAuthMode, caller: Caller | undefined): string | undefined {
+  if (mode === 'function-key') return undefined;
+  return caller?.objectId ?? FUNCTION_KEY_ACCOUNT;
+}

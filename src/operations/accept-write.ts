@@ -20,6 +20,8 @@ export interface WriteToAccept {
   /** Whether the id comes from the caller's Idempotency-Key, so that a retry may name it again. */
   readonly keyed: boolean;
   readonly clientRequestId: string;
+  /** The caller the Graph budget counts the write against, when it runs. */
+  readonly budgetAccount?: string;
   readonly requestUrl: string;
   readonly returnMinimal: boolean;
   /** The caller asked with `Prefer: respond-async`, so the answer says it was applied. */
@@ -58,6 +60,7 @@ export async function acceptWrite(
       version: request.version,
       body: request.body ?? null,
       clientRequestId: write.clientRequestId,
+      ...(write.budgetAccount === undefined ? {} : { budgetAccount: write.budgetAccount }),
       requestUrl: write.requestUrl,
       returnMinimal: write.returnMinimal,
     },

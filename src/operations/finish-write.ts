@@ -5,7 +5,8 @@ import type { HttpAnswer } from '../http/response';
 import { isStale, type OperationRecord, RETENTION_MS } from '../idempotency';
 import { storedAnswer, underIdempotencyKey } from './claim-key';
 import { execute } from './execute';
-import { graphCallFor, type OperationDependencies } from './pipeline';
+import { graphCallFor } from './graph-call';
+import type { OperationDependencies } from './pipeline';
 import type { CallPlan } from './plan';
 import { validateRequest } from './validate';
 import { type AsyncWriteDependencies, entityOfWrite, leaveLine, operationKey, writeMessage } from './write-queue';
@@ -64,7 +65,10 @@ export async function finishWrite(
   const plan: CallPlan = {
     operation,
     request: valid.value,
-    call: graphCallFor(operation, valid.value, record.write.clientRequestId),
+    call: graphCallFor(operation, valid.value, {
+      clientRequestId: record.write.clientRequestId,
+      budgetAccount: record.write.budgetAccount,
+    }),
     requestUrl: record.write.requestUrl,
     deadlineMs,
     graph: dependencies.graph,

@@ -1,7 +1,7 @@
 import type { CallsInFlight } from '../budget/calls-in-flight';
-import { fillRoute, type Operation, takesBody } from '../catalog/operations';
+import { type Operation, takesBody } from '../catalog/operations';
 import type { Clock } from '../clock';
-import { type GraphCall, type GraphGateway, lastAttempt } from '../graph/gateway';
+import { type GraphGateway, lastAttempt } from '../graph/gateway';
 import { readJsonObject } from '../http/body';
 import { preferencesOf, prefersMinimal, readIdempotencyKey } from '../http/headers';
 import { problemResponse } from '../http/problem';
@@ -12,6 +12,7 @@ import type { TokenInspector } from '../identity/token-claims';
 import { acceptWrite, type WriteToAccept } from './accept-write';
 import { type KeyedExecution, underIdempotencyKey } from './claim-key';
 import { execute } from './execute';
+import { type CallOrigin, graphCallFor } from './graph-call';
 import { handOver, inLineWhileRunning, isHandedOver, mustWaitItsTurn, unfinishedOperationOf } from './hand-over';
 import type { CallPlan } from './plan';
 import { validateRequest, type ValidRequest } from './validate';
@@ -74,9 +75,10 @@ export interface OperationOutcome {
 export async function runOperation(
   operation: Operation,
   request: IncomingRequest,
-  clientRequestId: string,
+  origin: CallOrigin,
   dependencies: OperationDependencies,
 ): Promise<OperationOutcome> {
+  const { clientRequestId } = origin;
   const key = readIdempotencyKey(request.headers);
   if (!key.ok) return stopped(key);
   const body = takesBody(operation) ? await readJsonObject(request) : undefined;
@@ -89,7 +91,7 @@ export async function runOperation(
   const plan: CallPlan = {
     operation,
     request: valid.value,
-    call: graphCallFor(operation, valid.value, clientRequestId),
+    call: graphCallFor(operation, valid.value, origin),
     requestUrl: request.url,
     deadlineMs,
     graph: dependencies.graph,
@@ -112,6 +114,7 @@ export async function runOperation(
     request: valid.value,
     keyed: key.value !== undefined,
     clientRequestId,
+    budgetAccount: origin.budgetAccount,
     requestUrl: request.url,
     returnMinimal,
     preferred,
@@ -231,17 +234,5 @@ function recorded(execution: Omit<KeyedExecution, 'keyUse'> & Partial<Pick<Keyed
       foundEarlierWrite: execution.foundEarlierWrite,
       ...(execution.storeFailure ? { failure: execution.storeFailure } : {}),
     },
-  };
-}
-
-/** The Graph call for a validated request; ids are encoded into the path, never interpreted. */
-export function graphCallFor(operation: Operation, request: ValidRequest, clientRequestId: string): GraphCall {
-  return {
-    version: request.version,
-    method: operation.method,
-    path: `/${fillRoute(operation.graphPath.replace(/^\//, ''), request.params)}`,
-    ...request.paging,
-    ...(request.body ? { body: request.body } : {}),
-    clientRequestId,
   };
 }

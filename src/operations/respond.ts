@@ -1,3 +1,4 @@
+import { CALLER_LEAD_MS } from '../budget/fair-share';
 import type { Operation } from '../catalog/operations';
 import { type GraphAnswer, type GraphExchange, lastAttempt } from '../graph/gateway';
 import { nextPageOf } from '../graph/paging';
@@ -98,8 +99,12 @@ export function failureResponse(operation: Operation, exchange: GraphExchange, c
   // Held before the first attempt, nothing was sent; held after one, that attempt's ending is what the caller must know.
   if (exchange.heldBack && exchange.attempts.length === 0) {
     const kind = operation.method === 'GET' ? 'reads' : 'writes';
+    const why =
+      exchange.heldBack === 'caller-share-used'
+        ? `this caller already holds its share of the turns (one caller is promised turns at most ${CALLER_LEAD_MS / 1000} s ahead, and callers at work at once share the ${kind} evenly)`
+        : "this request's turn would come too late for Graph to answer within the time budget";
     return problemResponse('request-budget-exhausted', {
-      detail: `Nothing was sent: the app spaces its Graph ${kind} to stay under Intune's limits (one budget for every instance), and this request's turn would come too late for Graph to answer within the time budget. Send it again after Retry-After seconds.`,
+      detail: `Nothing was sent: the app spaces its Graph ${kind} to stay under Intune's limits (one budget for every instance), and ${why}. Send it again after Retry-After seconds.`,
       headers: { 'retry-after': retryAfterSeconds(context.retryAfterMs ?? 1000) },
     });
   }

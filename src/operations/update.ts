@@ -31,6 +31,7 @@ export async function update(plan: CallPlan, earlier: EarlierInDoubt | undefined
     method: 'GET',
     path: plan.call.path,
     clientRequestId: plan.call.clientRequestId,
+    budgetAccount: plan.call.budgetAccount,
   };
   // The read may run a little past the budget the write used up: an applied write deserves its answer.
   const deadlineMs = Math.max(plan.deadlineMs, plan.clock.now() + READ_BACK_MIN_MS);

@@ -7,7 +7,7 @@ import type { TokenInspector } from '../../src/identity/token-claims';
 import type { JsonObject } from '../../src/json';
 import { createOnce, MAX_SENDS } from '../../src/operations/create';
 import { deleteOnce } from '../../src/operations/delete';
-import { graphCallFor } from '../../src/operations/pipeline';
+import { graphCallFor } from '../../src/operations/graph-call';
 import type { CallPlan, Execution } from '../../src/operations/plan';
 import { update } from '../../src/operations/update';
 import { validateRequest } from '../../src/operations/validate';
@@ -92,7 +92,7 @@ function planFor(operation: Operation, clock: FakeClock, graph: FakeGraph, optio
   return {
     operation,
     request: valid.value,
-    call: graphCallFor(operation, valid.value, 'client-request-1'),
+    call: graphCallFor(operation, valid.value, { clientRequestId: 'client-request-1' }),
     requestUrl: `https://facade.example/api/${fillRoute(operation.route, PARAMS)}`,
     deadlineMs: clock.now() + limits.budgetMs,
     graph,
