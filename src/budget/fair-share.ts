@@ -50,7 +50,10 @@ export function takeFairTurn(
   if (!turn.granted) return turn;
   const sharers = holding.size + (holding.has(account) ? 0 : 1);
   holding.set(account, ownDueMs + sharers * intervalMsOf(shape));
-  return { ...turn, state: { ...turn.state, accounts: Object.fromEntries(accountsHoldingTurns(Object.fromEntries(holding), nowMs)) } };
+  return {
+    ...turn,
+    state: { ...turn.state, accounts: Object.fromEntries(accountsHoldingTurns(Object.fromEntries(holding), nowMs)) },
+  };
 }
 
 /** The accounts whose own next turn is still ahead: the callers at work now, at most MAX_ACCOUNTS of them. */

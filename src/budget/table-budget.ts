@@ -189,9 +189,10 @@ export class TableBudget implements GraphBudget {
   /** The new ETag, or undefined when another instance wrote the row since `etag`. */
   private async replace(kind: RequestKind, state: BudgetState, etag: string): Promise<string | undefined> {
     try {
-      const written = await this.options.table.updateEntity<BudgetEntity>(entityOf(kind, state), 'Replace',
-        { etag, ...bounded() },
-      );
+      const written = await this.options.table.updateEntity<BudgetEntity>(entityOf(kind, state), 'Replace', {
+        etag,
+        ...bounded(),
+      });
       return written.etag ?? '';
     } catch (error) {
       if (storageStatusOf(error) === 412) return undefined;

@@ -114,7 +114,11 @@ export function lookFromOf(method: WriteMethod | 'GET', attempts: readonly Attem
  * waiting room bounds what one instance may hold: neither is a delay.
  */
 export function wasOnlyDelayed(exchange: GraphExchange): boolean {
-  if (exchange.heldBack === 'no-time-left' || exchange.heldBack === 'no-turn-in-time' || exchange.heldBack === 'caller-share-used')
+  if (
+    exchange.heldBack === 'no-time-left' ||
+    exchange.heldBack === 'no-turn-in-time' ||
+    exchange.heldBack === 'caller-share-used'
+  )
     return true;
   const ending = exchange.attempts.at(-1)?.ending;
   return exchange.heldBack === undefined && ending?.kind === 'answer' && ending.status === 429;
