@@ -1,6 +1,6 @@
 /** The budget's table row: how a request kind's GCRA state and its callers' shares are kept. */
 import type { RequestKind } from './budget';
-import type { AccountDues, BudgetState } from './gcra';
+import type { AccountClocks, BudgetState } from './gcra';
 
 /** The partition of the budget's rows: one row per request kind. */
 export const PARTITION = 'graph-budget';
@@ -11,7 +11,7 @@ export interface BudgetEntity {
   readonly rowKey: RequestKind;
   readonly dueAtMs: number;
   readonly pausedUntilMs: number;
-  /** The callers holding turns (`AccountDues`), as JSON: one row keeps the app's turns and the callers' shares together. */
+  /** The callers at work lately (`AccountClocks`), as JSON: one row keeps the app's turns and the callers' shares together. */
   readonly accounts?: string;
 }
 
@@ -28,10 +28,10 @@ export function stateOf(entity: BudgetEntity): BudgetState {
 }
 
 /** The accounts a row holds; a row written before callers were told apart, or unreadable, holds none. */
-function accountsOf(json: string | undefined): AccountDues {
+function accountsOf(json: string | undefined): AccountClocks {
   try {
     const parsed: unknown = JSON.parse(json ?? '{}');
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as AccountDues) : {};
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as AccountClocks) : {};
   } catch {
     return {};
   }

@@ -6,27 +6,32 @@
  * - Each caller (its budget account: the object id App Service Authentication vouched for) is
  *   spaced on a clock of its own, beside the app's, at the app's rate divided among the callers
  *   holding turns not yet due, itself included: two callers at work get half the rate each.
- * - No caller may be promised turns further than `CALLER_LEAD_MS` ahead on its own clock. So,
- *   whatever one caller sends, the app's promised turns reach only about that far ahead: a
- *   caller arriving while another floods gets a turn within it, and an even share from then on.
- * - Alone, a caller may use the whole rate: nothing is kept idle for callers who are not there.
+ * - A caller is promised turns at most a lead ahead on its own clock: 5 s while it is alone,
+ *   1 s while another caller has had a turn in the last 20 s. So, whatever one caller sends, the
+ *   app's promised turns reach only that far ahead: a caller arriving while another floods waits
+ *   at most about 5 s for its first turn, and about 1 s for each one after it.
+ * - Alone, a caller may use the whole rate, and beside a quiet caller all the quiet one leaves:
+ *   nothing is kept idle for callers who are not asking.
  *
  * Why not weighted fair queuing proper: a turn is promised when it is asked for (the call then
  * waits for it, holding its instance), by instances that share nothing but one table row. A
  * promised turn cannot be given to a later caller, so the rule bounds how far ahead any one
  * caller's promises reach instead. Pure functions of the state and the clock, as gcra.ts.
  */
-import { type AccountDues, type BudgetState, intervalMsOf, type RateShape, takeTurn, type Turn } from './gcra';
+import { type AccountClocks, type BudgetState, intervalMsOf, type RateShape, takeTurn, type Turn } from './gcra';
 
 /**
- * How far ahead one caller may be promised turns. It bounds how long a newcomer waits behind a
- * flood (well within the 30 s time budget), and lets a caller alone keep about 24 writes or 200
- * reads waiting at the default rates, so that its own burst is spaced rather than refused.
+ * How far ahead a caller alone may be promised turns: at the default rates about 24 writes or 200
+ * reads, so that its own burst is spaced rather than refused; and how long a newcomer may wait
+ * behind a flood for its first turn, well within the 30 s time budget.
  */
 export const CALLER_LEAD_MS = 5_000;
-
-/** The most callers the state keeps: a bound on the row's size; those due soonest are dropped first. */
-const MAX_ACCOUNTS = 500;
+/** How far ahead a caller may be promised turns while others are at work: how long each of their turns may wait behind it. */
+export const SHARED_LEAD_MS = 1_000;
+/** A caller granted a turn this recently is at work (Intune's window). */
+const AT_WORK_MS = 20_000;
+/** The most callers the state keeps: a bound on the row's size (a table property holds 64 KiB); those seen longest ago go first. */
+const MAX_ACCOUNTS = 200;
 
 /**
  * Takes the next turn for a caller's account, within its share; without an account (callers the
@@ -40,27 +45,38 @@ export function takeFairTurn(
   account: string | undefined,
 ): Turn {
   if (account === undefined) return takeTurn(state, shape, nowMs, maxWaitMs);
-  const holding = accountsHoldingTurns(state.accounts, nowMs);
-  const ownDueMs = Math.max(holding.get(account) ?? 0, nowMs);
-  const leadMs = ownDueMs - nowMs;
-  if (leadMs > CALLER_LEAD_MS) {
-    return { granted: false, retryAfterMs: Math.ceil(leadMs - CALLER_LEAD_MS), heldBy: 'caller-share' };
+  const atWork = accountsAtWork(state.accounts, nowMs);
+  const [ownDueMs] = atWork.get(account) ?? [0, 0];
+  const fromMs = Math.max(ownDueMs, nowMs);
+  const othersAtWork = [...atWork.keys()].some((other) => other !== account);
+  const leadLimitMs = othersAtWork ? SHARED_LEAD_MS : CALLER_LEAD_MS;
+  if (fromMs - nowMs > leadLimitMs) {
+    return { granted: false, retryAfterMs: Math.ceil(fromMs - nowMs - leadLimitMs), heldBy: 'caller-share' };
   }
   const turn = takeTurn(state, shape, nowMs, maxWaitMs);
   if (!turn.granted) return turn;
-  const sharers = holding.size + (holding.has(account) ? 0 : 1);
-  holding.set(account, ownDueMs + sharers * intervalMsOf(shape));
-  return {
-    ...turn,
-    state: { ...turn.state, accounts: Object.fromEntries(accountsHoldingTurns(Object.fromEntries(holding), nowMs)) },
-  };
+  const holding = [...atWork].filter(([other, [dueMs]]) => other !== account && dueMs > nowMs).length;
+  atWork.set(account, [fromMs + (holding + 1) * intervalMsOf(shape), nowMs]);
+  return { ...turn, state: { ...turn.state, accounts: Object.fromEntries(keepLatest(atWork)) } };
 }
 
-/** The accounts whose own next turn is still ahead: the callers at work now, at most MAX_ACCOUNTS of them. */
-export function accountsHoldingTurns(accounts: AccountDues | undefined, nowMs: number): Map<string, number> {
-  const ahead = Object.entries(accounts ?? {})
-    .filter(([, dueMs]) => typeof dueMs === 'number' && dueMs > nowMs)
-    .sort(([, a], [, b]) => b - a)
-    .slice(0, MAX_ACCOUNTS);
-  return new Map(ahead);
+/** The callers granted a turn within the last 20 s, or still holding one, as a map of their clocks. */
+export function accountsAtWork(
+  accounts: AccountClocks | undefined,
+  nowMs: number,
+): Map<string, readonly [dueMs: number, seenMs: number]> {
+  const kept = Object.entries(accounts ?? {}).filter(
+    ([, clock]) =>
+      Array.isArray(clock) &&
+      typeof clock[0] === 'number' &&
+      typeof clock[1] === 'number' &&
+      (clock[0] > nowMs || clock[1] > nowMs - AT_WORK_MS),
+  );
+  return keepLatest(new Map(kept));
+}
+
+/** At most MAX_ACCOUNTS callers, those seen most recently. */
+function keepLatest<T extends readonly [number, number]>(accounts: Map<string, T>): Map<string, T> {
+  if (accounts.size <= MAX_ACCOUNTS) return accounts;
+  return new Map([...accounts].sort(([, a], [, b]) => b[1] - a[1]).slice(0, MAX_ACCOUNTS));
 }

@@ -16,12 +16,15 @@ export interface BudgetState {
   readonly dueAtMs: number;
   /** No request goes before this instant: Graph said so with a 429's Retry-After. */
   readonly pausedUntilMs: number;
-  /** The callers holding turns not yet due, each with when its own next turn is due at its share (fair-share.ts). */
-  readonly accounts?: AccountDues;
+  /** The callers at work lately, each with its own clock (fair-share.ts). */
+  readonly accounts?: AccountClocks;
 }
 
-/** Per budget account (a caller's object id), when its next turn is due at its share of the rate, epoch ms. */
-export type AccountDues = Readonly<Record<string, number>>;
+/**
+ * Per budget account (a caller's object id): when its own next turn is due at its share of the
+ * rate, and when it was last granted one; epoch ms.
+ */
+export type AccountClocks = Readonly<Record<string, readonly [dueMs: number, seenMs: number]>>;
 
 export const EMPTY_BUDGET: BudgetState = { dueAtMs: 0, pausedUntilMs: 0 };
 

@@ -109,17 +109,15 @@ export function lookFromOf(method: WriteMethod | 'GET', attempts: readonly Attem
 
 /**
  * Whether a write that was not applied was only delayed: Graph throttled it to the end of the
- * call, or the app's budget had no turn or no time left for it, or the caller held its share of
- * the turns already. The same write later will go through. A refusal of the app's permission or token would meet the same refusal, and a full
- * waiting room bounds what one instance may hold: neither is a delay.
+ * call, or the app's budget had no turn or no time left for it. The same write later will go
+ * through. A refusal of the app's permission or token would meet the same refusal, and a full
+ * waiting room bounds what one instance may hold: neither is a delay. Nor is a caller held to
+ * its share of the budget (fair-share.ts): its write is refused, not taken over by the app, so
+ * that a flood is pushed back to its sender rather than filling the queue every caller's
+ * asynchronous writes share.
  */
 export function wasOnlyDelayed(exchange: GraphExchange): boolean {
-  if (
-    exchange.heldBack === 'no-time-left' ||
-    exchange.heldBack === 'no-turn-in-time' ||
-    exchange.heldBack === 'caller-share-used'
-  )
-    return true;
+  if (exchange.heldBack === 'no-time-left' || exchange.heldBack === 'no-turn-in-time') return true;
   const ending = exchange.attempts.at(-1)?.ending;
   return exchange.heldBack === undefined && ending?.kind === 'answer' && ending.status === 429;
 }

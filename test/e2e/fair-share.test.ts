@@ -1,3 +1,5 @@
+import { TableClient } from '@azure/data-tables';
+
 import { SEEDED_PATHS, type Stack, withStack } from '../support/stack';
 
 // A fair share of the Graph budget per caller (src/budget/fair-share.ts), through the local host
@@ -103,4 +105,31 @@ test('a caller refused for its share is told so, and when to come back', async (
       expect(Number(answer.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     }
   });
+});
+
+test('a write the app finishes from its queue is counted against the caller who asked for it', async () => {
+  const budgetTable = `fairbudget${Date.now().toString(36)}`;
+  await withStack(
+    { appServiceAuth: true, facadeEnvironment: { CALLER_AUTH: 'entra', GRAPH_BUDGET_TABLE_NAME: budgetTable } },
+    async (stack) => {
+      const accepted = await stack.call('PATCH', SEEDED_PATHS.userStatusOverview, {
+        body: { successCount: 7 },
+        headers: { authorization: `Bearer ${await tokenFor(stack, QUIET)}`, prefer: 'respond-async' },
+      });
+      expect(accepted.status).toBe(202);
+      const location = new URL(accepted.headers.get('location') ?? '').pathname.replace(/^\/api\//, '');
+      let status = 202;
+      for (let poll = 0; poll < 100 && status === 202; poll++) {
+        await sleep(200);
+        status = (await stack.call('GET', location, { headers: { authorization: `Bearer ${await tokenFor(stack, QUIET)}` } }))
+          .status;
+      }
+      expect(status).toBe(200);
+      const table = TableClient.fromConnectionString(process.env.FACADE_TEST_STORAGE ?? '', budgetTable, {
+        allowInsecureConnection: true,
+      });
+      const row = await table.getEntity<{ accounts: string }>('graph-budget', 'write');
+      expect(Object.keys(JSON.parse(row.accounts) as object)).toEqual([QUIET]);
+    },
+  );
 });

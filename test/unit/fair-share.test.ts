@@ -1,4 +1,4 @@
-import { accountsHoldingTurns, CALLER_LEAD_MS, takeFairTurn } from '../../src/budget/fair-share';
+import { accountsAtWork, CALLER_LEAD_MS, SHARED_LEAD_MS, takeFairTurn } from '../../src/budget/fair-share';
 import { type BudgetState, EMPTY_BUDGET, type RateShape, takeTurn } from '../../src/budget/gcra';
 import { WaitingRoom } from '../../src/budget/waiting-room';
 
@@ -80,8 +80,13 @@ describe('a fair share of the budget per caller', () => {
     // One call every 2 s from 5 s on: 28 asks, far below half the rate; every one granted.
     expect(quietCaller.refused).toBe(0);
     expect(quietCaller.granted).toBe(28);
-    // Its turns come within the lead of the flood's promises.
+    // No turn waits longer than the lead of the flood's promises when the quiet caller came; once
+    // those have passed, each waits at most the shorter lead of callers at work together.
     expect(Math.max(...quietCaller.waits)).toBeLessThanOrEqual(CALLER_LEAD_MS);
+    const askedAt = quietCaller.sendTimes.map((sendMs, index) => sendMs - (quietCaller.waits[index] ?? 0));
+    const settled = quietCaller.waits.filter((_, index) => (askedAt[index] ?? 0) >= 5000 + CALLER_LEAD_MS);
+    expect(settled.length).toBeGreaterThan(20);
+    expect(Math.max(...settled)).toBeLessThanOrEqual(SHARED_LEAD_MS + 20_000 / 95);
     const all = [...flood.sendTimes, ...quietCaller.sendTimes].sort((a, b) => a - b);
     expect(busiestWindow(all)).toBeLessThanOrEqual(SHAPE.requestsPer20Seconds + SHAPE.burst);
     // Nothing is kept idle: the flood had what the quiet caller left, about 95 per 20 s in all.
@@ -130,16 +135,18 @@ describe('a fair share of the budget per caller', () => {
     expect(takeFairTurn(state, SHAPE, retryAfterMs, MAX_WAIT_MS, 'alone').granted).toBe(true);
   });
 
-  test('the state keeps only callers holding turns, and at most 500 of them', () => {
+  test('the state keeps only callers at work lately, and at most 200 of them', () => {
     let state = EMPTY_BUDGET;
     for (let index = 0; index < 700; index++) {
       const turn = takeFairTurn(state, { requestsPer20Seconds: 1000, burst: 1000 }, 0, MAX_WAIT_MS, `caller-${index}`);
       if (turn.granted) state = turn.state;
     }
-    expect(Object.keys(state.accounts ?? {}).length).toBeLessThanOrEqual(500);
-    expect(accountsHoldingTurns(state.accounts, 10 * 60_000).size).toBe(0);
+    expect(Object.keys(state.accounts ?? {}).length).toBe(200);
+    expect(accountsAtWork(state.accounts, 10 * 60_000).size).toBe(0);
     // A row's state from before callers were told apart, or damaged, holds nobody.
-    expect(accountsHoldingTurns({ odd: 'x' as unknown as number }, 0).size).toBe(0);
+    expect(accountsAtWork({ odd: 'x' as unknown as [number, number], short: [1] as unknown as [number, number] }, 0).size).toBe(
+      0,
+    );
   });
 });
 
