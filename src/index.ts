@@ -1,6 +1,7 @@
 import * as azureFunctions from '@azure/functions';
 
 import { createGraphBudget, diagnosticsBudget } from './budget';
+import { CallerPacing } from './budget/caller-pacing';
 import { CallsInFlight } from './budget/calls-in-flight';
 import { CATALOG } from './catalog/operations';
 import { systemClock } from './clock';
@@ -38,6 +39,7 @@ const async: AsyncWriteDependencies | undefined =
         queue: messageQueueFor(settings.queues, settings.writeQueueName, credential),
         queueName: settings.writeQueueName,
         writeSpacingMs: 20_000 / settings.budget.writes.requestsPer20Seconds,
+        pacing: new CallerPacing(20_000 / settings.budget.writes.requestsPer20Seconds),
       }
     : undefined;
 

@@ -50,10 +50,13 @@ export async function acceptWrite(
 ): Promise<HttpAnswer> {
   const { operation, request } = write;
   const nowMs = clock.now();
+  // The write comes up at its caller's pace (a slot taken for a retry of the same key is only one spacing lost).
+  const pacedMs = dependencies.pacing?.takeSlot(write.budgetAccount, nowMs) ?? nowMs;
+  const notBeforeMs = Math.max(acceptedAs.notBeforeMs ?? nowMs, pacedMs);
   const record: OperationRecord = {
     id: write.id,
     state: acceptedAs.state,
-    ...(acceptedAs.notBeforeMs === undefined ? {} : { notBeforeMs: acceptedAs.notBeforeMs }),
+    ...(acceptedAs.notBeforeMs === undefined && notBeforeMs === nowMs ? {} : { notBeforeMs }),
     write: {
       operationName: operation.name,
       params: request.params,
@@ -84,7 +87,7 @@ export async function acceptWrite(
     const maybeLost = isStale(kept.record, nowMs);
     // An update or delete takes its place in its entity's line before its message can run.
     if (entity) await dependencies.lines.join(entity, record.id);
-    const visibilityDelayMs = Math.max(0, (acceptedAs.notBeforeMs ?? nowMs) - nowMs);
+    const visibilityDelayMs = Math.max(0, notBeforeMs - nowMs);
     if (kept.created || maybeLost) await dependencies.queue.send(writeMessage(record.id), { visibilityDelayMs });
   } catch (error) {
     // Not accepted: nothing of it may stay to hold its entity's line or answer a retry of its key.

@@ -102,7 +102,14 @@ export async function finishWrite(
   }
   // Refused before anything was done, for a reason that passes (throttled, unreachable): sent again later.
   const passes = execution.keyUse !== 'replayed' && settlement.kind !== 'final' && retryAfterMs !== undefined;
-  if (passes && !tooOld) return again(record.id, runs, 'waiting', Math.max(retryAfterMs, 1000));
+  if (passes && !tooOld) {
+    // A caller held to its share comes back at its own pace, behind its other writes, not at once ahead of everyone's.
+    const pacedMs =
+      execution.exchange?.heldBack === 'caller-share-used'
+        ? (dependencies.async.pacing?.takeSlot(record.write.budgetAccount, clock.now()) ?? 0) - clock.now()
+        : 0;
+    return again(record.id, runs, 'waiting', Math.max(retryAfterMs, 1000, pacedMs));
+  }
   return finish({ ...record, runs }, withoutReplayMark(execution.response));
 
   /** Puts the write back for `afterMs`; pollers are told to come back after `expectedMs` (an estimate), if sooner. */

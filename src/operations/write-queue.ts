@@ -1,3 +1,4 @@
+import type { CallerPacing } from '../budget/caller-pacing';
 import { fillRoute, type Operation } from '../catalog/operations';
 import type { EntityLines, OperationStore } from '../idempotency';
 import { isJsonObject } from '../json';
@@ -20,6 +21,8 @@ export interface AsyncWriteDependencies {
   readonly queueName: string;
   /** The app's budget spaces writes this far apart: what a write waits per write queued before it. */
   readonly writeSpacingMs: number;
+  /** Each caller's accepted writes come up in the queue at most at the app's write rate (budget/caller-pacing.ts); unset, none is paced. */
+  readonly pacing?: CallerPacing;
 }
 
 /**

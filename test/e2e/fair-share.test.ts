@@ -133,3 +133,41 @@ test('a write the app finishes from its queue is counted against the caller who 
     },
   );
 });
+
+test("a quiet caller's asynchronous write is not queued behind another caller's flood of them", async () => {
+  await withStack({ appServiceAuth: true, facadeEnvironment: SETTINGS }, async (stack) => {
+    const flood = await tokenFor(stack, FLOODING);
+    // 30 writes at one a second: half a minute of the budget, handed to the app at once.
+    const floodIds = Array.from({ length: 30 }, (_, index) => `fair-policy-${index}`);
+    await stack.control('POST', 'seed', { deviceCompliancePolicies: floodIds.map((id) => ({ id })) });
+    const accepted = await Promise.all(
+      floodIds.map((id, index) =>
+        stack.call('PATCH', `device-compliance-policies/${id}/user-status-overview`, {
+          body: { successCount: index },
+          headers: { authorization: `Bearer ${flood}`, prefer: 'respond-async' },
+        }),
+      ),
+    );
+    expect(accepted.map((answer) => answer.status)).toEqual(floodIds.map(() => 202));
+
+    const quietToken = await tokenFor(stack, QUIET);
+    const quietWrite = await stack.call('PATCH', SEEDED_PATHS.userStatusSummary, {
+      body: { pendingCount: 42 },
+      headers: { authorization: `Bearer ${quietToken}`, prefer: 'respond-async' },
+    });
+    expect(quietWrite.status).toBe(202);
+    const location = new URL(quietWrite.headers.get('location') ?? '').pathname.replace(/^\/api\//, '');
+    let status = 202;
+    for (let poll = 0; poll < 300 && status === 202; poll++) {
+      await sleep(200);
+      status = (await stack.call('GET', location, { headers: { authorization: `Bearer ${quietToken}` } })).status;
+    }
+    expect(status).toBe(200);
+    // When the quiet write was applied, the flood's writes were still coming up one a second, at its pace.
+    const floodApplied = stack.emulator.requests.filter(
+      (request) => request.method === 'PATCH' && request.path.includes('fair-policy-') && request.applied,
+    ).length;
+    // Unpaced, the flood's messages all came up first: about 9 of them were applied by then.
+    expect(floodApplied).toBeLessThan(6);
+  });
+});

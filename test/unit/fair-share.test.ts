@@ -1,3 +1,4 @@
+import { CallerPacing } from '../../src/budget/caller-pacing';
 import { accountsAtWork, CALLER_LEAD_MS, SHARED_LEAD_MS, takeFairTurn } from '../../src/budget/fair-share';
 import { type BudgetState, EMPTY_BUDGET, type RateShape, takeTurn } from '../../src/budget/gcra';
 import { WaitingRoom } from '../../src/budget/waiting-room';
@@ -167,5 +168,20 @@ describe("an instance's waiting room, shared by callers", () => {
     void room.waitUntil(1000, clock);
     expect(room.isFullFor(undefined)).toBe(true);
     expect(room.isFullFor('quiet')).toBe(true);
+  });
+});
+
+describe("a caller's pace in the queue of writes the app finishes", () => {
+  test("one caller's writes come up one spacing apart; another caller's first comes up at once", () => {
+    const pacing = new CallerPacing(200);
+    expect([0, 1, 2].map(() => pacing.takeSlot('flood', 1000))).toEqual([1000, 1200, 1400]);
+    expect(pacing.takeSlot('quiet', 1000)).toBe(1000);
+    // Once its slots have passed, a caller is at once again.
+    expect(pacing.takeSlot('flood', 5000)).toBe(5000);
+  });
+
+  test('callers not told apart (function keys) are not paced', () => {
+    const pacing = new CallerPacing(200);
+    expect([0, 1, 2].map(() => pacing.takeSlot(undefined, 1000))).toEqual([1000, 1000, 1000]);
   });
 });
