@@ -3,8 +3,9 @@
  * finishes writes from. The queue is first in, first out: without a pace, a caller that hands
  * the app thousands of writes puts all of them ahead of the next caller's one, and the budget's
  * fair share (fair-share.ts) never sees that one until the whole flood has been dequeued. Each
- * caller's messages are made visible no faster than the app's write rate, on this instance;
- * callers not told apart (function keys) are not paced, as before.
+ * caller's messages are made visible no faster than the app's write rate, on this instance, and
+ * never more than an hour ahead (a flood beyond that comes up at once, well within the records'
+ * retention); writes without a budget account (function keys alone) are not paced, as before.
  */
 export class CallerPacing {
   private readonly nextSlotMs = new Map<string, number>();
@@ -17,7 +18,7 @@ export class CallerPacing {
    */
   takeSlot(account: string | undefined, nowMs: number): number {
     if (account === undefined) return nowMs;
-    const slotMs = Math.max(nowMs, this.nextSlotMs.get(account) ?? 0);
+    const slotMs = Math.min(Math.max(nowMs, this.nextSlotMs.get(account) ?? 0), nowMs + MAX_AHEAD_MS);
     this.nextSlotMs.set(account, slotMs + this.spacingMs);
     if (this.nextSlotMs.size > MAX_CALLERS) this.forgetPast(nowMs);
     return slotMs;
@@ -30,3 +31,4 @@ export class CallerPacing {
 }
 
 const MAX_CALLERS = 1000;
+const MAX_AHEAD_MS = 60 * 60_000;

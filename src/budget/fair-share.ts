@@ -9,7 +9,8 @@
  * - A caller is promised turns at most a lead ahead on its own clock: 5 s while it is alone,
  *   1 s while another caller has had a turn in the last 20 s. So, whatever one caller sends, the
  *   app's promised turns reach only that far ahead: a caller arriving while another floods waits
- *   at most about 5 s for its first turn, and about 1 s for each one after it.
+ *   at most about 5 s for its first turn, and about 1 s for each one after it, plus one spacing
+ *   per other caller at work (with many at once, each one's even share is that small).
  * - Alone, a caller may use the whole rate, and beside a quiet caller all the quiet one leaves:
  *   nothing is kept idle for callers who are not asking.
  *
@@ -30,6 +31,8 @@ export const CALLER_LEAD_MS = 5_000;
 export const SHARED_LEAD_MS = 1_000;
 /** A caller granted a turn this recently is at work (Intune's window). */
 const AT_WORK_MS = 20_000;
+/** No caller's clock is this far ahead: a lead is seconds, and instances' clocks differ by less. */
+const BELIEVABLE_AHEAD_MS = 10 * 60_000;
 /** The most callers the state keeps: a bound on the row's size (a table property holds 64 KiB); those seen longest ago go first. */
 const MAX_ACCOUNTS = 200;
 
@@ -56,11 +59,15 @@ export function takeFairTurn(
   const turn = takeTurn(state, shape, nowMs, maxWaitMs);
   if (!turn.granted) return turn;
   const holding = [...atWork].filter(([other, [dueMs]]) => other !== account && dueMs > nowMs).length;
-  atWork.set(account, [fromMs + (holding + 1) * intervalMsOf(shape), nowMs]);
+  // Whole milliseconds keep the row's JSON short.
+  atWork.set(account, [Math.round(fromMs + (holding + 1) * intervalMsOf(shape)), nowMs]);
   return { ...turn, state: { ...turn.state, accounts: Object.fromEntries(keepLatest(atWork)) } };
 }
 
-/** The callers granted a turn within the last 20 s, or still holding one, as a map of their clocks. */
+/**
+ * The callers granted a turn within the last 20 s, or still holding one, as a map of their clocks.
+ * A clock no instance could have written (far ahead, or not numbers) is dropped, not believed.
+ */
 export function accountsAtWork(
   accounts: AccountClocks | undefined,
   nowMs: number,
@@ -70,6 +77,8 @@ export function accountsAtWork(
       Array.isArray(clock) &&
       typeof clock[0] === 'number' &&
       typeof clock[1] === 'number' &&
+      clock[0] < nowMs + BELIEVABLE_AHEAD_MS &&
+      clock[1] < nowMs + BELIEVABLE_AHEAD_MS &&
       (clock[0] > nowMs || clock[1] > nowMs - AT_WORK_MS),
   );
   return keepLatest(new Map(kept));

@@ -75,14 +75,15 @@ export class TableBudget implements GraphBudget {
   }
 
   async reserve(kind: RequestKind, latestAtMs: number, account?: string): Promise<Reservation> {
-    if (this.now() < this.fallbackUntilMs) return this.fallback.reserve(kind, latestAtMs, account);
+    // The local share is one instance's sliver of the budget, a request at a time: it is not shared out again by caller.
+    if (this.now() < this.fallbackUntilMs) return this.fallback.reserve(kind, latestAtMs);
     try {
       const reservation = await this.reserveShared(kind, latestAtMs, account);
       this.recovered();
       return reservation;
     } catch (error) {
       this.fallBack(error);
-      return this.fallback.reserve(kind, latestAtMs, account);
+      return this.fallback.reserve(kind, latestAtMs);
     }
   }
 

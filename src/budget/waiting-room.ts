@@ -6,12 +6,17 @@ import type { Clock } from '../clock';
  * the platform start instances. When the room is full, a call is refused at once (the caller is
  * told when the last one waiting is due) rather than taking a turn it would wait long for.
  *
- * Callers the app tells apart (budget accounts) share the room: with k of them seated, each may
- * hold at most seats / (k + 1), so a seat is always left for a caller not yet seated, and one
- * caller's flood cannot fill the room for everyone else (fair-share.ts shares the turns).
+ * Callers the app tells apart (budget accounts) share the room. With k of them in it, a caller
+ * already seated may hold at most seats / (k + 1), and never the last such part: a caller not yet
+ * seated always finds a seat while the room is not full, so one caller's flood cannot fill the
+ * room for everyone else (fair-share.ts shares the turns). A call counts against its caller's
+ * part from the moment it asks the budget for a turn, so that calls arriving together cannot all
+ * pass the check before any of them sits.
  */
 export class WaitingRoom {
   private readonly seated = new Map<symbol, { readonly dueMs: number; readonly account: string | undefined }>();
+  /** Per caller, its calls asking the budget for a turn now (they sit once it is granted). */
+  private readonly asking = new Map<string, number>();
 
   constructor(private readonly seats: number) {}
 
@@ -19,10 +24,26 @@ export class WaitingRoom {
   isFullFor(account: string | undefined): boolean {
     if (this.seated.size >= this.seats) return true;
     if (account === undefined) return false;
-    const accounts = new Set([...this.seated.values()].map((seat) => seat.account).filter((name) => name !== undefined));
-    accounts.add(account);
-    const held = [...this.seated.values()].filter((seat) => seat.account === account).length;
-    return held >= Math.max(1, Math.floor(this.seats / (accounts.size + 1)));
+    const held = this.heldBy(account);
+    if (held === 0) return false;
+    const callers = new Set([...this.asking.keys(), ...[...this.seated.values()].flatMap((seat) => seat.account ?? [])]);
+    const part = Math.max(1, Math.floor(this.seats / (callers.size + 1)));
+    const occupied = this.seated.size + [...this.asking.values()].reduce((sum, count) => sum + count, 0);
+    return held >= part || occupied >= this.seats - part;
+  }
+
+  /** Counts a call of `account` against its part while it asks for its turn; the function returned ends that. */
+  asks(account: string | undefined): () => void {
+    if (account === undefined) return () => undefined;
+    this.asking.set(account, (this.asking.get(account) ?? 0) + 1);
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      const left = (this.asking.get(account) ?? 1) - 1;
+      if (left > 0) this.asking.set(account, left);
+      else this.asking.delete(account);
+    };
   }
 
   /** When the last call now waiting is due (epoch ms), if any waits. */
@@ -39,5 +60,10 @@ export class WaitingRoom {
     } finally {
       this.seated.delete(seat);
     }
+  }
+
+  private heldBy(account: string): number {
+    const seatedFor = [...this.seated.values()].filter((seat) => seat.account === account).length;
+    return seatedFor + (this.asking.get(account) ?? 0);
   }
 }

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * Who may call what, when callers sign in with Entra ID. App Service Authentication validates a
  * caller's token; it never checks roles, so the app does, here, from the roles the token carries.
@@ -63,5 +65,11 @@ export const FUNCTION_KEY_ACCOUNT = 'function-key';
  */
 export function budgetAccountOf(mode: CallerAuthMode, caller: Caller | undefined): string | undefined {
   if (mode === 'function-key') return undefined;
-  return caller?.objectId ?? FUNCTION_KEY_ACCOUNT;
+  if (!caller) return FUNCTION_KEY_ACCOUNT;
+  // Entra object ids are GUIDs; anything else is kept short and plain for the budget's row.
+  return GUID.test(caller.objectId)
+    ? caller.objectId.toLowerCase()
+    : `id-${createHash('sha256').update(caller.objectId).digest('hex').slice(0, 32)}`;
 }
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -1,4 +1,3 @@
-import { CALLER_LEAD_MS } from '../budget/fair-share';
 import type { Operation } from '../catalog/operations';
 import { type GraphAnswer, type GraphExchange, lastAttempt } from '../graph/gateway';
 import { nextPageOf } from '../graph/paging';
@@ -101,8 +100,10 @@ export function failureResponse(operation: Operation, exchange: GraphExchange, c
     const kind = operation.method === 'GET' ? 'reads' : 'writes';
     const why =
       exchange.heldBack === 'caller-share-used'
-        ? `this caller already holds its share of the turns (one caller is promised turns at most ${CALLER_LEAD_MS / 1000} s ahead, and callers at work at once share the ${kind} evenly)`
-        : "this request's turn would come too late for Graph to answer within the time budget";
+        ? `this caller already holds its share of the turns (a caller is promised turns only a few seconds ahead, and callers at work at once share the ${kind} evenly)`
+        : exchange.heldBack === 'waiting-room-full'
+          ? 'this instance already holds as many calls waiting for a turn as it may (or this caller its part of them)'
+          : "this request's turn would come too late for Graph to answer within the time budget";
     return problemResponse('request-budget-exhausted', {
       detail: `Nothing was sent: the app spaces its Graph ${kind} to stay under Intune's limits (one budget for every instance), and ${why}. Send it again after Retry-After seconds.`,
       headers: { 'retry-after': retryAfterSeconds(context.retryAfterMs ?? 1000) },

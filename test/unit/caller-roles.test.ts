@@ -1,4 +1,4 @@
-import { APP_ROLES, type CallerAuthMode, decide } from '../../src/identity/caller-roles';
+import { APP_ROLES, budgetAccountOf, type CallerAuthMode, decide } from '../../src/identity/caller-roles';
 
 const caller = (...roles: string[]) => ({ objectId: 'o', appId: 'a', roles });
 
@@ -19,4 +19,14 @@ test.each<[CallerAuthMode, 'read' | 'write', ReturnType<typeof caller> | undefin
   expect(decision.allowed ? 'allowed' : decision.reason === 'no-caller' ? 'no-caller' : `role-missing ${decision.role}`).toBe(
     expected,
   );
+});
+
+test("a caller's budget account: none with function keys alone, one for every key while tokens are accepted too, else its object id, kept short", () => {
+  const signedIn = (objectId: string) => ({ objectId, appId: undefined, roles: [] });
+  expect(budgetAccountOf('function-key', signedIn('7D3F1A2B-0C4E-4F5A-9B6C-8D7E6F5A4B3C'))).toBeUndefined();
+  expect(budgetAccountOf('both', undefined)).toBe('function-key');
+  expect(budgetAccountOf('entra', signedIn('7D3F1A2B-0C4E-4F5A-9B6C-8D7E6F5A4B3C'))).toBe('7d3f1a2b-0c4e-4f5a-9b6c-8d7e6f5a4b3c');
+  const odd = budgetAccountOf('entra', signedIn(`"\\${'x'.repeat(98)}`));
+  expect(odd).toMatch(/^id-[0-9a-f]{32}$/);
+  expect(budgetAccountOf('entra', signedIn(`"\\${'x'.repeat(98)}`))).toBe(odd);
 });

@@ -144,10 +144,11 @@ describe('a fair share of the budget per caller', () => {
     }
     expect(Object.keys(state.accounts ?? {}).length).toBe(200);
     expect(accountsAtWork(state.accounts, 10 * 60_000).size).toBe(0);
-    // A row's state from before callers were told apart, or damaged, holds nobody.
+    // A row's state from before callers were told apart, or damaged, holds nobody; nor a clock no instance could have written.
     expect(accountsAtWork({ odd: 'x' as unknown as [number, number], short: [1] as unknown as [number, number] }, 0).size).toBe(
       0,
     );
+    expect(accountsAtWork({ far: [1e308, 0], seenAhead: [5, 1e15], fine: [500, 0] }, 0)).toEqual(new Map([['fine', [500, 0]]]));
   });
 });
 
@@ -159,6 +160,25 @@ describe("an instance's waiting room, shared by callers", () => {
     for (let seat = 0; seat < 4; seat++) void room.waitUntil(1000, clock, 'flood');
     expect(room.isFullFor('flood')).toBe(true);
     expect(room.isFullFor('quiet')).toBe(false);
+  });
+
+  test('callers seated one after another still leave a seat for a newcomer', () => {
+    const room = new WaitingRoom(32);
+    for (const account of ['a', 'b', 'c']) {
+      for (let seat = 0; seat < 32 && !room.isFullFor(account); seat++) void room.waitUntil(1000, clock, account);
+    }
+    expect(room.isFullFor('newcomer')).toBe(false);
+  });
+
+  test("a caller's calls count against its part while they ask for their turn, before they sit", () => {
+    const room = new WaitingRoom(8);
+    const admitted = Array.from({ length: 20 }, () => (room.isFullFor('flood') ? undefined : room.asks('flood'))).filter(
+      (ending) => ending !== undefined,
+    );
+    expect(admitted).toHaveLength(4);
+    expect(room.isFullFor('quiet')).toBe(false);
+    for (const stopAsking of admitted) stopAsking();
+    expect(room.isFullFor('flood')).toBe(false);
   });
 
   test('callers not told apart (function keys alone) may take every seat, as before', () => {
