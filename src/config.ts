@@ -3,11 +3,14 @@ import * as v from 'valibot';
 import type { BudgetOptions } from './budget';
 import { GRAPH_CLOUD_NAMES, type GraphCloudName, graphEndpoints } from './graph/clouds';
 import type { GraphGatewayOptions } from './graph/gateway';
+import type { OnBehalfOfOptions } from './graph/on-behalf-of';
 import type { IdempotencyOptions } from './idempotency';
 import { CALLER_AUTH_MODES, type CallerAuthMode } from './identity/caller-roles';
 import type { IdentityOptions } from './identity/credential';
+import { USER_IDENTITY_USES, type UserIdentityUse } from './operations/graph-identity';
 import type { OperationOptions } from './operations/pipeline';
 import { DEFAULT_WRITE_QUEUE_NAME } from './operations/write-queue';
+import { queueConnection, tableConnection } from './storage/connection-settings';
 import type { QueueConnection } from './storage/queue-client';
 import type { TableConnection } from './storage/table-client';
 import type { TelemetryOptions } from './telemetry/setup';
@@ -35,6 +38,8 @@ export interface Settings {
   readonly callerAuth: CallerAuthMode;
   /** App Service Authentication runs in front of the app (WEBSITE_AUTH_ENABLED, set by the platform): only then is a principal trusted. */
   readonly platformAuthentication: boolean;
+  /** When a signed-in user's calls go to Graph as the user, and the API registration that exchanges their tokens. */
+  readonly graphIdentities: { readonly use: UserIdentityUse; readonly onBehalfOf: OnBehalfOfOptions | undefined };
   /** Where telemetry goes; the credential is the app's own, given by the composition root. */
   readonly telemetry: Omit<TelemetryOptions, 'credential'>;
 }
@@ -56,14 +61,16 @@ const EnvironmentSchema = v.object({
     'function-key',
   ),
   GRAPH_CLOUD: v.optional(v.picklist(GRAPH_CLOUD_NAMES, `GRAPH_CLOUD must be one of ${GRAPH_CLOUD_NAMES.join(', ')}`), 'Global'),
-  GRAPH_BASE_URL: v.optional(
-    v.pipe(
-      v.string(),
-      v.url('GRAPH_BASE_URL must be an absolute URL'),
-      v.startsWith('https://', 'GRAPH_BASE_URL must use https: the Graph client attaches tokens to https URLs only'),
-    ),
+  GRAPH_BASE_URL: v.optional(httpsUrl('GRAPH_BASE_URL', ': the Graph client attaches tokens to https URLs only')),
+  AZURE_CLIENT_ID: v.optional(guid('AZURE_CLIENT_ID', 'a client id')),
+  // On-Behalf-Of: the API app registration (its client id and tenant), and the authority to ask.
+  API_CLIENT_ID: v.optional(guid('API_CLIENT_ID', 'a client id')),
+  AZURE_TENANT_ID: v.optional(guid('AZURE_TENANT_ID', 'a tenant id')),
+  ENTRA_AUTHORITY_HOST: v.optional(httpsUrl('ENTRA_AUTHORITY_HOST', '')),
+  GRAPH_USER_IDENTITY: v.optional(
+    v.picklist(USER_IDENTITY_USES, `GRAPH_USER_IDENTITY must be one of ${USER_IDENTITY_USES.join(', ')}`),
+    'where-required',
   ),
-  AZURE_CLIENT_ID: v.optional(v.pipe(v.string(), v.regex(GUID, 'AZURE_CLIENT_ID must be a client id (a GUID)'))),
   IDENTITY_ENDPOINT: v.optional(v.string()),
   IDENTITY_HEADER: v.optional(v.string()),
   // At least 3 s: a write is never started with less than 2 s left for Graph to answer it.
@@ -107,10 +114,18 @@ const EnvironmentSchema = v.object({
   TELEMETRY_SUCCESS_SAMPLE_PERCENT: v.optional(wholeNumber('TELEMETRY_SUCCESS_SAMPLE_PERCENT', 0, 100), '100'),
   WEBSITE_SITE_NAME: v.optional(v.string()),
   WEBSITE_AUTH_ENABLED: v.optional(v.string()),
-  IdempotencyStorage__clientId: v.optional(
-    v.pipe(v.string(), v.regex(GUID, 'IdempotencyStorage__clientId must be a client id (a GUID)')),
-  ),
+  IdempotencyStorage__clientId: v.optional(guid('IdempotencyStorage__clientId', 'a client id')),
 });
+
+/** An Entra id setting: a GUID. */
+function guid(name: string, what: string) {
+  return v.pipe(v.string(), v.regex(GUID, `${name} must be ${what} (a GUID)`));
+}
+
+/** An absolute https URL setting; `why` ends the message. */
+function httpsUrl(name: string, why: string) {
+  return v.pipe(v.string(), v.url(`${name} must be an absolute URL`), v.startsWith('https://', `${name} must use https${why}`));
+}
 
 /** A table name setting: a letter, then 2 to 62 letters or digits. */
 function tableName(name: string) {
@@ -163,6 +178,21 @@ export function loadSettings(environment: Readonly<Record<string, string | undef
     );
   }
   const endpoints = graphEndpoints(env.GRAPH_CLOUD, env.GRAPH_BASE_URL);
+  const onBehalfOf: OnBehalfOfOptions | undefined =
+    env.API_CLIENT_ID && env.AZURE_TENANT_ID
+      ? {
+          tenantId: env.AZURE_TENANT_ID,
+          apiClientId: env.API_CLIENT_ID,
+          authorityHost: (env.ENTRA_AUTHORITY_HOST ?? endpoints.authorityHost).replace(/\/+$/, ''),
+          graphScope: endpoints.scope,
+          assertionScope: endpoints.tokenExchangeScope,
+        }
+      : undefined;
+  if (env.GRAPH_USER_IDENTITY === 'whenever-signed-in' && !onBehalfOf) {
+    throw new SettingsError(
+      "Invalid settings for intune-status-facade: GRAPH_USER_IDENTITY=whenever-signed-in needs API_CLIENT_ID and AZURE_TENANT_ID (the API app registration that exchanges users' tokens)",
+    );
+  }
   return {
     graph: {
       cloud: env.GRAPH_CLOUD,
@@ -196,6 +226,7 @@ export function loadSettings(environment: Readonly<Record<string, string | undef
     },
     callerAuth: env.CALLER_AUTH,
     platformAuthentication: env.WEBSITE_AUTH_ENABLED?.toLowerCase() === 'true',
+    graphIdentities: { use: env.GRAPH_USER_IDENTITY, onBehalfOf },
     telemetry: {
       connectionString: env.APPLICATIONINSIGHTS_CONNECTION_STRING,
       filePath: env.TELEMETRY_FILE,
@@ -203,39 +234,4 @@ export function loadSettings(environment: Readonly<Record<string, string | undef
       serviceName: env.WEBSITE_SITE_NAME ?? 'intune-status-facade',
     },
   };
-}
-
-/**
- * The app's table service: identity-based in Azure (the Functions convention
- * `<name>__tableServiceUri`), a connection string only for a local emulator such as Azurite.
- */
-function tableConnection(env: {
-  IdempotencyStorage?: string;
-  IdempotencyStorage__tableServiceUri?: string;
-  IdempotencyStorage__clientId?: string;
-}): TableConnection | undefined {
-  if (env.IdempotencyStorage__tableServiceUri) {
-    return { tableServiceUri: env.IdempotencyStorage__tableServiceUri, clientId: env.IdempotencyStorage__clientId };
-  }
-  return env.IdempotencyStorage ? { connectionString: env.IdempotencyStorage } : undefined;
-}
-
-/**
- * The app's queue service: identity-based in Azure (`<name>__queueServiceUri`), else the same
- * connection string as the tables, when it has a queue service: a string that names its
- * endpoints one by one (as a local emulator's does) must name `QueueEndpoint`.
- */
-function queueConnection(env: {
-  IdempotencyStorage?: string;
-  IdempotencyStorage__queueServiceUri?: string;
-  IdempotencyStorage__clientId?: string;
-}): QueueConnection | undefined {
-  if (env.IdempotencyStorage__queueServiceUri) {
-    return { queueServiceUri: env.IdempotencyStorage__queueServiceUri, clientId: env.IdempotencyStorage__clientId };
-  }
-  const connectionString = env.IdempotencyStorage;
-  if (!connectionString) return undefined;
-  const namesEndpoints = /(^|;)\s*\w+Endpoint\s*=/i.test(connectionString);
-  const namesQueues = /(^|;)\s*QueueEndpoint\s*=/i.test(connectionString);
-  return !namesEndpoints || namesQueues ? { connectionString } : undefined;
 }

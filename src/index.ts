@@ -9,6 +9,7 @@ import { loadSettings, type Settings } from './config';
 import { facadeFunctions, type FunctionServices, queueFunctions } from './functions/app';
 import type { HealthSummary } from './functions/service-handlers';
 import { createGraphGateway } from './graph/gateway';
+import { OnBehalfOfTokens } from './graph/on-behalf-of';
 import { createAsyncWriteStores, createIdempotencyStore, type IdempotencyStore } from './idempotency';
 import { createCredential, describeCredential } from './identity/credential';
 import { createTokenInspector } from './identity/token-claims';
@@ -45,6 +46,11 @@ const async: AsyncWriteDependencies | undefined =
 
 const services: FunctionServices = {
   callers: { mode: settings.callerAuth, platformAuthentication: settings.platformAuthentication },
+  graphIdentities: {
+    use: settings.graphIdentities.use,
+    // Signed-in users' Graph tokens, exchanged with the managed identity's token as the API's credential: no secret.
+    onBehalfOf: settings.graphIdentities.onBehalfOf && new OnBehalfOfTokens(settings.graphIdentities.onBehalfOf, credential),
+  },
   operations: {
     graph,
     idempotency,

@@ -21,6 +21,15 @@ export const CONTROL_ROUTES: Readonly<Record<string, ControlHandler>> = {
     runtime.roles = Array.isArray(body.roles) ? body.roles.map(String) : [];
     return done;
   },
+  'GET /_emulator/intune-roles': (runtime) => ({
+    status: 200,
+    body: { usersWithoutRole: [...runtime.usersWithoutIntuneRole] },
+  }),
+  // Users whose Intune role allows nothing (`{"usersWithoutRole": ["<object id>"]}`): Graph refuses their delegated calls.
+  'PUT /_emulator/intune-roles': (runtime, body) => {
+    runtime.usersWithoutIntuneRole = new Set(Array.isArray(body.usersWithoutRole) ? body.usersWithoutRole.map(String) : []);
+    return done;
+  },
   'GET /_emulator/behaviour': (runtime) => ({ status: 200, body: runtime.behaviour }),
   'PUT /_emulator/behaviour': (runtime, body) => {
     // Only the switches named change; each must be a boolean.

@@ -51,6 +51,11 @@ export interface CallContext {
   readonly skipTokens: Map<string, number>;
   /** The token is an application's own (no user): some operations refuse those. */
   readonly appOnly: boolean;
+  /**
+   * For a delegated token: the user's delegated permissions (`scp`), and whether the user's own
+   * Intune role allows what is asked (Graph checks a user's Intune RBAC besides the token).
+   */
+  readonly user?: { readonly scopes: readonly string[]; readonly intuneAllowed: boolean };
   readonly url: URL;
   /** The emulated Graph root, for OData links. */
   readonly graphUrl: string;
@@ -120,9 +125,9 @@ function route(state: GraphState, segments: string[], context: CallContext): Gra
     navigation === 'installSummary' &&
     itemId === undefined
   ) {
-    // Current beta metadata no longer has this navigation; older pages said application tokens are refused.
+    // Current beta metadata no longer has this navigation; its update page said application tokens are refused.
     if (context.version === 'v1.0' || context.behaviour.installSummaryRemoved) throw unknownSegment('installSummary');
-    if (context.behaviour.installSummaryDelegatedOnly && context.appOnly) {
+    if (context.behaviour.installSummaryDelegatedOnly && context.appOnly && context.method !== 'GET') {
       throw new GraphError(
         403,
         'Forbidden',
@@ -149,9 +154,24 @@ function route(state: GraphState, segments: string[], context: CallContext): Gra
   throw unknownSegment(navigation ?? collection ?? area);
 }
 
+/**
+ * The permission check: an application's roles (as the emulator holds them now), or a user's
+ * delegated scopes and then the user's own Intune role, which Graph checks as well.
+ */
 function requireRole(context: CallContext, area: 'DeviceManagementApps' | 'DeviceManagementConfiguration'): void {
   const write = context.method !== 'GET';
   const accepted = write ? [`${area}.ReadWrite.All`] : [`${area}.Read.All`, `${area}.ReadWrite.All`];
+  if (context.user) {
+    if (!context.user.scopes.some((scope) => accepted.includes(scope)))
+      throw new GraphError(
+        403,
+        'Forbidden',
+        `Missing scope permissions on the request. API requires one of '${accepted.join(', ')}'. Scopes on the request '${context.user.scopes.join(', ')}'`,
+      );
+    if (!context.user.intuneAllowed)
+      throw new GraphError(403, 'Forbidden', 'The user is not authorized to perform this operation: no Intune role of the user allows it.');
+    return;
+  }
   if (!context.roles.some((role) => accepted.includes(role))) {
     throw new GraphError(
       403,

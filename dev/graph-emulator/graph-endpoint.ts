@@ -108,6 +108,8 @@ export function graphEndpoint(
         bearerToken: Boolean(authorization?.startsWith('Bearer ')),
         body,
         appId: undefined,
+        tokenKind: undefined,
+        objectId: undefined,
         outcome: 'pending',
         applied: false,
         delayedMs: 0,
@@ -122,6 +124,8 @@ export function graphEndpoint(
         return finish('unauthorized', errorReply(new GraphError(401, 'InvalidAuthenticationToken', token.reason)));
       }
       record.appId = token.claims.appid;
+      record.tokenKind = token.claims.idtyp;
+      record.objectId = token.claims.oid;
 
       const admission = runtime.throttling.admit({ tenantId: token.claims.tid, appId: token.claims.appid }, method);
       if (!admission.admitted) {
@@ -154,6 +158,14 @@ export function graphEndpoint(
           behaviour: runtime.behaviour,
           skipTokens: runtime.state.skipTokens,
           appOnly: token.claims.idtyp === 'app',
+          ...(token.claims.idtyp === 'user'
+            ? {
+                user: {
+                  scopes: (token.claims.scp ?? '').split(' ').filter(Boolean),
+                  intuneAllowed: !runtime.usersWithoutIntuneRole.has(token.claims.oid),
+                },
+              }
+            : {}),
           graphUrl: options.graphUrl(),
         });
       } catch (error) {

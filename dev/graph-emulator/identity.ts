@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 
 import type { TokenIssuer } from './tokens';
 
@@ -19,6 +19,17 @@ export interface IdentityEndpointOptions {
   /** Records each request's resource and client id, and each token issued (for the secrets audit). */
   readonly tokenRequests: { resource: string; clientId: string | undefined }[];
   readonly issuedTokens: string[];
+  /** The issuer of its tokens for a federated credential (`api://AzureADTokenExchange`), as an app registration trusts it. */
+  readonly exchangeIssuer: () => string;
+}
+
+/** The audience of a managed identity's token used as a federated credential. */
+export const TOKEN_EXCHANGE_AUDIENCE = 'api://AzureADTokenExchange';
+
+/** A managed identity's object (principal) id: the same for every token of a client id, as in Entra. */
+export function objectIdOf(clientId: string): string {
+  const hex = createHash('sha256').update(`managed-identity:${clientId}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 /**
@@ -36,7 +47,16 @@ export function serveIdentityToken(options: IdentityEndpointOptions, identityHea
   const requestedClientId = url.searchParams.get('client_id') ?? undefined;
   options.tokenRequests.push({ resource, clientId: requestedClientId });
   const clientId = requestedClientId ?? SYSTEM_ASSIGNED_CLIENT_ID;
-  const { token, expiresOn } = options.issuer.issue(resource, clientId, randomUUID(), options.roles());
+  const audience = resource.replace(/\/\.default$/, '');
+  const forExchange = audience === TOKEN_EXCHANGE_AUDIENCE;
+  const { token, expiresOn } = options.issuer.issueFor({
+    audience,
+    clientId,
+    objectId: objectIdOf(clientId),
+    // Graph permissions are app roles of Graph's tokens only; a token for the exchange carries none.
+    roles: forExchange ? [] : options.roles(),
+    ...(forExchange ? { issuer: options.exchangeIssuer() } : {}),
+  });
   options.issuedTokens.push(token);
   return {
     status: 200,

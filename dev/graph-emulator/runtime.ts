@@ -23,6 +23,9 @@ export interface RecordedRequest {
   readonly body: unknown;
   /** The token's `appid`, once the token is checked. */
   appId: string | undefined;
+  /** The kind of token (`app`, or `user` for a delegated one) and the object id it names, once checked. */
+  tokenKind: 'app' | 'user' | undefined;
+  objectId: string | undefined;
   /** How it was answered; `pending` while a delay fault holds it. */
   outcome: RequestOutcome;
   /** Whether Graph applied it: true for a write served normally or by an apply-then fault. */
@@ -37,14 +40,14 @@ export interface Behaviour {
   honourPrefer: boolean;
   /** The install summary as current beta metadata has it: no `installSummary` navigation (400 for the segment). */
   installSummaryRemoved: boolean;
-  /** The install summary refused to application identities (403), as its older docs page says. */
+  /** The install summary's update refused to application identities (403), as its Graph page says (the seed). */
   installSummaryDelegatedOnly: boolean;
 }
 
 export const GRAPH_AS_SEEN: Readonly<Behaviour> = {
   honourPrefer: false,
   installSummaryRemoved: false,
-  installSummaryDelegatedOnly: false,
+  installSummaryDelegatedOnly: true,
 };
 
 /** Everything the emulator holds that a test may look at or switch; one per emulator. */
@@ -57,6 +60,8 @@ export interface EmulatorRuntime {
   stats: EmulatorStats;
   roles: string[];
   behaviour: Behaviour;
+  /** Users (object ids) whose Intune role allows nothing: Graph refuses them whatever their token's scopes. */
+  usersWithoutIntuneRole: Set<string>;
 }
 
 export function createRuntime(): EmulatorRuntime {
@@ -69,6 +74,7 @@ export function createRuntime(): EmulatorRuntime {
     stats: emptyStats(),
     roles: [...DEFAULT_ROLES],
     behaviour: { ...GRAPH_AS_SEEN },
+    usersWithoutIntuneRole: new Set(),
   };
 }
 
@@ -79,6 +85,7 @@ export function resetRuntime(runtime: EmulatorRuntime): void {
   runtime.faults.length = 0;
   runtime.roles = [...DEFAULT_ROLES];
   runtime.behaviour = { ...GRAPH_AS_SEEN };
+  runtime.usersWithoutIntuneRole.clear();
   runtime.throttling.configure(INTUNE_THROTTLING);
   runtime.chaos.configure(CHAOS_OFF);
   runtime.stats = emptyStats();

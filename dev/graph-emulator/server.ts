@@ -8,9 +8,19 @@ import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 
 import { GRAPH_CLOUDS, type GraphCloudName } from '../../src/graph/clouds';
-import { callerAudienceOf, issueCallerToken } from './caller-tokens';
+import { callerAudienceOf, issueCallerToken, issueUserToken } from './caller-tokens';
 import { createLocalhostCertificate } from './certificate';
 import { CONTROL_ROUTES } from './control';
+import {
+  API_CLIENT_ID,
+  defaultFederation,
+  type EntraEndpointOptions,
+  exchangeToken,
+  FACADE_IDENTITY_CLIENT_ID,
+  type Federation,
+  openIdConfiguration,
+  type TokenExchange,
+} from './entra';
 import { type ChaosRequest, type ChaosSettings, chaosSettingsFrom, type FaultRequest, queuedFaultFrom } from './faults';
 import { graphEndpoint, header } from './graph-endpoint';
 import { type LocalReply, serveIdentityToken } from './identity';
@@ -20,6 +30,7 @@ import { type EmulatorStats, snapshotOf } from './stats';
 import { type ThrottlingRequest, type ThrottlingSettings, throttlingSettingsFrom } from './throttling';
 import { TokenIssuer } from './tokens';
 
+export type { Federation, TokenExchange } from './entra';
 export type { ChaosRequest, ChaosSettings, FaultRequest } from './faults';
 export { DEFAULT_ROLES, type RecordedRequest } from './runtime';
 export type { EmulatorStats, RequestOutcome } from './stats';
@@ -62,6 +73,10 @@ export interface GraphEmulator {
   readonly tokenRequests: { resource: string; clientId: string | undefined }[];
   /** Every token issued, so that tests can prove none of them was ever logged. */
   readonly issuedTokens: readonly string[];
+  /** On-Behalf-Of requests to the emulated Entra token endpoint, as who asked, for whom, and the outcome. */
+  readonly tokenExchanges: readonly TokenExchange[];
+  /** The tenant's trust for On-Behalf-Of (`PUT|GET /_emulator/federation`), as it stands; reset restores it. */
+  readonly federation: Federation;
   /** The settings that point a facade process at this emulator. */
   facadeEnvironment(): Record<string, string>;
   /**
@@ -84,6 +99,17 @@ export interface GraphEmulator {
 
 const TENANT_ID = 'b0c1d2e3-f4a5-4b6c-8d7e-9f0a1b2c3d4e';
 
+/** The trust with the fields a test changed (`subject`, `consentedScopes`, `apiClientId`, `issuer`). */
+function federationFrom(body: Record<string, unknown>, current: Federation): Federation {
+  const text = (name: string, fallback: string) => (typeof body[name] === 'string' ? body[name] : fallback);
+  return {
+    apiClientId: text('apiClientId', current.apiClientId),
+    issuer: text('issuer', current.issuer),
+    subject: text('subject', current.subject),
+    consentedScopes: Array.isArray(body.consentedScopes) ? body.consentedScopes.map(String) : current.consentedScopes,
+  };
+}
+
 /**
  * Starts the emulator: HTTPS Graph on localhost (graph-endpoint.ts, graph-api.ts), and a plain
  * HTTP side for the managed identity endpoint (identity.ts) and the control surface (control.ts).
@@ -98,9 +124,13 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
   const runtime = createRuntime();
   const tokenRequests: { resource: string; clientId: string | undefined }[] = [];
   const issuedTokens: string[] = [];
+  const tokenExchanges: TokenExchange[] = [];
   // Timers of delay faults, cleared at close so that a test run is not held open by them.
   const delayTimers = new Set<NodeJS.Timeout>();
   let graphUrl = '';
+  // Entra's endpoints share the HTTPS port with Graph, as an authority host of its own would be.
+  const exchangeIssuer = () => `${graphUrl}/${TENANT_ID}/v2.0`;
+  let federation: Federation = defaultFederation('');
 
   const delay = (milliseconds: number): Promise<void> =>
     milliseconds <= 0
@@ -119,7 +149,33 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
     checkToken: (token) => issuer.check(token, audiences),
     delay,
   });
-  const identity = { identityHeader, issuer, roles: () => runtime.roles, tokenRequests, issuedTokens };
+  const identity = { identityHeader, issuer, roles: () => runtime.roles, tokenRequests, issuedTokens, exchangeIssuer };
+  const entra: EntraEndpointOptions = {
+    issuer,
+    federation: () => federation,
+    graphRoot: GRAPH_CLOUDS[cloud].graphRoot,
+    apiAudiences: () => [callerAudienceOf(TENANT_ID), federation.apiClientId],
+    authorityRoot: () => graphUrl,
+    exchanges: tokenExchanges,
+    issuedTokens,
+  };
+
+  /** The emulated Entra endpoints (entra.ts), on the HTTPS side; undefined for any other path. */
+  async function serveEntra(request: IncomingMessage, response: ServerResponse): Promise<boolean> {
+    const url = new URL(request.url ?? '/', 'https://localhost');
+    const metadata = /^\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration$/.exec(url.pathname);
+    const token = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(url.pathname);
+    let reply: { status: number; body: unknown } | undefined;
+    if (metadata && request.method === 'GET') reply = openIdConfiguration(entra, decodeURIComponent(metadata[1] ?? ''));
+    if (token && request.method === 'POST') {
+      const form = new URLSearchParams((await buffer(request)).toString('utf8'));
+      reply = exchangeToken(entra, decodeURIComponent(token[1] ?? ''), form);
+    }
+    if (!reply) return false;
+    response.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+    response.end(JSON.stringify(reply.body));
+    return true;
+  }
 
   async function serveLocal(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
@@ -132,13 +188,20 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
       const body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
       const route = `${request.method} ${url.pathname}`;
       if (route === 'GET /msi/token') return reply(serveIdentityToken(identity, header(request, 'x-identity-header'), url));
-      if (route === 'POST /_emulator/caller-tokens') {
-        const issued = issueCallerToken(issuer, body);
+      if (route === 'POST /_emulator/caller-tokens' || route === 'POST /_emulator/user-tokens') {
+        const issued = route.endsWith('user-tokens') ? issueUserToken(issuer, body) : issueCallerToken(issuer, body);
         issuedTokens.push(String((issued.body as { access_token: string }).access_token));
         return reply(issued);
       }
+      if (route === 'GET /_emulator/federation') return reply({ status: 200, body: federation });
+      if (route === 'GET /_emulator/token-exchanges') return reply({ status: 200, body: { exchanges: tokenExchanges } });
+      if (route === 'PUT /_emulator/federation') return reply({ status: 200, body: (federation = federationFrom(body, federation)) });
       if (route === `GET /${TENANT_ID}/discovery/keys`) return reply({ status: 200, body: issuer.jwks() });
       const handler = CONTROL_ROUTES[route];
+      if (route === 'POST /_emulator/reset') {
+        federation = defaultFederation(exchangeIssuer());
+        tokenExchanges.length = 0;
+      }
       reply(handler ? handler(runtime, body) : { status: 404, body: { error: `no ${route} on the emulator's local side` } });
     } catch (error) {
       reply({ status: 400, body: { error: (error as Error).message } });
@@ -146,7 +209,9 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
   }
 
   const graphServer = createHttpsServer({ key: certificate.key, cert: certificate.cert }, (request, response) => {
-    void serveGraph(request, response);
+    void serveEntra(request, response)
+      .then((served) => (served ? undefined : serveGraph(request, response)))
+      .catch(() => response.destroy());
   });
   const localServer = createHttpServer((request, response) => {
     void serveLocal(request, response);
@@ -159,6 +224,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
   const graphPort = await listen(graphServer, options.graphPort ?? 0);
   const localPort = await listen(localServer, options.localPort ?? 0);
   graphUrl = `https://localhost:${graphPort}`;
+  federation = defaultFederation(exchangeIssuer());
   const identityEndpoint = `http://127.0.0.1:${localPort}/msi/token`;
 
   return {
@@ -171,11 +237,21 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
     requests: runtime.requests,
     tokenRequests,
     issuedTokens,
+    tokenExchanges,
+    get federation() {
+      return federation;
+    },
     facadeEnvironment: () => ({
       GRAPH_CLOUD: cloud,
       GRAPH_BASE_URL: graphUrl,
       IDENTITY_ENDPOINT: identityEndpoint,
       IDENTITY_HEADER: identityHeader,
+      // The user-assigned identity the API's federated credential trusts, as the Bicep deploys it.
+      AZURE_CLIENT_ID: FACADE_IDENTITY_CLIENT_ID,
+      // On-Behalf-Of, for operations Graph accepts only for a signed-in user: the API's app, its tenant, the authority.
+      API_CLIENT_ID,
+      AZURE_TENANT_ID: TENANT_ID,
+      ENTRA_AUTHORITY_HOST: graphUrl,
       NODE_EXTRA_CA_CERTS: certPath,
     }),
     callerAuthEnvironment: () => ({
@@ -193,7 +269,11 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
       return runtime.chaos.current;
     },
     stats: () => snapshotOf(runtime.stats),
-    reset: () => resetRuntime(runtime),
+    reset: () => {
+      resetRuntime(runtime);
+      federation = defaultFederation(exchangeIssuer());
+      tokenExchanges.length = 0;
+    },
     close: async () => {
       for (const timer of delayTimers) clearTimeout(timer);
       delayTimers.clear();

@@ -1,17 +1,36 @@
 import { createPublicKey, generateKeyPairSync, type KeyObject, randomUUID, sign, verify } from 'node:crypto';
 
-/** Claims of an app-only Entra token, the ones Graph looks at. */
+/** Claims of an Entra access token, the ones Graph and token validators look at. */
 export interface AccessTokenClaims {
   readonly aud: string;
   readonly iss: string;
   readonly tid: string;
   readonly oid: string;
+  readonly sub: string;
   readonly appid: string;
-  readonly idtyp: 'app';
+  /** `app` for an application on its own; `user` for an app acting for a signed-in user. */
+  readonly idtyp: 'app' | 'user';
   readonly roles: readonly string[];
+  /** A user token's delegated permissions, space-separated. */
+  readonly scp?: string;
+  readonly upn?: string;
+  readonly name?: string;
   readonly iat: number;
   readonly nbf: number;
   readonly exp: number;
+}
+
+/** What a token is made of: who it names and for what; the issuer fills in the rest. */
+export interface TokenSubject {
+  readonly audience: string;
+  readonly clientId: string;
+  readonly objectId: string;
+  readonly roles?: readonly string[];
+  /** A signed-in user's token: its delegated permissions and name. */
+  readonly user?: { readonly scopes: readonly string[]; readonly upn: string; readonly name: string };
+  /** The issuer it names; Entra's v1 issuer of the tenant unless said. */
+  readonly issuer?: string;
+  readonly lifetimeSeconds?: number;
 }
 
 export type TokenCheck =
@@ -42,18 +61,26 @@ export class TokenIssuer {
     roles: readonly string[],
     lifetimeSeconds = 3600,
   ): { token: string; expiresOn: number } {
+    return this.issueFor({ audience, clientId, objectId, roles, lifetimeSeconds });
+  }
+
+  /** A signed token for a subject: an application's, or a signed-in user's (`user`). */
+  issueFor(subject: TokenSubject): { token: string; expiresOn: number } {
     const now = Math.floor(Date.now() / 1000);
+    const { user } = subject;
     const claims: AccessTokenClaims = {
-      aud: audience,
-      iss: this.issuerUrl,
+      aud: subject.audience,
+      iss: subject.issuer ?? this.issuerUrl,
       tid: this.tenantId,
-      oid: objectId,
-      appid: clientId,
-      idtyp: 'app',
-      roles: [...roles],
+      oid: subject.objectId,
+      sub: subject.objectId,
+      appid: subject.clientId,
+      idtyp: user ? 'user' : 'app',
+      roles: [...(subject.roles ?? [])],
+      ...(user ? { scp: user.scopes.join(' '), upn: user.upn, name: user.name } : {}),
       iat: now,
       nbf: now - 60,
-      exp: now + lifetimeSeconds,
+      exp: now + (subject.lifetimeSeconds ?? 3600),
     };
     const header = { alg: 'RS256', typ: 'JWT', kid: this.keyId };
     const signingInput = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(claims))}`;
@@ -71,8 +98,8 @@ export class TokenIssuer {
     return { keys: [{ ...this.publicKey.export({ format: 'jwk' }), kid: this.keyId, use: 'sig', alg: 'RS256' }] };
   }
 
-  /** Verifies signature, lifetime and audience. */
-  check(token: string, acceptedAudiences: readonly string[]): TokenCheck {
+  /** Verifies signature, lifetime, audience and tenant (and the issuer, where one is expected). */
+  check(token: string, acceptedAudiences: readonly string[], expectedIssuer?: string): TokenCheck {
     const parts = token.split('.');
     if (parts.length !== 3) return { ok: false, reason: 'IDX14100: JWT is not well formed.' };
     const [header = '', payload = '', signature = ''] = parts;
@@ -88,6 +115,7 @@ export class TokenIssuer {
     if (claims.exp <= now) return { ok: false, reason: 'Lifetime validation failed, the token is expired.' };
     if (!acceptedAudiences.includes(claims.aud)) return { ok: false, reason: 'Invalid audience.' };
     if (claims.tid !== this.tenantId) return { ok: false, reason: 'Access token validation failure: wrong tenant.' };
+    if (expectedIssuer !== undefined && claims.iss !== expectedIssuer) return { ok: false, reason: 'Invalid issuer.' };
     return { ok: true, claims };
   }
 }

@@ -1,5 +1,5 @@
 import { SEED_EXAMPLES } from '../catalog/examples';
-import { CATALOG, examplePath, isWrite, type Operation, takesBody } from '../catalog/operations';
+import { acceptsApplication, CATALOG, examplePath, isWrite, type Operation, takesBody } from '../catalog/operations';
 import type { Resource } from '../catalog/resources';
 import { PROBLEM_CLASSES, type ProblemKind, problemResponse, type ProblemScope, validationProblem } from '../http/problem';
 import type { CallerAuthMode } from '../identity/caller-roles';
@@ -102,6 +102,10 @@ function inScope(operation: Operation, scope: ProblemScope, callerAuth: CallerAu
       return false;
     case 'signed-in-caller':
       return callerAuth !== 'function-key';
+    case 'user-only':
+      return !acceptsApplication(operation);
+    case 'signed-in-user':
+      return !acceptsApplication(operation) && callerAuth !== 'function-key';
   }
 }
 

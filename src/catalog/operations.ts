@@ -1,7 +1,14 @@
 import type { EntityDefinition, GraphVersion } from '../schemas/entities';
-import { type GraphPermission, type OperationKind, type Resource, RESOURCES } from './resources';
+import {
+  ANY_IDENTITY,
+  type GraphIdentityKind,
+  type GraphPermission,
+  type OperationKind,
+  type Resource,
+  RESOURCES,
+} from './resources';
 
-export type { GraphPermission, OperationKind, Resource };
+export type { GraphIdentityKind, GraphPermission, OperationKind, Resource };
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
@@ -21,6 +28,8 @@ export interface Operation {
   readonly entity: EntityDefinition;
   /** The permission the identity needs; named in the error when Graph refuses. */
   readonly permission: GraphPermission;
+  /** The identities Graph accepts for it (its page's permissions table). */
+  readonly identities: readonly GraphIdentityKind[];
   readonly resource: Resource;
 }
 
@@ -60,12 +69,19 @@ function operationOf(resource: Resource, kind: OperationKind): Operation {
     graphVersions: resource.graphVersions,
     entity: resource.entity,
     permission: resource.permission,
+    identities: resource.identities?.[kind] ?? ANY_IDENTITY,
     resource,
   };
 }
 
 /** Whether an operation reads a body: creates and updates. */
 export const takesBody = (operation: Operation): boolean => operation.kind === 'update' || operation.kind === 'create';
+
+/** Whether Graph accepts an application identity (the facade's managed identity) for the operation. */
+export const acceptsApplication = (operation: Operation): boolean => operation.identities.includes('application');
+
+/** Whether Graph accepts a delegated identity (the app acting for a signed-in user) for the operation. */
+export const acceptsDelegated = (operation: Operation): boolean => operation.identities.includes('delegated');
 
 /** Whether an operation changes Graph: every method but GET. */
 export const isWrite = (operation: Operation): boolean => operation.method !== 'GET';

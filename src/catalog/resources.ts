@@ -14,8 +14,18 @@ import {
  */
 export type OperationKind = 'read' | 'list' | 'update' | 'create' | 'delete';
 
-/** The Graph application permissions the facade's identity holds. */
+/** The Graph permissions the facade's calls need (application, or delegated when called as a user). */
 export type GraphPermission = 'DeviceManagementApps.ReadWrite.All' | 'DeviceManagementConfiguration.ReadWrite.All';
+
+/**
+ * The kinds of identity Graph accepts for an operation, from the permissions table of its Graph
+ * page: `application` (an app on its own, as the facade's managed identity) and `delegated` (an
+ * app acting for a signed-in work or school user).
+ */
+export type GraphIdentityKind = 'application' | 'delegated';
+
+/** What every Graph page of the facade's operations lists, unless its resource says otherwise. */
+export const ANY_IDENTITY: readonly GraphIdentityKind[] = ['application', 'delegated'];
 
 /**
  * A Graph resource the facade exposes, declared once; its operations, their names, summaries
@@ -41,6 +51,8 @@ export interface Resource {
   readonly entity: EntityDefinition;
   /** The permission the identity needs; named in the error when Graph refuses. */
   readonly permission: GraphPermission;
+  /** Operations whose Graph page accepts fewer identities than both (`ANY_IDENTITY`), by kind. */
+  readonly identities?: Partial<Record<OperationKind, readonly GraphIdentityKind[]>>;
   readonly kinds: readonly OperationKind[];
   /** Ids of parents the local Graph emulator seeds, for examples, docs and tests. */
   readonly exampleParameters: Readonly<Record<string, string>>;
@@ -94,6 +106,8 @@ export const RESOURCES: readonly Resource[] = [
     graphVersions: ['beta'],
     entity: mobileAppInstallSummary,
     permission: APPS,
+    // Its update page: "Application: Not supported". Its get page lists application permissions.
+    identities: { update: ['delegated'] },
     kinds: ['read', 'update'],
     exampleParameters: { mobileAppId: EXAMPLE_IDS.mobileApp },
   },

@@ -5,7 +5,7 @@ import type { CallerAuthMode } from '../identity/caller-roles';
 import type { DiagnosticsDependencies } from '../operations/diagnostics';
 import type { OperationDependencies } from '../operations/pipeline';
 import { poisonQueueOf } from '../operations/write-queue';
-import { type CallerTrust, guarded } from './caller';
+import { type CallerTrust, type GraphIdentities, guarded } from './caller';
 import { openApiHandler, referenceAssetHandler, referencePageHandler, swaggerHandler } from './description-handlers';
 import { operationHandler, recordedCall } from './operation-handler';
 import { abandonWriteHandler, finishWriteHandler } from './queue-handlers';
@@ -33,6 +33,8 @@ export interface FunctionDefinition {
 export interface FunctionServices {
   /** How callers prove who they are (`CALLER_AUTH`), and whether the platform vouches for them: auth levels and role checks. */
   readonly callers: CallerTrust;
+  /** When calls go to Graph as a signed-in user, and the exchange of their tokens. */
+  readonly graphIdentities: GraphIdentities;
   readonly operations: OperationDependencies;
   readonly health: HealthSummary;
   readonly diagnostics: DiagnosticsDependencies;
@@ -90,7 +92,7 @@ export function facadeFunctions(services: FunctionServices, catalog: readonly Op
     route: operation.route,
     methods: [operation.method],
     authLevel,
-    handler: operationHandler(operation, services.operations, services.callers),
+    handler: operationHandler(operation, services.operations, services.callers, services.graphIdentities),
   }));
   const routes: [string, HttpMethod[]][] = [
     ...catalogRoutes(catalog),

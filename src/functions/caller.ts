@@ -1,9 +1,13 @@
 import type { HttpHandler, HttpRequestUser } from '@azure/functions';
 
+import type { Operation } from '../catalog/operations';
+import type { OnBehalfOfTokens, UserGraphTokens } from '../graph/on-behalf-of';
 import { correlationIdOf, withStandardHeaders } from '../http/headers';
 import { problemResponse } from '../http/problem';
 import type { HttpAnswer } from '../http/response';
-import { type Access, type Caller, type CallerAuthMode, decide } from '../identity/caller-roles';
+import { type Result, stopWith, succeed } from '../http/result';
+import { type Access, type Caller, type CallerAuthMode, decide, isSignedInUser } from '../identity/caller-roles';
+import { graphIdentityFor, type UserIdentityUse } from '../operations/graph-identity';
 
 interface PrincipalClaims {
   readonly claims?: readonly { readonly typ?: unknown; readonly val?: unknown }[];
@@ -31,7 +35,26 @@ function callerOf(user: HttpRequestUser | null): Caller | undefined {
     objectId: user.id,
     appId: appId !== undefined && appId.length <= MAX_ID_LENGTH ? appId : undefined,
     roles: valuesOf(roleType, 'roles', 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role'),
+    scopes: valuesOf('scp', 'http://schemas.microsoft.com/identity/claims/scope').flatMap((scope) =>
+      scope.split(' ').filter(Boolean),
+    ),
   };
+}
+
+/**
+ * The token a signed-in user called with, for the On-Behalf-Of exchange: App Service
+ * Authentication passes the `Authorization` header on after validating it. It is taken only for
+ * the caller the platform vouched for (the token must name the same object id), never logged.
+ */
+export function userAssertionOf(request: { readonly headers: Headers }, caller: Caller): string | undefined {
+  const bearer = /^Bearer\s+([\w-]+\.[\w-]+\.[\w-]+)$/i.exec(request.headers.get('authorization')?.trim() ?? '')?.[1];
+  if (!bearer) return undefined;
+  try {
+    const claims = JSON.parse(Buffer.from(bearer.split('.')[1] ?? '', 'base64url').toString('utf8')) as { oid?: unknown };
+    return claims.oid === caller.objectId ? bearer : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const MAX_ID_LENGTH = 100;
@@ -80,4 +103,45 @@ export function guarded(callers: CallerTrust, access: Access, handler: HttpHandl
     const refusal = refusalOf(callers.mode, access, trustedCaller(request, callers));
     return refusal ? withStandardHeaders(refusal, correlationIdOf(request.headers)) : handler(request, context);
   };
+}
+
+/** How the app calls Graph for signed-in users: when (`GRAPH_USER_IDENTITY`), and the exchange, where it is set up. */
+export interface GraphIdentities {
+  readonly use: UserIdentityUse;
+  /** Unset where the app has no API registration to exchange users' tokens with (API_CLIENT_ID, AZURE_TENANT_ID). */
+  readonly onBehalfOf: OnBehalfOfTokens | undefined;
+}
+
+/**
+ * The identity a call goes to Graph with (operations/graph-identity.ts decides): the app's (no
+ * token source: the gateway's own), the signed-in user's Graph tokens, or the answer that stops
+ * it. A call Graph accepts only for a user is never sent as the app.
+ */
+export function graphIdentityOf(
+  operation: Operation,
+  request: { readonly headers: Headers },
+  caller: Caller | undefined,
+  identities: GraphIdentities,
+): Result<UserGraphTokens | undefined> {
+  const identity = graphIdentityFor(operation, isSignedInUser(caller), identities.use);
+  if (identity === 'app') return succeed(undefined);
+  if (identity === 'user-required' || !caller) {
+    return stopWith(
+      problemResponse('caller-must-be-user', {
+        detail: `Microsoft Graph accepts ${operation.name} only from a signed-in user (its permissions table lists no application permission), so the app does not call it with its own identity. Call it as a user: through the Power Automate connector with your sign-in, or with a user's Entra ID token for this API.`,
+      }),
+    );
+  }
+  const assertion = userAssertionOf(request, caller);
+  if (!identities.onBehalfOf || !assertion) {
+    return stopWith(
+      problemResponse('on-behalf-of-failed', {
+        status: 502,
+        detail: identities.onBehalfOf
+          ? "The signed-in user's token did not reach the app, so it cannot call Graph as the user; nothing was sent."
+          : 'This app is not set up to call Graph as a signed-in user (API_CLIENT_ID and AZURE_TENANT_ID name the API app registration that trusts its managed identity); nothing was sent.',
+      }),
+    );
+  }
+  return succeed(identities.onBehalfOf.forUser({ objectId: caller.objectId, assertion }));
 }

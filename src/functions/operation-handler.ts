@@ -4,11 +4,12 @@ import type { Operation } from '../catalog/operations';
 import { correlationIdOf, withStandardHeaders } from '../http/headers';
 import { problemResponse } from '../http/problem';
 import type { HttpAnswer } from '../http/response';
+import { stopWith } from '../http/result';
 import { budgetAccountOf, type Caller } from '../identity/caller-roles';
 import { type OperationDependencies, type OperationOutcome, runOperation } from '../operations/pipeline';
 import { recordCall } from '../telemetry/call-record';
 import { callerCorrelationOf } from '../telemetry/correlation';
-import { type CallerTrust, refusalOf, trustedCaller } from './caller';
+import { type CallerTrust, type GraphIdentities, graphIdentityOf, refusalOf, trustedCaller } from './caller';
 
 /**
  * The Functions handler of every catalog operation: correlation in, the operation run, correlation
@@ -18,6 +19,7 @@ export function operationHandler(
   operation: Operation,
   dependencies: OperationDependencies,
   callers: CallerTrust = { mode: 'function-key', platformAuthentication: false },
+  identities: GraphIdentities = { use: 'where-required', onBehalfOf: undefined },
 ): HttpHandler {
   const access = operation.method === 'GET' ? 'read' : 'write';
   return async (request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> => {
@@ -26,16 +28,22 @@ export function operationHandler(
     const caller = trustedCaller(request, callers);
     let outcome: OperationOutcome;
     try {
-      // A caller without the right to the operation is refused before anything is read or stored.
+      // A caller without the right to the operation, or who cannot be the identity Graph needs for
+      // it, is refused before anything is read or stored.
       const refusal = refusalOf(callers.mode, access, caller);
-      outcome = refusal
-        ? { response: refusal, record: {} }
-        : await runOperation(
+      const identity = refusal ? stopWith(refusal) : graphIdentityOf(operation, request, caller, identities);
+      outcome = identity.ok
+        ? await runOperation(
             operation,
             request,
-            { clientRequestId, budgetAccount: budgetAccountOf(callers.mode, caller) },
+            {
+              clientRequestId,
+              budgetAccount: budgetAccountOf(callers.mode, caller),
+              ...(identity.value ? { onBehalfOf: identity.value } : {}),
+            },
             dependencies,
-          );
+          )
+        : { response: identity.response, record: {} };
     } catch (error) {
       outcome = {
         response: problemResponse('internal-error', { detail: 'The facade failed unexpectedly; see the function logs.' }),

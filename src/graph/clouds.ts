@@ -7,21 +7,25 @@ export const GRAPH_CLOUDS = {
     graphRoot: 'https://graph.microsoft.com',
     scope: 'https://graph.microsoft.com/.default',
     authorityHost: 'https://login.microsoftonline.com',
+    tokenExchangeScope: 'api://AzureADTokenExchange/.default',
   },
   USGov: {
     graphRoot: 'https://graph.microsoft.us',
     scope: 'https://graph.microsoft.us/.default',
     authorityHost: 'https://login.microsoftonline.us',
+    tokenExchangeScope: 'api://AzureADTokenExchangeUSGov/.default',
   },
   USGovDoD: {
     graphRoot: 'https://dod-graph.microsoft.us',
     scope: 'https://dod-graph.microsoft.us/.default',
     authorityHost: 'https://login.microsoftonline.us',
+    tokenExchangeScope: 'api://AzureADTokenExchangeUSGov/.default',
   },
   China: {
     graphRoot: 'https://microsoftgraph.chinacloudapi.cn',
     scope: 'https://microsoftgraph.chinacloudapi.cn/.default',
     authorityHost: 'https://login.chinacloudapi.cn',
+    tokenExchangeScope: 'api://AzureADTokenExchangeChina/.default',
   },
 } as const satisfies Record<string, GraphCloudEndpoints>;
 
@@ -31,6 +35,8 @@ export interface GraphCloudEndpoints {
   readonly graphRoot: string;
   readonly scope: string;
   readonly authorityHost: string;
+  /** The scope of a managed identity's token used as a federated credential (the audience the credential names). */
+  readonly tokenExchangeScope: string;
 }
 
 export const GRAPH_CLOUD_NAMES = Object.keys(GRAPH_CLOUDS) as GraphCloudName[];

@@ -1,5 +1,5 @@
 import type { TokenCredential } from '@azure/identity';
-import { type Client, ResponseType } from '@microsoft/microsoft-graph-client';
+import { AuthenticationHandlerOptions, type Client, ResponseType } from '@microsoft/microsoft-graph-client';
 
 import type { GraphBudget, RequestKind, Reservation } from '../budget';
 import { WaitingRoom } from '../budget/waiting-room';
@@ -8,6 +8,7 @@ import type { Clock } from '../clock';
 import type { GraphVersion } from '../schemas/entities';
 import { startDependency } from '../telemetry/dependencies';
 import { type AttemptEnding, createClient, failureKind, readBody } from './attempt';
+import type { UserGraphTokens } from './on-behalf-of';
 import { skipTokenForUrl } from './paging';
 import { MIN_ATTEMPT_MS, nextStep, parseRetryAfter } from './retry-policy';
 import { KeptTokenProvider } from './token-provider';
@@ -24,6 +25,8 @@ export interface GraphCall {
   readonly clientRequestId: string;
   /** The caller the Graph budget counts the call against, for its fair share; unset for callers not told apart. */
   readonly budgetAccount?: string;
+  /** The signed-in user's Graph tokens, when the call goes as the user (On-Behalf-Of); unset, the app's own. */
+  readonly onBehalfOf?: UserGraphTokens;
 }
 
 /** Graph's answer, whatever its status. */
@@ -132,6 +135,8 @@ export function createGraphGateway(options: GraphGatewayOptions, dependencies: G
     if (call.skipToken !== undefined) request = request.query({ $skiptoken: skipTokenForUrl(call.skipToken) });
     if (call.skip !== undefined) request = request.skip(call.skip);
     if (call.method === 'PATCH') request = request.header('Prefer', 'return=representation');
+    // The user's token for this request only; the client's own provider (the app's) is untouched.
+    if (call.onBehalfOf) request = request.middlewareOptions([new AuthenticationHandlerOptions(call.onBehalfOf)]);
     try {
       // The client types its answers as any; RAW makes them fetch Responses.
       const response = (await (call.method === 'GET'

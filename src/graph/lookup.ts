@@ -43,6 +43,8 @@ export async function findCreated(
       top: 999,
       clientRequestId: create.clientRequestId,
       budgetAccount: create.budgetAccount,
+      // Looked for as whoever created it: a user sees what Graph lets that user see.
+      onBehalfOf: create.onBehalfOf,
       ...page,
     };
     const exchange = await graph.send(list, { deadlineMs, mayRepeat: () => true });

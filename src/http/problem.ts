@@ -19,10 +19,20 @@ export interface GraphErrorSummary {
 /**
  * Which requests can meet a problem: any operation, operations that take a body, writes, writes
  * sent with an Idempotency-Key, operations that exist only in Graph beta, no operation (the
- * service routes), or callers who sign in with Entra ID (CALLER_AUTH entra or both). The API
- * descriptions list each operation's problems from this; they describe function-key callers.
+ * service routes), callers who sign in with Entra ID (CALLER_AUTH entra or both), operations
+ * Graph accepts only for a user, or those called as a signed-in user (On-Behalf-Of). The API
+ * descriptions list each operation's problems from this.
  */
-export type ProblemScope = 'operation' | 'body' | 'write' | 'keyed-write' | 'beta-only' | 'route' | 'signed-in-caller';
+export type ProblemScope =
+  | 'operation'
+  | 'body'
+  | 'write'
+  | 'keyed-write'
+  | 'beta-only'
+  | 'route'
+  | 'signed-in-caller'
+  | 'user-only'
+  | 'signed-in-user';
 
 interface ProblemClass {
   readonly title: string;
@@ -51,6 +61,21 @@ const PROBLEMS = {
     title: 'The caller lacks the app role this request needs',
     statuses: [403],
     scope: 'signed-in-caller',
+  },
+  'caller-must-be-user': {
+    title: 'Only a signed-in user can call this operation',
+    statuses: [403],
+    scope: 'user-only',
+  },
+  'graph-refuses-user': {
+    title: 'Microsoft Graph refused the signed-in user',
+    statuses: [403],
+    scope: 'signed-in-user',
+  },
+  'on-behalf-of-failed': {
+    title: "The signed-in user's token could not be exchanged for a Microsoft Graph token",
+    statuses: [502, 403],
+    scope: 'signed-in-user',
   },
   'not-found': { title: 'No such route', statuses: [404], scope: 'route' },
   'method-not-allowed': { title: 'Method not allowed on this route', statuses: [405], scope: 'route' },

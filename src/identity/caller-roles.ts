@@ -18,12 +18,17 @@ export type AppRole = (typeof APP_ROLES)[keyof typeof APP_ROLES];
 export type CallerAuthMode = 'function-key' | 'entra' | 'both';
 export const CALLER_AUTH_MODES: readonly CallerAuthMode[] = ['function-key', 'entra', 'both'];
 
-/** A caller App Service Authentication vouched for: identifiers and roles, never a token. */
+/** A caller App Service Authentication vouched for: identifiers, roles and delegated scopes, never a token. */
 export interface Caller {
   readonly objectId: string;
   readonly appId: string | undefined;
   readonly roles: readonly string[];
+  /** The delegated scopes (`scp`) of a signed-in user's token; none for an application's own token. */
+  readonly scopes?: readonly string[];
 }
+
+/** Whether the caller is a signed-in user (a delegated token, with scopes) rather than an application on its own. */
+export const isSignedInUser = (caller: Caller | undefined): boolean => (caller?.scopes?.length ?? 0) > 0;
 
 export type Access = 'read' | 'write';
 

@@ -1,5 +1,6 @@
 import { fillRoute, type Operation } from '../catalog/operations';
 import type { GraphCall } from '../graph/gateway';
+import type { UserGraphTokens } from '../graph/on-behalf-of';
 import type { ValidRequest } from './validate';
 
 /** Where a call comes from: its correlation id, and the caller the Graph budget counts it against. */
@@ -7,6 +8,8 @@ export interface CallOrigin {
   readonly clientRequestId: string;
   /** The caller's budget account (identity/caller-roles.ts `budgetAccountOf`); unset for callers not told apart. */
   readonly budgetAccount?: string;
+  /** Set when the call goes to Graph as the signed-in user (On-Behalf-Of); unset, as the app. */
+  readonly onBehalfOf?: UserGraphTokens;
 }
 
 /** The Graph call for a validated request; ids are encoded into the path, never interpreted. */
@@ -19,5 +22,6 @@ export function graphCallFor(operation: Operation, request: ValidRequest, origin
     ...(request.body ? { body: request.body } : {}),
     clientRequestId: origin.clientRequestId,
     ...(origin.budgetAccount === undefined ? {} : { budgetAccount: origin.budgetAccount }),
+    ...(origin.onBehalfOf ? { onBehalfOf: origin.onBehalfOf } : {}),
   };
 }

@@ -76,9 +76,13 @@ export async function runOperation(
   operation: Operation,
   request: IncomingRequest,
   origin: CallOrigin,
-  dependencies: OperationDependencies,
+  appDependencies: OperationDependencies,
 ): Promise<OperationOutcome> {
   const { clientRequestId } = origin;
+  // A call made as a signed-in user is answered in the call, never queued: the app could finish it
+  // later only as itself (which Graph must not see) or by keeping the user's token (never kept).
+  // `Prefer: respond-async` is a preference; for these it is not applied.
+  const dependencies = origin.onBehalfOf ? withoutQueue(appDependencies) : appDependencies;
   const key = readIdempotencyKey(request.headers);
   if (!key.ok) return stopped(key);
   const body = takesBody(operation) ? await readJsonObject(request) : undefined;
@@ -206,6 +210,12 @@ async function acceptedOutcome(write: WriteToAccept, async: AsyncWriteDependenci
 }
 
 const stopped = (result: { readonly response: HttpAnswer }): OperationOutcome => ({ response: result.response, record: {} });
+
+/** The dependencies with no queue of writes for the app to finish: every write is answered in the call. */
+function withoutQueue(dependencies: OperationDependencies): OperationDependencies {
+  const { async: _queue, ...rest } = dependencies;
+  return rest;
+}
 
 /** A write's place in its entity's line is held this long past its time budget, should its instance stop. */
 const LINE_HOLD_MARGIN_MS = 15_000;

@@ -88,6 +88,8 @@ export interface FailureContext {
   readonly inDoubtNote?: string;
   /** The roles the facade's token holds, when known (read on a 403). */
   readonly rolesHeld?: readonly string[];
+  /** Set when the call went as the signed-in user: their Graph token's delegated permissions, or why the exchange failed. */
+  readonly user?: { readonly grantedScopes?: readonly string[]; readonly tokenFailure?: string };
 }
 
 /** A problem for an exchange that did not end in success: Graph's refusal, throttling, an outage or a timeout. */
@@ -114,6 +116,7 @@ export function failureResponse(operation: Operation, exchange: GraphExchange, c
   if (ending?.kind === 'answer' && attempt?.answer) return graphProblem(operation, attempt.answer, headers, note, context);
   switch (ending?.kind) {
     case 'token':
+      if (context.user) return exchangeFailed(context.user.tokenFailure);
       return problemResponse('token-unavailable', {
         detail: "The function app's managed identity could not get a token for Microsoft Graph; see the function logs.",
         headers,
@@ -144,6 +147,7 @@ function graphProblem(
 ): HttpAnswer {
   const graph = graphErrorSummary(answer);
   const said = graph.code ? `${graph.code}: ${graph.message ?? ''}`.trim() : `status ${answer.status}`;
+  if (context.user && (answer.status === 401 || answer.status === 403)) return userRefused(operation, graph, said, context.user);
   if (answer.status === 403 && context.rolesHeld?.includes(operation.permission)) {
     return problemResponse('graph-refuses-application-identity', {
       detail: `Graph refuses ${operation.name} for application identities: the app's identity holds ${operation.permission}, and Graph answered 403 (${said}). This operation needs a delegated (user) token; granting more permissions will not help.`,
@@ -180,5 +184,43 @@ function graphProblem(
     detail: `Graph answered ${answer.status} (${said}).${answer.status === 408 ? note : ''}`,
     graph,
     ...retryable,
+  });
+}
+
+/** Entra's refusals that are the user's or the tenant's to mend (consent, the user's token), not the app's setup. */
+const REFUSED_FOR_THE_USER = /AADSTS(65001|50013|500133|50076|50079|53003)\b/;
+
+/** The exchange of the user's token for a Graph token failed: nothing was sent to Graph. */
+function exchangeFailed(failure: string | undefined): HttpAnswer {
+  const said = failure ? ` Entra ID said: ${failure}` : '';
+  const forTheUser = failure !== undefined && REFUSED_FOR_THE_USER.test(failure);
+  return problemResponse('on-behalf-of-failed', {
+    status: forTheUser ? 403 : 502,
+    detail: forTheUser
+      ? `Entra ID would not give the app a Microsoft Graph token for the signed-in user, so nothing was sent.${said} An administrator may need to consent to the API's delegated Graph permission, or the user to sign in again.`
+      : `The app could not exchange the signed-in user's token for a Microsoft Graph token (On-Behalf-Of), so nothing was sent.${said} Check the API app registration's federated credential for the app's managed identity (docs/deployment.md).`,
+  });
+}
+
+/**
+ * Graph refused a call made as the signed-in user. When the user's Graph token holds the
+ * operation's permission, the refusal is the user's own Intune role (RBAC): it is passed on as
+ * theirs. Otherwise the API lacks the consented delegated permission.
+ */
+function userRefused(
+  operation: Operation,
+  graph: GraphErrorSummary,
+  said: string,
+  user: NonNullable<FailureContext['user']>,
+): HttpAnswer {
+  if (user.grantedScopes?.includes(operation.permission)) {
+    return problemResponse('graph-refuses-user', {
+      detail: `Graph refused ${operation.name} for the signed-in user (${graph.status}: ${said}). The user's token holds ${operation.permission}, so the user's own Intune role does not allow this: an Intune administrator can assign one that does.`,
+      graph,
+    });
+  }
+  return problemResponse('graph-permission-missing', {
+    detail: `Graph refused the signed-in user's call (${graph.status}). ${operation.name} needs the delegated Microsoft Graph permission ${operation.permission}, consented for the API's app registration (oauth2PermissionGrants; docs/deployment.md).`,
+    graph,
   });
 }

@@ -16,6 +16,16 @@ export async function answerOf(plan: CallPlan, exchange: GraphExchange): Promise
   if (!exchange.heldBack && answer && answer.status >= 200 && answer.status < 300) {
     return successResponse(plan.operation, answer, plan.request, plan.requestUrl);
   }
+  const user = plan.call.onBehalfOf;
+  if (user) {
+    // As the user: what the exchange said when it failed, and the delegated permissions of the user's Graph token.
+    const grantedScopes = user.grantedScopes();
+    const tokenFailure = user.failure();
+    return failureResponse(plan.operation, exchange, {
+      retryAfterMs: exchange.retryAfterMs,
+      user: { ...(grantedScopes ? { grantedScopes } : {}), ...(tokenFailure ? { tokenFailure } : {}) },
+    });
+  }
   // A 403 means a missing permission, unless the token holds it: then Graph refuses the operation to app identities.
   const token = answer?.status === 403 ? await plan.token.read(plan.deadlineMs) : undefined;
   const rolesHeld = token?.ok ? token.claims.roles : undefined;

@@ -32,6 +32,8 @@ export async function update(plan: CallPlan, earlier: EarlierInDoubt | undefined
     path: plan.call.path,
     clientRequestId: plan.call.clientRequestId,
     budgetAccount: plan.call.budgetAccount,
+    // Read back as whoever wrote it.
+    onBehalfOf: plan.call.onBehalfOf,
   };
   // The read may run a little past the budget the write used up: an applied write deserves its answer.
   const deadlineMs = Math.max(plan.deadlineMs, plan.clock.now() + READ_BACK_MIN_MS);

@@ -44,6 +44,7 @@ const dependencies: OperationDependencies = {
 const functions = facadeFunctions(
   {
     callers: { mode: 'function-key', platformAuthentication: false },
+    graphIdentities: { use: 'where-required', onBehalfOf: undefined },
     operations: dependencies,
     health: {
       graphCloud: 'Global',
