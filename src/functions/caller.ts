@@ -1,13 +1,11 @@
 import type { HttpHandler, HttpRequestUser } from '@azure/functions';
 
-import type { Operation } from '../catalog/operations';
-import type { OnBehalfOfTokens, UserGraphTokens } from '../graph/on-behalf-of';
+import type { OnBehalfOfTokens } from '../graph/on-behalf-of';
 import { correlationIdOf, withStandardHeaders } from '../http/headers';
 import { problemResponse } from '../http/problem';
 import type { HttpAnswer } from '../http/response';
-import { type Result, stopWith, succeed } from '../http/result';
 import { type Access, type Caller, type CallerAuthMode, decide, isSignedInUser } from '../identity/caller-roles';
-import { graphIdentityFor, type UserIdentityUse } from '../operations/graph-identity';
+import type { SignedInCaller, UserIdentityUse } from '../operations/graph-identity';
 
 interface PrincipalClaims {
   readonly claims?: readonly { readonly typ?: unknown; readonly val?: unknown }[];
@@ -113,35 +111,19 @@ export interface GraphIdentities {
 }
 
 /**
- * The identity a call goes to Graph with (operations/graph-identity.ts decides): the app's (no
- * token source: the gateway's own), the signed-in user's Graph tokens, or the answer that stops
- * it. A call Graph accepts only for a user is never sent as the app.
+ * The signed-in user a call may go to Graph as: their Graph tokens where the app can exchange
+ * the token they called with (On-Behalf-Of), none where it cannot; undefined for a caller who is
+ * not a signed-in user. Nothing is exchanged until the call goes to Graph as the user.
  */
-export function graphIdentityOf(
-  operation: Operation,
+export function signedInUserOf(
   request: { readonly headers: Headers },
   caller: Caller | undefined,
   identities: GraphIdentities,
-): Result<UserGraphTokens | undefined> {
-  const identity = graphIdentityFor(operation, isSignedInUser(caller), identities.use);
-  if (identity === 'app') return succeed(undefined);
-  if (identity === 'user-required' || !caller) {
-    return stopWith(
-      problemResponse('caller-must-be-user', {
-        detail: `Microsoft Graph accepts ${operation.name} only from a signed-in user (its permissions table lists no application permission), so the app does not call it with its own identity. Call it as a user: through the Power Automate connector with your sign-in, or with a user's Entra ID token for this API.`,
-      }),
-    );
-  }
+): SignedInCaller | undefined {
+  if (!caller || !isSignedInUser(caller)) return undefined;
   const assertion = userAssertionOf(request, caller);
-  if (!identities.onBehalfOf || !assertion) {
-    return stopWith(
-      problemResponse('on-behalf-of-failed', {
-        status: 502,
-        detail: identities.onBehalfOf
-          ? "The signed-in user's token did not reach the app, so it cannot call Graph as the user; nothing was sent."
-          : 'This app is not set up to call Graph as a signed-in user (API_CLIENT_ID and AZURE_TENANT_ID name the API app registration that trusts its managed identity); nothing was sent.',
-      }),
-    );
-  }
-  return succeed(identities.onBehalfOf.forUser({ objectId: caller.objectId, assertion }));
+  return {
+    tokens: assertion === undefined ? undefined : identities.onBehalfOf?.forUser({ objectId: caller.objectId, assertion }),
+    whyNoTokens: identities.onBehalfOf ? 'token-missing' : 'not-set-up',
+  };
 }

@@ -4,12 +4,11 @@ import type { Operation } from '../catalog/operations';
 import { correlationIdOf, withStandardHeaders } from '../http/headers';
 import { problemResponse } from '../http/problem';
 import type { HttpAnswer } from '../http/response';
-import { stopWith } from '../http/result';
 import { budgetAccountOf, type Caller } from '../identity/caller-roles';
 import { type OperationDependencies, type OperationOutcome, runOperation } from '../operations/pipeline';
 import { recordCall } from '../telemetry/call-record';
 import { callerCorrelationOf } from '../telemetry/correlation';
-import { type CallerTrust, type GraphIdentities, graphIdentityOf, refusalOf, trustedCaller } from './caller';
+import { type CallerTrust, type GraphIdentities, refusalOf, signedInUserOf, trustedCaller } from './caller';
 
 /**
  * The Functions handler of every catalog operation: correlation in, the operation run, correlation
@@ -28,22 +27,22 @@ export function operationHandler(
     const caller = trustedCaller(request, callers);
     let outcome: OperationOutcome;
     try {
-      // A caller without the right to the operation, or who cannot be the identity Graph needs for
-      // it, is refused before anything is read or stored.
+      // A caller without the right to the operation is refused before anything is read or stored.
       const refusal = refusalOf(callers.mode, access, caller);
-      const identity = refusal ? stopWith(refusal) : graphIdentityOf(operation, request, caller, identities);
-      outcome = identity.ok
-        ? await runOperation(
+      const signedInUser = signedInUserOf(request, caller, identities);
+      outcome = refusal
+        ? { response: refusal, record: {} }
+        : await runOperation(
             operation,
             request,
             {
               clientRequestId,
               budgetAccount: budgetAccountOf(callers.mode, caller),
-              ...(identity.value ? { onBehalfOf: identity.value } : {}),
+              ...(signedInUser ? { signedInUser } : {}),
+              userIdentityUse: identities.use,
             },
             dependencies,
-          )
-        : { response: identity.response, record: {} };
+          );
     } catch (error) {
       outcome = {
         response: problemResponse('internal-error', { detail: 'The facade failed unexpectedly; see the function logs.' }),

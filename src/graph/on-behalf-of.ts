@@ -114,8 +114,7 @@ export class OnBehalfOfTokens {
     };
     const credential = new OnBehalfOfCredential(options);
     const token = await credential.getToken(this.options.graphScope);
-    if (!token)
-      throw Object.assign(new Error('the On-Behalf-Of exchange returned no token'), { name: 'AuthenticationError' });
+    if (!token) throw Object.assign(new Error('the On-Behalf-Of exchange returned no token'), { name: 'AuthenticationError' });
     return token;
   }
 }

@@ -24,15 +24,7 @@ export interface GraphErrorSummary {
  * descriptions list each operation's problems from this.
  */
 export type ProblemScope =
-  | 'operation'
-  | 'body'
-  | 'write'
-  | 'keyed-write'
-  | 'beta-only'
-  | 'route'
-  | 'signed-in-caller'
-  | 'user-only'
-  | 'signed-in-user';
+  'operation' | 'body' | 'write' | 'keyed-write' | 'beta-only' | 'route' | 'signed-in-caller' | 'user-only' | 'signed-in-user';
 
 interface ProblemClass {
   readonly title: string;

@@ -13,6 +13,7 @@ import { acceptWrite, type WriteToAccept } from './accept-write';
 import { type KeyedExecution, underIdempotencyKey } from './claim-key';
 import { execute } from './execute';
 import { type CallOrigin, graphCallFor } from './graph-call';
+import { chooseGraphIdentity } from './graph-identity';
 import { handOver, inLineWhileRunning, isHandedOver, mustWaitItsTurn, unfinishedOperationOf } from './hand-over';
 import type { CallPlan } from './plan';
 import { validateRequest, type ValidRequest } from './validate';
@@ -79,23 +80,27 @@ export async function runOperation(
   appDependencies: OperationDependencies,
 ): Promise<OperationOutcome> {
   const { clientRequestId } = origin;
-  // A call made as a signed-in user is answered in the call, never queued: the app could finish it
-  // later only as itself (which Graph must not see) or by keeping the user's token (never kept).
-  // `Prefer: respond-async` is a preference; for these it is not applied.
-  const dependencies = origin.onBehalfOf ? withoutQueue(appDependencies) : appDependencies;
   const key = readIdempotencyKey(request.headers);
   if (!key.ok) return stopped(key);
   const body = takesBody(operation) ? await readJsonObject(request) : undefined;
   if (body && !body.ok) return stopped(body);
   // The budget is for Graph: it starts once the caller's body is in, however slowly it came.
-  const deadlineMs = dependencies.clock.now() + dependencies.timeBudgetMs;
+  const deadlineMs = appDependencies.clock.now() + appDependencies.timeBudgetMs;
   const valid: Result<ValidRequest> = validateRequest(operation, request.params, request.query, body?.value);
   if (!valid.ok) return stopped(valid);
+  // Who the call goes to Graph as: a valid request from a caller Graph would not accept is refused here.
+  const onBehalfOf = chooseGraphIdentity(operation, origin.signedInUser, origin.userIdentityUse ?? 'where-required');
+  if (!onBehalfOf.ok) return stopped(onBehalfOf);
+  // A call made as a signed-in user is answered in the call, never queued: the app could finish it
+  // later only as itself (which Graph must not see) or by keeping the user's token (never kept).
+  // `Prefer: respond-async` is a preference; for these it is not applied.
+  const { async: _queue, ...withoutQueue } = appDependencies;
+  const dependencies: OperationDependencies = onBehalfOf.value ? withoutQueue : appDependencies;
   const returnMinimal = prefersMinimal(request.headers);
   const plan: CallPlan = {
     operation,
     request: valid.value,
-    call: graphCallFor(operation, valid.value, origin),
+    call: graphCallFor(operation, valid.value, { ...origin, ...(onBehalfOf.value ? { onBehalfOf: onBehalfOf.value } : {}) }),
     requestUrl: request.url,
     deadlineMs,
     graph: dependencies.graph,
@@ -210,12 +215,6 @@ async function acceptedOutcome(write: WriteToAccept, async: AsyncWriteDependenci
 }
 
 const stopped = (result: { readonly response: HttpAnswer }): OperationOutcome => ({ response: result.response, record: {} });
-
-/** The dependencies with no queue of writes for the app to finish: every write is answered in the call. */
-function withoutQueue(dependencies: OperationDependencies): OperationDependencies {
-  const { async: _queue, ...rest } = dependencies;
-  return rest;
-}
 
 /** A write's place in its entity's line is held this long past its time budget, should its instance stop. */
 const LINE_HOLD_MARGIN_MS = 15_000;

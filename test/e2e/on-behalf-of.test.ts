@@ -195,6 +195,9 @@ test('with function keys only, the install summary update is refused as needing 
     const answer = await stack.call('PATCH', installSummary, { body: { installedDeviceCount: 1 } });
     expectProblem(answer, 403);
     expect(answer.json.type).toBe('urn:intune-status-facade:problem:caller-must-be-user');
+    // Bad input is told as such first, whoever calls: the request is checked before the identity.
+    const invalid = await stack.call('PATCH', installSummary, { body: { installedDeviceCount: -1 } });
+    expectProblem(invalid, 422);
     expect(stack.emulator.requests).toHaveLength(0);
   });
 });
