@@ -272,6 +272,7 @@ module apiRegistration 'app/api-registration.bicep' = if (apiRegistrationDeploye
   params: {
     name: 'intune-status-facade-${resourceToken}'
     logicAppPrincipalId: logicAppPrincipalId
+    managedIdentityPrincipalId: identity.outputs.principalId
   }
 }
 

@@ -108,19 +108,28 @@ export function exchangeToken(options: EntraEndpointOptions, tenant: string, for
   const federation = options.federation();
   const clientId = form.get('client_id') ?? '';
   const scope = form.get('scope') ?? '';
-  const exchange = (outcome: string, userObjectId?: string) =>
-    options.exchanges.push({ clientId, userObjectId, scope, outcome });
+  const exchange = (outcome: string, userObjectId?: string) => options.exchanges.push({ clientId, userObjectId, scope, outcome });
   if (tenant !== options.issuer.tenantId) {
     exchange('invalid_tenant');
     return refused(400, 'invalid_request', 90002, `Tenant '${tenant}' not found.`);
   }
   if (form.get('grant_type') !== JWT_BEARER || form.get('requested_token_use') !== 'on_behalf_of') {
     exchange('unsupported_grant_type');
-    return refused(400, 'unsupported_grant_type', 70003, 'The app requested an unsupported grant type: only On-Behalf-Of is served here.');
+    return refused(
+      400,
+      'unsupported_grant_type',
+      70003,
+      'The app requested an unsupported grant type: only On-Behalf-Of is served here.',
+    );
   }
   if (clientId !== federation.apiClientId) {
     exchange('unauthorized_client');
-    return refused(400, 'unauthorized_client', 700016, `Application with identifier '${clientId}' was not found in the directory.`);
+    return refused(
+      400,
+      'unauthorized_client',
+      700016,
+      `Application with identifier '${clientId}' was not found in the directory.`,
+    );
   }
   if (form.get('client_assertion_type') !== CLIENT_ASSERTION_TYPE || !form.get('client_assertion')) {
     exchange('invalid_client');
@@ -145,12 +154,15 @@ export function exchangeToken(options: EntraEndpointOptions, tenant: string, for
     exchange('invalid_grant', user.claims.oid);
     return refused(400, 'invalid_grant', 50013, 'The assertion is not a user token: On-Behalf-Of needs a delegated token.');
   }
-  const graphScope = scope
-    .split(' ')
-    .find((each) => each.toLowerCase() === `${options.graphRoot.toLowerCase()}/.default`);
+  const graphScope = scope.split(' ').find((each) => each.toLowerCase() === `${options.graphRoot.toLowerCase()}/.default`);
   if (!graphScope) {
     exchange('invalid_scope', user.claims.oid);
-    return refused(400, 'invalid_scope', 70011, `The provided value for scope '${scope}' is not valid: ask for ${options.graphRoot}/.default.`);
+    return refused(
+      400,
+      'invalid_scope',
+      70011,
+      `The provided value for scope '${scope}' is not valid: ask for ${options.graphRoot}/.default.`,
+    );
   }
   if (federation.consentedScopes.length === 0) {
     exchange('consent_required', user.claims.oid);

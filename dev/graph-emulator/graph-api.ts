@@ -169,7 +169,11 @@ function requireRole(context: CallContext, area: 'DeviceManagementApps' | 'Devic
         `Missing scope permissions on the request. API requires one of '${accepted.join(', ')}'. Scopes on the request '${context.user.scopes.join(', ')}'`,
       );
     if (!context.user.intuneAllowed)
-      throw new GraphError(403, 'Forbidden', 'The user is not authorized to perform this operation: no Intune role of the user allows it.');
+      throw new GraphError(
+        403,
+        'Forbidden',
+        'The user is not authorized to perform this operation: no Intune role of the user allows it.',
+      );
     return;
   }
   if (!context.roles.some((role) => accepted.includes(role))) {

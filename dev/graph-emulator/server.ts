@@ -195,7 +195,8 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
       }
       if (route === 'GET /_emulator/federation') return reply({ status: 200, body: federation });
       if (route === 'GET /_emulator/token-exchanges') return reply({ status: 200, body: { exchanges: tokenExchanges } });
-      if (route === 'PUT /_emulator/federation') return reply({ status: 200, body: (federation = federationFrom(body, federation)) });
+      if (route === 'PUT /_emulator/federation')
+        return reply({ status: 200, body: (federation = federationFrom(body, federation)) });
       if (route === `GET /${TENANT_ID}/discovery/keys`) return reply({ status: 200, body: issuer.jwks() });
       const handler = CONTROL_ROUTES[route];
       if (route === 'POST /_emulator/reset') {

@@ -166,6 +166,11 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       // How callers prove who they are; with entra or both, App Service Authentication (below) checks tokens.
       CALLER_AUTH: callerAuth
       AZURE_CLIENT_ID: identityClientId
+      // On-Behalf-Of (src/graph/on-behalf-of.ts): the API's registration, which trusts the identity
+      // above as its federated credential, exchanges a signed-in user's token for Graph. Empty
+      // with function keys only: then no user signs in, and the install summary's update is refused.
+      API_CLIENT_ID: apiClientId
+      AZURE_TENANT_ID: tenant().tenantId
       // No languageWorkers__node__arguments: with any, the host skips its pre-warmed placeholder
       // worker and starts a new Node.js process on every cold start. The 192 MB heap cap it once
       // set was measured at 32 connections, not at the 100 an instance is given; V8's default
