@@ -2,8 +2,10 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
 import { SEED_EXAMPLES } from '../src/catalog/examples';
+import { acceptsApplication, operationNamed } from '../src/catalog/operations';
 import { startAzurite } from './azurite';
 import { curlFor } from './examples';
+import { DEMO_USER } from './graph-emulator/caller-tokens';
 import { startGraphEmulator } from './graph-emulator/server';
 import { SEEDED_IDS } from './graph-emulator/state';
 
@@ -19,9 +21,11 @@ async function main(): Promise<void> {
   const port = process.env.PORT ?? '7071';
   // What the app would export to Application Insights, as JSON lines (src/telemetry): kept across runs, appended.
   const telemetryFile = process.env.TELEMETRY_FILE ?? join(projectRoot, '.emulator', 'telemetry.jsonl');
-  // CALLER_AUTH=entra (or both): the local host checks callers' tokens as App Service Authentication
-  // does, for tokens the emulator issues; a token with both roles is made for the banner.
-  const callerAuth = process.env.CALLER_AUTH ?? 'function-key';
+  // The local host checks callers' tokens as App Service Authentication does, for tokens the
+  // emulator issues. By default both ways are taken (CALLER_AUTH=both): calls without a token go
+  // on as with a function key, and a signed-in user's token reaches the operations Graph accepts
+  // only from users. Tokens are made for the banner: the demo user's, and an app's with both roles.
+  const callerAuth = process.env.CALLER_AUTH ?? 'both';
   const signsIn = callerAuth === 'entra' || callerAuth === 'both';
   const callerEnvironment: Record<string, string> = signsIn
     ? { ...emulator.callerAuthEnvironment(), ...(callerAuth === 'both' ? { LOCAL_AUTH_UNAUTHENTICATED: 'allow' } : {}) }
@@ -34,6 +38,7 @@ async function main(): Promise<void> {
       IdempotencyStorage: azurite.connectionString,
       TELEMETRY_FILE: telemetryFile,
       ...callerEnvironment,
+      CALLER_AUTH: callerAuth,
       PORT: port,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -46,8 +51,8 @@ async function main(): Promise<void> {
     const ready = /Facade listening on (\S+)/.exec(chunk);
     if (ready && !announced) {
       announced = true;
-      void (signsIn ? demoCallerToken(emulator.controlUrl) : Promise.resolve(undefined)).then((token) =>
-        printWelcome(ready[1] as string, emulator.graphUrl, emulator.controlUrl, telemetryFile, token),
+      void (signsIn ? demoTokens(emulator.controlUrl) : Promise.resolve(undefined)).then((tokens) =>
+        printWelcome(ready[1] as string, emulator.graphUrl, emulator.controlUrl, telemetryFile, tokens),
       );
     }
   });
@@ -77,25 +82,42 @@ async function main(): Promise<void> {
   });
 }
 
-/** A caller token from the emulator with both app roles, for trying the facade in Entra mode. */
-async function demoCallerToken(controlUrl: string): Promise<string> {
-  const response = await fetch(`${controlUrl}/caller-tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ roles: ['IntuneStatus.Read', 'IntuneStatus.ReadWrite'] }),
-  });
-  return ((await response.json()) as { access_token: string }).access_token;
+/** Tokens from the emulator with both app roles: an application's (a Logic App's), and the demo user's (the connector's). */
+interface DemoTokens {
+  readonly app: string;
+  readonly user: string;
 }
 
-function printWelcome(baseUrl: string, graphUrl: string, controlUrl: string, telemetryFile: string, token?: string): void {
-  const signIn = token
+async function demoTokens(controlUrl: string): Promise<DemoTokens> {
+  const issue = async (kind: string) => {
+    const response = await fetch(`${controlUrl}/${kind}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ roles: ['IntuneStatus.Read', 'IntuneStatus.ReadWrite'] }),
+    });
+    return ((await response.json()) as { access_token: string }).access_token;
+  };
+  return { app: await issue('caller-tokens'), user: await issue('user-tokens') };
+}
+
+function printWelcome(baseUrl: string, graphUrl: string, controlUrl: string, telemetryFile: string, tokens?: DemoTokens): void {
+  const callerAuth = process.env.CALLER_AUTH ?? 'both';
+  const signIn = tokens
     ? [
-        `Callers sign in (CALLER_AUTH=${process.env.CALLER_AUTH}): add -H "authorization: Bearer $TOKEN" to each call below, with`,
-        `export TOKEN='${token}'`,
-        `Another token, with the roles you choose: curl -sS -X POST ${controlUrl}/caller-tokens -H 'content-type: application/json' -d '{"roles":["IntuneStatus.Read"]}'`,
+        `Callers sign in (CALLER_AUTH=${callerAuth})${callerAuth === 'both' ? ', or call without a token as with a function key' : ''}.`,
+        `An application's token (a Logic App's managed identity): export TOKEN='${tokens.app}'`,
+        `The demo user ${DEMO_USER.upn}'s token (as the Power Automate connector sends it; the install summary's update takes only users):`,
+        `export USER_TOKEN='${tokens.user}'`,
+        `Other tokens: POST ${controlUrl}/caller-tokens (applications) or /user-tokens (users), e.g. -d '{"roles":["IntuneStatus.Read"]}'`,
         '',
       ]
-    : [];
+    : [
+        'With CALLER_AUTH=function-key nobody signs in: the install summary update, which Graph takes only from users, is refused.',
+        '',
+      ];
+  // The examples Graph accepts only from a signed-in user carry the demo user's token.
+  const curl = (example: (typeof SEED_EXAMPLES)[number]) =>
+    curlFor(example, baseUrl, acceptsApplication(operationNamed(example.operation)) ? undefined : tokens?.user);
   const lines = [
     '',
     `intune-status-facade is running on the built-in Graph emulator (${graphUrl}),`,
@@ -106,7 +128,7 @@ function printWelcome(baseUrl: string, graphUrl: string, controlUrl: string, tel
     ...signIn,
     `Read:     curl ${baseUrl}/mobile-app-configurations/${SEEDED_IDS.mobileAppConfiguration}/user-status-summary`,
     '',
-    ...SEED_EXAMPLES.flatMap((example) => [`# ${example.title}`, curlFor(example, baseUrl), '']),
+    ...SEED_EXAMPLES.flatMap((example) => [`# ${example.title}`, curl(example), '']),
     `Emulator control (reset state, roles, faults): ${controlUrl}`,
     `Telemetry (each call's record and its Graph and storage dependencies, as JSON lines): ${telemetryFile}`,
     'Stop with Ctrl+C.',

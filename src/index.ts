@@ -44,13 +44,15 @@ const async: AsyncWriteDependencies | undefined =
       }
     : undefined;
 
+const graphIdentities = {
+  use: settings.graphIdentities.use,
+  // Signed-in users' Graph tokens, exchanged with the managed identity's token as the API's credential: no secret.
+  onBehalfOf: settings.graphIdentities.onBehalfOf && new OnBehalfOfTokens(settings.graphIdentities.onBehalfOf, credential),
+};
+
 const services: FunctionServices = {
   callers: { mode: settings.callerAuth, platformAuthentication: settings.platformAuthentication },
-  graphIdentities: {
-    use: settings.graphIdentities.use,
-    // Signed-in users' Graph tokens, exchanged with the managed identity's token as the API's credential: no secret.
-    onBehalfOf: settings.graphIdentities.onBehalfOf && new OnBehalfOfTokens(settings.graphIdentities.onBehalfOf, credential),
-  },
+  graphIdentities,
   operations: {
     graph,
     idempotency,
@@ -70,6 +72,7 @@ const services: FunctionServices = {
     cacheMs: settings.operations.diagnosticsCacheMs ?? 0,
     cloud: settings.graph.cloud,
     graphRoot: settings.graph.graphRoot,
+    identities: { ...graphIdentities, usersSignIn: settings.callerAuth !== 'function-key' },
   },
 };
 

@@ -65,20 +65,14 @@ function burstWrite(index: number, tag: string): BurstWrite {
     };
   }
   const entity = index % ENTITIES;
-  switch (index % 3) {
+  // The two summaries an application may update (Graph takes the install summary's update only from users).
+  switch (index % 2) {
     case 0:
       return {
         method: 'PATCH',
         path: `mobile-app-configurations/burst-configuration-${entity}/user-status-summary`,
         body: { pendingCount: index },
         check: { entity: `summary:${entity}`, value: index },
-      };
-    case 1:
-      return {
-        method: 'PATCH',
-        path: `mobile-apps/burst-app-${entity}/install-summary`,
-        body: { installedDeviceCount: index },
-        check: { entity: `install:${entity}`, value: index },
       };
     default:
       return {
@@ -96,7 +90,6 @@ function valueIn(emulator: GraphEmulator, entity: string): unknown {
   const { state } = emulator;
   if (kind === 'summary')
     return state.mobileAppConfigurations.get(`burst-configuration-${index}`)?.userStatusSummary.pendingCount;
-  if (kind === 'install') return state.mobileApps.get(`burst-app-${index}`)?.installSummary.installedDeviceCount;
   return state.deviceCompliancePolicies.get(`burst-policy-${index}`)?.userStatusOverview.successCount;
 }
 

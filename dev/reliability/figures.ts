@@ -89,7 +89,6 @@ export function figuresOf(
     const [kind, caller] = resource.split(':') as [string, string];
     if (kind === 'summary')
       return emulator.state.mobileAppConfigurations.get(`configuration-${caller}`)?.userStatusSummary.pendingCount;
-    if (kind === 'install') return emulator.state.mobileApps.get(`app-${caller}`)?.installSummary.installedDeviceCount;
     return emulator.state.deviceCompliancePolicies.get(`policy-${caller}`)?.userStatusOverview.successCount;
   };
   // Only the last update of a resource must stand; an earlier one landing after it would show as the last one lost.

@@ -55,12 +55,11 @@ export interface LoadResult {
   readonly unfinished: number;
 }
 
-/** One create in five; the rest update the three seeded summaries in turn (the common case for callers). */
+/** One create in five; the rest update the seeded summaries an application may update, in turn (the common case for callers). */
 const CREATE_EVERY = 5;
 
 const UPDATES = [
   { operation: 'UpdateMobileAppConfigurationUserStatusSummary', field: 'pendingCount' },
-  { operation: 'UpdateMobileAppInstallSummary', field: 'installedDeviceCount' },
   { operation: 'UpdateDeviceCompliancePolicyUserStatusOverview', field: 'successCount' },
 ] as const;
 

@@ -1,4 +1,4 @@
-import { CATALOG, type Operation, OPERATION_ROUTE, takesBody } from '../catalog/operations';
+import { acceptsApplication, CATALOG, type Operation, OPERATION_ROUTE, takesBody } from '../catalog/operations';
 import type { CallerAuthMode } from '../identity/caller-roles';
 import { operationStatusResponses } from './async-responses';
 import { type JsonSchema, jsonSchemaOf, withLabels } from './json-schema';
@@ -82,7 +82,9 @@ const OPERATION_STATUS: OperationDescription = {
 function operationDescription(operation: Operation): string {
   const versions = operation.graphVersions.join(' and ');
   const graph = `Graph ${operation.method} ${operation.graphPath} (${versions}; default ${operation.graphVersions[0]}).`;
-  const permission = `Needs the application permission ${operation.permission}.`;
+  const permission = acceptsApplication(operation)
+    ? `Needs the application permission ${operation.permission}.`
+    : `Graph accepts it only from a signed-in user: it is called as the caller's user (On-Behalf-Of), with the delegated permission ${operation.permission} and the user's own Intune role; an application caller is refused (caller-must-be-user), and a write is answered in the call, never accepted with 202.`;
   const byKind: Record<Operation['kind'], string> = {
     read: 'Answers 200 with the entity.',
     list: 'Answers 200 with one page; follow nextLink for the next.',

@@ -45,12 +45,10 @@ export function successResponses(operation: Operation): ResponseDescription[] {
     ...(entity ? { example: entity } : {}),
     headers,
   });
-  const accepted = acceptedResponse([
-    CORRELATION_HEADER,
-    OPERATION_LOCATION_HEADER,
-    POLL_AFTER_HEADER,
-    PREFERENCE_APPLIED_HEADER,
-  ]);
+  // A write the app may finish itself; one Graph accepts only from a signed-in user is answered in the call.
+  const accepted: ResponseDescription[] = acceptsApplication(operation)
+    ? [acceptedResponse([CORRELATION_HEADER, OPERATION_LOCATION_HEADER, POLL_AFTER_HEADER, PREFERENCE_APPLIED_HEADER])]
+    : [];
   switch (operation.kind) {
     case 'read':
       return [withEntity(200, `The ${resource.entity.name}.`)];
@@ -63,12 +61,12 @@ export function successResponses(operation: Operation): ResponseDescription[] {
             'Updated, with no body: sent for `Prefer: return=minimal`, or when Graph applied the update but the entity could not be read back in time.',
           headers: success,
         },
-        accepted,
+        ...accepted,
       ];
     case 'create':
-      return [withEntity(201, `The new ${resource.entity.name}.`, [...success, LOCATION_HEADER]), accepted];
+      return [withEntity(201, `The new ${resource.entity.name}.`, [...success, LOCATION_HEADER]), ...accepted];
     case 'delete':
-      return [{ status: 204, description: 'Deleted.', headers: success }, accepted];
+      return [{ status: 204, description: 'Deleted.', headers: success }, ...accepted];
     case 'list':
       return [
         {

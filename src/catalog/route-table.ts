@@ -1,4 +1,4 @@
-import { CATALOG, catalogRoutes, type Operation, ROUTE_PREFIX } from './operations';
+import { acceptsApplication, CATALOG, catalogRoutes, type Operation, ROUTE_PREFIX } from './operations';
 
 /** The Markdown table of the catalog's routes, as the README and docs show it. */
 export function routeTableMarkdown(catalog: readonly Operation[] = CATALOG): string {
@@ -9,10 +9,13 @@ export function routeTableMarkdown(catalog: readonly Operation[] = CATALOG): str
     const versions = first.graphVersions.includes('v1.0')
       ? first.graphVersions.join(', ')
       : `${first.graphVersions.join(', ')} **only**`;
-    return `| \`/${ROUTE_PREFIX}/${route}\` | ${methods} | \`${first.graphPath}\` | ${versions} | ${first.permission} |`;
+    // Methods Graph accepts only from a signed-in user go as that user (On-Behalf-Of), not as the app.
+    const userOnly = operations.filter((operation) => !acceptsApplication(operation)).map((operation) => operation.method);
+    const identity = userOnly.length > 0 ? ` (${userOnly.join(', ')}: delegated, as the signed-in user only)` : '';
+    return `| \`/${ROUTE_PREFIX}/${route}\` | ${methods} | \`${first.graphPath}\` | ${versions} | ${first.permission}${identity} |`;
   });
   return [
-    "| route | methods | Graph path | Graph versions | permission of the app's identity |",
+    "| route | methods | Graph path | Graph versions | Graph permission (the app's identity, unless said) |",
     '|---|---|---|---|---|',
     ...rows,
   ].join('\n');

@@ -68,6 +68,23 @@ export class OnBehalfOfTokens {
     this.assertions = new KeptTokenProvider(appCredential, options.assertionScope, now);
   }
 
+  /**
+   * Whether the app can prove itself to Entra for the exchange: the managed identity's token for
+   * the federated credential's audience. What Entra then says of a user's token is per user.
+   */
+  async assertionAvailable(deadlineMs: number): Promise<{ ok: true } | { ok: false; reason: string }> {
+    try {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('no token within the time budget')), Math.max(1, deadlineMs - this.now()));
+      });
+      await Promise.race([this.assertions.getAccessToken(), timeout]).finally(() => clearTimeout(timer));
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, reason: describeFailure(error) };
+    }
+  }
+
   /** The Graph token source for one call of a signed-in user. */
   forUser(user: SignedInUser): UserGraphTokens {
     let failure: string | undefined;

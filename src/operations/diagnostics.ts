@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 
-import { fillRoute } from '../catalog/operations';
+import { CATALOG, fillRoute } from '../catalog/operations';
 import { type Resource, RESOURCES } from '../catalog/resources';
 import type { Clock } from '../clock';
 import { type GraphGateway, lastAttempt } from '../graph/gateway';
 import type { TokenInspector, TokenReading } from '../identity/token-claims';
+import { type DiagnosticsIdentities, type OperationIdentity, operationIdentity } from './diagnostics-identities';
 import { graphErrorSummary } from './respond';
 
 /** What one read probe of a resource proved. */
@@ -43,6 +44,8 @@ export interface DiagnosticsReport {
     readonly neededBy: readonly string[];
   }[];
   readonly probes: readonly Probe[];
+  /** Per operation: the identity its calls go to Graph with, and whether that identity can call it. */
+  readonly operations: readonly OperationIdentity[];
   /** What to grant or know before any caller fails; empty when ready. */
   readonly missing: readonly string[];
 }
@@ -57,6 +60,7 @@ export interface DiagnosticsDependencies {
   /** The Graph cloud's name and root, as the report names them. */
   readonly cloud: string;
   readonly graphRoot: string;
+  readonly identities?: DiagnosticsIdentities;
 }
 
 /**
@@ -98,9 +102,11 @@ export async function diagnose(
   resources: readonly Resource[] = RESOURCES,
 ): Promise<DiagnosticsReport> {
   const deadlineMs = dependencies.clock.now() + dependencies.timeBudgetMs;
-  const [token, probes] = await Promise.all([
+  const identities = dependencies.identities ?? { usersSignIn: false, use: 'where-required', onBehalfOf: undefined };
+  const [token, probes, assertion] = await Promise.all([
     dependencies.token.read(deadlineMs),
     Promise.all(resources.map((resource) => probe(resource, dependencies.graph, deadlineMs))),
+    identities.onBehalfOf?.assertionAvailable(deadlineMs),
   ]);
   const roles = token.ok ? token.claims.roles : [];
   const permissions = [...new Set(resources.map((resource) => resource.permission))].map((permission) => ({
@@ -109,6 +115,9 @@ export async function diagnose(
     neededBy: resources.filter((resource) => resource.permission === permission).map((resource) => resource.noun),
   }));
   const explained = probes.map((found) => explainProbe(found, roles));
+  const operations = CATALOG.filter((operation) => resources.includes(operation.resource)).map((operation) =>
+    operationIdentity(operation, explained, roles, identities, assertion),
+  );
   const missing = [
     ...(token.ok ? [] : [`No token for Microsoft Graph: ${token.reason}`]),
     ...permissions
@@ -118,6 +127,11 @@ export async function diagnose(
           `Grant the Microsoft Graph application permission ${entry.permission} to the function app's managed identity (needed by ${entry.neededBy.join(', ')}).`,
       ),
     ...explained.filter((entry) => entry.result !== 'access').map((entry) => `${entry.resource}: ${entry.detail}`),
+    // Where callers sign in, a user-only operation that cannot work is a setup to mend; with
+    // function keys it is what the mode means, said per operation (operations) but not missing.
+    ...operations
+      .filter((entry) => !entry.works && entry.identity === 'signed-in-user' && identities.usersSignIn)
+      .map((entry) => `${entry.operation}: ${entry.detail}`),
   ];
   return {
     ready: missing.length === 0,
@@ -126,6 +140,7 @@ export async function diagnose(
     token: tokenSummary(token),
     permissions,
     probes: explained,
+    operations,
     missing,
   };
 }

@@ -1,15 +1,24 @@
 import { apiDocuments } from '../../src/api-description/documents';
 import { SEED_EXAMPLES } from '../../src/catalog/examples';
-import { CATALOG, examplePath, type Operation, operationNamed } from '../../src/catalog/operations';
+import { acceptsApplication, CATALOG, examplePath, type Operation, operationNamed } from '../../src/catalog/operations';
 import { openApiSchemas, pointerSegment } from '../support/api-schemas';
-import { type FacadeResponse, SEEDED_PATHS, useStack, withStack } from '../support/stack';
+import { type FacadeResponse, SEEDED_PATHS, USERS_SIGN_IN, useStack, withStack } from '../support/stack';
 
 // The contract: what the running host answers (success and every error class it can be led to)
 // is what its served OpenAPI document says, status, media type, schema and problem type.
 
+// Callers sign in or not: operations Graph accepts only from users are called as the emulator's demo user.
 const running = useStack({
-  facadeEnvironment: { GRAPH_TIME_BUDGET_SECONDS: '3', GRAPH_IN_DOUBT_WINDOW_SECONDS: '60' },
+  ...USERS_SIGN_IN,
+  facadeEnvironment: {
+    ...USERS_SIGN_IN.facadeEnvironment,
+    GRAPH_TIME_BUDGET_SECONDS: '3',
+    GRAPH_IN_DOUBT_WINDOW_SECONDS: '60',
+  },
 });
+
+/** The caller an operation needs: a signed-in user where Graph accepts no application, else a key caller. */
+const callerFor = async (operation: Operation) => (acceptsApplication(operation) ? {} : await running().asUser());
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the served description is read as plain JSON
 type Json = any;
@@ -73,6 +82,7 @@ test('every example of the description is accepted by the host, and its answer i
     const operation = operationNamed(example.operation);
     const answer = await running().call(operation.method, `${example.path}?graphVersion=${example.graphVersion}`, {
       body: example.body,
+      headers: await callerFor(operation),
     });
     expect({ example: example.title, status: answer.status }).toEqual({
       example: example.title,
@@ -97,7 +107,10 @@ test('a success of every operation is in the contract', async () => {
         : operation.kind === 'update'
           ? (seed?.body ?? { status: 'error' })
           : undefined;
-    const answer = await running().call(operation.method, pathOf(operation, id), body ? { body } : {});
+    const answer = await running().call(operation.method, pathOf(operation, id), {
+      ...(body ? { body } : {}),
+      headers: await callerFor(operation),
+    });
     expect({ operation: operation.name, status: answer.status }).toEqual({
       operation: operation.name,
       status: { read: 200, list: 200, update: 200, create: 201, delete: 204 }[operation.kind],

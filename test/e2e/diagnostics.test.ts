@@ -10,6 +10,7 @@ interface Report {
   token: { ok: boolean; roles?: string[]; audience?: string };
   permissions: { permission: string; inToken: boolean }[];
   probes: { resource: string; result: string; graphStatus?: number }[];
+  operations: { operation: string; graphAccepts: string[]; identity: string; works: boolean; detail: string }[];
   missing: string[];
 }
 
@@ -62,18 +63,18 @@ test('with no role at all: every probe refused, both grants named', async () => 
   });
 });
 
-test.each([
-  ['installSummaryRemoved', 'not-exposed'],
-  ['installSummaryDelegatedOnly', 'refused-for-application-identities'],
-])('with the install summary switch %s: its probe says %s, and the rest stays ready', async (switchName, result) => {
-  await running().control('PUT', 'behaviour', { [switchName]: true });
-  const report = (await running().call('GET', 'diagnostics')).json as Report;
-  expect(report.ready).toBe(false);
-  const results = resultsOf(report);
-  expect(results.MobileAppInstallSummary).toBe(result);
-  expect(Object.values(results).filter((value) => value === 'access')).toHaveLength(3);
-  expect(report.missing).toHaveLength(1);
-});
+test.each([['installSummaryRemoved', 'not-exposed']])(
+  'with the install summary switch %s: its probe says %s, and the rest stays ready',
+  async (switchName, result) => {
+    await running().control('PUT', 'behaviour', { [switchName]: true });
+    const report = (await running().call('GET', 'diagnostics')).json as Report;
+    expect(report.ready).toBe(false);
+    const results = resultsOf(report);
+    expect(results.MobileAppInstallSummary).toBe(result);
+    expect(Object.values(results).filter((value) => value === 'access')).toHaveLength(3);
+    expect(report.missing).toHaveLength(1);
+  },
+);
 
 test('with Graph unreachable: answers within the time budget, not ready, saying why', async () => {
   await withStack(
@@ -91,12 +92,85 @@ test('with Graph unreachable: answers within the time budget, not ready, saying 
   );
 });
 
+describe('per operation, the identity Graph is called with and whether it works', () => {
+  const identityOf = (report: Report, operation: string) => report.operations.find((entry) => entry.operation === operation);
+
+  test('with function keys: the install summary update needs a user and cannot work; the rest go as the managed identity', async () => {
+    const report = (await running().call('GET', 'diagnostics')).json as Report;
+    expect(identityOf(report, 'UpdateMobileAppInstallSummary')).toMatchObject({
+      graphAccepts: ['delegated'],
+      identity: 'signed-in-user',
+      works: false,
+      detail: expect.stringContaining('CALLER_AUTH'),
+    });
+    const others = report.operations.filter((entry) => entry.operation !== 'UpdateMobileAppInstallSummary');
+    expect(others.length).toBeGreaterThan(10);
+    for (const entry of others) expect(entry).toMatchObject({ identity: 'managed-identity', works: true });
+    // What the mode means is said per operation; it is not a grant missing.
+    expect(report.ready).toBe(true);
+  });
+
+  test('with users signing in: the install summary update goes as the user, and the exchange is set up', async () => {
+    await withStack(
+      { appServiceAuth: true, facadeEnvironment: { CALLER_AUTH: 'both', LOCAL_AUTH_UNAUTHENTICATED: 'allow' } },
+      async (stack) => {
+        const report = (await stack.call('GET', 'diagnostics')).json as Report;
+        expect(identityOf(report, 'UpdateMobileAppInstallSummary')).toMatchObject({ identity: 'signed-in-user', works: true });
+        expect(identityOf(report, 'UpdateMobileAppConfigurationUserStatusSummary')).toMatchObject({
+          identity: 'managed-identity',
+          works: true,
+        });
+        expect(report.ready).toBe(true);
+        expect(stack.emulator.tokenRequests).toContainEqual(expect.objectContaining({ resource: 'api://AzureADTokenExchange' }));
+      },
+    );
+  });
+
+  test('with users signing in but no API registration to exchange their tokens: not ready, saying what to set', async () => {
+    await withStack(
+      {
+        appServiceAuth: true,
+        facadeEnvironment: { CALLER_AUTH: 'entra', API_CLIENT_ID: '', GRAPH_USER_IDENTITY: 'where-required' },
+      },
+      async (stack) => {
+        const token = (await (await stack.control('POST', 'user-tokens', {})).json()) as { access_token: string };
+        const report = (await stack.call('GET', 'diagnostics', { headers: { authorization: `Bearer ${token.access_token}` } }))
+          .json as Report;
+        expect(report.ready).toBe(false);
+        expect(identityOf(report, 'UpdateMobileAppInstallSummary')).toMatchObject({
+          works: false,
+          detail: expect.stringContaining('API_CLIENT_ID'),
+        });
+        expect(report.missing.join('\n')).toContain('UpdateMobileAppInstallSummary');
+      },
+    );
+  });
+
+  test('with every signed-in user going as themselves where Graph allows it, the report says so', async () => {
+    await withStack(
+      {
+        appServiceAuth: true,
+        facadeEnvironment: {
+          CALLER_AUTH: 'both',
+          LOCAL_AUTH_UNAUTHENTICATED: 'allow',
+          GRAPH_USER_IDENTITY: 'whenever-signed-in',
+        },
+      },
+      async (stack) => {
+        const report = (await stack.call('GET', 'diagnostics')).json as Report;
+        expect(identityOf(report, 'UpdateMobileAppConfigurationUserStatusSummary')).toMatchObject({
+          identity: 'signed-in-user-else-managed-identity',
+          works: true,
+        });
+      },
+    );
+  });
+});
+
 describe('what Graph refused, said truthfully', () => {
   test('a 403 although the token holds the role: Graph refuses the operation for application identities', async () => {
-    await running().control('PUT', 'behaviour', { installSummaryDelegatedOnly: true });
-    const answer = await running().call('PATCH', `${SEEDED_PATHS.installSummary}?graphVersion=beta`, {
-      body: { installedDeviceCount: 1 },
-    });
+    await running().control('POST', 'faults', { method: 'PATCH', status: 403 });
+    const answer = await running().call('PATCH', SEEDED_PATHS.userStatusSummary, { body: { pendingCount: 1 } });
     expect(answer.status).toBe(502);
     expect(answer.json.type).toBe('urn:intune-status-facade:problem:graph-refuses-application-identity');
     expect(answer.json.detail).toContain('application identities');

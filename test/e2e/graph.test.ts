@@ -19,7 +19,11 @@ describe('over real sockets: host -> ManagedIdentityCredential -> identity endpo
     expect(graphCall?.path).toBe(
       `/deviceAppManagement/mobileAppConfigurations/${SEEDED_IDS.mobileAppConfiguration}/userStatusSummary`,
     );
-    expect(running().emulator.tokenRequests.at(-1)).toEqual({ resource: 'https://graph.microsoft.com', clientId: undefined });
+    // The user-assigned identity the emulator's settings name, as the Bicep sets AZURE_CLIENT_ID.
+    expect(running().emulator.tokenRequests.at(-1)).toEqual({
+      resource: 'https://graph.microsoft.com',
+      clientId: running().emulator.facadeEnvironment().AZURE_CLIENT_ID,
+    });
     expect(answer.headers.get('x-graph-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     expect(answer.json).not.toHaveProperty('@odata.context');
   });
@@ -341,7 +345,7 @@ describe('settings', () => {
       status: 'ok',
       graphCloud: 'Global',
       graphRootOverridden: true,
-      credential: 'ManagedIdentityCredential (system-assigned)',
+      credential: 'ManagedIdentityCredential (user-assigned)',
       operations: CATALOG.length,
     });
     expect(health.json.node).toMatch(/^v22\./);

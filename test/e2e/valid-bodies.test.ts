@@ -4,6 +4,7 @@
  */
 import fc from 'fast-check';
 
+import { acceptsApplication } from '../../src/catalog/operations';
 import { MAX_BODY_BYTES } from '../../src/http/body';
 import { type GraphVersion } from '../../src/schemas/entities';
 import { effectiveVersion, propertiesOf, readOnlyExtras, validBody } from '../support/hostile';
@@ -21,7 +22,8 @@ import {
 } from '../support/hostile-suite';
 import { SEEDED_IDS } from '../support/stack';
 
-useHostileStack();
+// The install summary's update is taken only from a signed-in user: it is sent as the emulator's demo user.
+useHostileStack({ usersSignIn: true });
 
 describe('valid bodies', () => {
   // The other side of validation: what the contract allows must go through untouched, with
@@ -54,9 +56,10 @@ describe('valid bodies', () => {
         const text = JSON.stringify({ ...extras, ...body });
         const padding = padTo === undefined ? 0 : Math.max(0, padTo - Buffer.byteLength(text));
         const rawBody = text + ' '.repeat(padding);
+        const caller = acceptsApplication(operation) ? {} : await hostileStack().asUser();
         const answer = await hostileStack().call('PATCH', pathOf(operation.route, ids, { graphVersion: version }), {
           rawBody,
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', ...caller },
         });
 
         if (answer.status !== 200) throw new Error(`PATCH answered ${answer.status}: ${answer.text.slice(0, 500)}`);

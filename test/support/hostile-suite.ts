@@ -8,19 +8,26 @@ import fc from 'fast-check';
 import { CATALOG, type Operation, routeParameters } from '../../src/catalog/operations';
 import { type GraphVersion } from '../../src/schemas/entities';
 import { BODY_OPERATIONS, effectiveVersion, fillSegments, PATCH_OPERATIONS, validBody, validId } from './hostile';
-import { type FacadeResponse, SEEDED_IDS, type Stack, startStack } from './stack';
+import { type FacadeResponse, SEEDED_IDS, type Stack, startStack, USERS_SIGN_IN } from './stack';
 
 let stack: Stack;
 let seededStatusId: string;
 
-/** Starts the file's stack before its tests and stops it after. */
-export function useHostileStack(): void {
+/**
+ * Starts the file's stack before its tests and stops it after; with `usersSignIn`, callers may also
+ * sign in (CALLER_AUTH=both), for the operations Graph accepts only from users.
+ */
+export function useHostileStack(options: { usersSignIn?: boolean } = {}): void {
   beforeAll(async () => {
     // Throttling is tested elsewhere; here it would only slow the valid writes down (the facade's
     // own write limiter and the emulator's Intune windows both allow about 100 writes per 20 s).
     stack = await startStack({
       idempotencyStore: 'memory',
-      facadeEnvironment: { GRAPH_BUDGET: 'off' },
+      ...(options.usersSignIn ? { appServiceAuth: true } : {}),
+      facadeEnvironment: {
+        GRAPH_BUDGET: 'off',
+        ...(options.usersSignIn ? USERS_SIGN_IN.facadeEnvironment : {}),
+      },
     });
     await stack.control('PUT', 'throttling', { enabled: false });
     const list = await stack.call('GET', `mobile-app-configurations/${SEEDED_IDS.mobileAppConfiguration}/user-statuses`);

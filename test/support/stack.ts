@@ -48,8 +48,20 @@ export interface Stack {
   telemetry(): TelemetryLine[];
   call(method: string, path: string, options?: CallOptions): Promise<FacadeResponse>;
   control(method: string, path: string, body?: unknown): Promise<Response>;
+  /** The `Authorization` header of a signed-in user (the emulator's demo user unless `options` say), for stacks where users sign in. */
+  asUser(options?: Record<string, unknown>): Promise<Record<string, string>>;
   stop(): Promise<void>;
 }
+
+/**
+ * A stack where callers may sign in or not (CALLER_AUTH=both, App Service Authentication letting
+ * calls without a token through): key callers as before, and signed-in users for the operations
+ * Graph accepts only from users.
+ */
+export const USERS_SIGN_IN: StackOptions = {
+  appServiceAuth: true,
+  facadeEnvironment: { CALLER_AUTH: 'both', LOCAL_AUTH_UNAUTHENTICATED: 'allow' },
+};
 
 export interface StackOptions {
   readonly emulator?: GraphEmulatorOptions;
@@ -147,6 +159,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       if (!response.ok)
         throw new Error(`emulator control ${method} ${path} answered ${response.status}: ${await response.text()}`);
       return response;
+    },
+    async asUser(tokenOptions = {}) {
+      const response = await fetch(`${localUrl}/user-tokens`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(tokenOptions),
+      });
+      return { authorization: `Bearer ${((await response.json()) as { access_token: string }).access_token}` };
     },
     async stop() {
       await host.stop();

@@ -223,11 +223,15 @@ describe('the descriptions declare the security of the app’s CALLER_AUTH', () 
     }
   });
 
-  test('both: a key or a token; function-key (the default): the key alone, and no 403 of the app’s', () => {
+  test('both: a key or a token; function-key (the default): the key alone, and no 403 but a user-only operation’s', () => {
     const { openApi: both } = forMode('both');
     expect(both.security).toEqual([{ functionKey: [] }, { entraId: [] }]);
     expect(openApi.security).toEqual([{ functionKey: [] }]);
-    for (const { operation } of operationsOf(openApi)) expect(operation.responses['403']).toBeUndefined();
+    for (const { operation } of operationsOf(openApi)) {
+      if (operation.operationId === 'UpdateMobileAppInstallSummary')
+        expect(operation.responses['403'].description).toBe('Problem types: caller-must-be-user.');
+      else expect(operation.responses['403']).toBeUndefined();
+    }
   });
 });
 
