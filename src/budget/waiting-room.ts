@@ -1,4 +1,5 @@
 import type { Clock } from '../clock';
+import type { GraphBudget, RequestKind, Reservation } from './budget';
 
 /**
  * The calls of one instance waiting for their turn in the Graph budget, bounded: each one holds a
@@ -62,8 +63,53 @@ export class WaitingRoom {
     }
   }
 
-  private heldBy(account: string): number {
+  /** The calls of `account` seated or asking for a turn now. */
+  heldBy(account: string): number {
     const seatedFor = [...this.seated.values()].filter((seat) => seat.account === account).length;
     return seatedFor + (this.asking.get(account) ?? 0);
+  }
+}
+
+/** What taking a turn uses: the budget, the instance's waiting room of the call's kind, the clock. */
+export interface TurnTaking {
+  readonly budget: GraphBudget;
+  readonly room: WaitingRoom;
+  readonly clock: Clock;
+}
+
+/**
+ * Asks the budget for a turn for a call, counted against its caller's part of the room while it
+ * asks. A caller with this one call at a time, ahead of its share, is paced rather than refused:
+ * it waits in a seat until its share has room, while that fits before `latestStartMs`, then asks
+ * again (booking no turn meanwhile, so no other caller's turn is pushed back). A caller with
+ * several calls at once is refused, as fair-share.ts says. `pacedMs`: how long it waited so.
+ */
+export async function reserveTurn(
+  { budget, room, clock }: TurnTaking,
+  kind: RequestKind,
+  latestStartMs: number,
+  account: string | undefined,
+): Promise<{ readonly turn: Reservation; readonly pacedMs: number }> {
+  let pacedMs = 0;
+  for (;;) {
+    const stopAsking = room.asks(account);
+    let turn: Reservation;
+    try {
+      turn = await budget.reserve(kind, latestStartMs, account);
+    } finally {
+      // The seat, if the turn is ahead, is taken by the caller without a pause between.
+      stopAsking();
+    }
+    if (
+      turn.granted ||
+      turn.heldBy !== 'caller-share' ||
+      account === undefined ||
+      room.heldBy(account) > 0 ||
+      clock.now() + turn.retryAfterMs > latestStartMs
+    )
+      return { turn, pacedMs };
+    const fromMs = clock.now();
+    await room.waitUntil(fromMs + turn.retryAfterMs, clock, account);
+    pacedMs += clock.now() - fromMs;
   }
 }

@@ -1,8 +1,8 @@
 import type { TokenCredential } from '@azure/identity';
 import { AuthenticationHandlerOptions, type Client, ResponseType } from '@microsoft/microsoft-graph-client';
 
-import type { GraphBudget, RequestKind, Reservation } from '../budget';
-import { WaitingRoom } from '../budget/waiting-room';
+import type { GraphBudget, RequestKind } from '../budget';
+import { reserveTurn, WaitingRoom } from '../budget/waiting-room';
 import type { HttpMethod } from '../catalog/operations';
 import type { Clock } from '../clock';
 import type { GraphVersion } from '../schemas/entities';
@@ -216,14 +216,9 @@ export function createGraphGateway(options: GraphGatewayOptions, dependencies: G
         }
         // A turn further away than the caller's budget is refused at once, with when to come back:
         // a caller held waiting would hold the instance's concurrency and make the platform add instances.
-        const stopAsking = room.asks(call.budgetAccount);
-        let turn: Reservation;
-        try {
-          turn = await budget.reserve(kind, latestStartMs, call.budgetAccount);
-        } finally {
-          // The seat, if the turn is ahead, is taken below without a pause between.
-          stopAsking();
-        }
+        const asked = await reserveTurn({ budget, room, clock }, kind, latestStartMs, call.budgetAccount);
+        const turn = asked.turn;
+        budgetWaitMs += asked.pacedMs;
         if (!turn.granted) {
           const heldBack = turn.heldBy === 'caller-share' ? 'caller-share-used' : 'no-turn-in-time';
           return { attempts, budgetWaitMs, heldBack, retryAfterMs: turn.retryAfterMs };

@@ -63,7 +63,7 @@ async function expectInContract(operation: Operation, answer: FacadeResponse, ba
 const pathOf = (operation: Operation, id = 'a1') => examplePath(operation).replace(/\{[A-Za-z]+\}$/, id);
 
 test('the descriptions are served anonymously and name the host that serves them', async () => {
-  const expected = apiDocuments(running().baseUrl);
+  const expected = apiDocuments(running().baseUrl, 'both');
   for (const [route, document] of [
     ['openapi.json', expected.openApi],
     ['swagger.json', expected.swagger],

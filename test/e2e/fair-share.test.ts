@@ -1,6 +1,6 @@
 import { TableClient } from '@azure/data-tables';
 
-import { SEEDED_PATHS, type Stack, withStack } from '../support/stack';
+import { SEEDED_IDS, SEEDED_PATHS, type Stack, withStack } from '../support/stack';
 
 // A fair share of the Graph budget per caller (src/budget/fair-share.ts), through the local host
 // with App Service Authentication in front and the shared budget in Azurite: one caller floods,
@@ -169,5 +169,30 @@ test("a quiet caller's asynchronous write is not queued behind another caller's 
     ).length;
     // Unpaced, the flood's messages all came up first: about 9 of them were applied by then.
     expect(floodApplied).toBeLessThan(6);
+  });
+});
+
+test('a caller with one call at a time is paced to its share, not refused, while another caller is at work', async () => {
+  await withStack({ appServiceAuth: true, writeQueue: 'none', facadeEnvironment: SETTINGS }, async (stack) => {
+    // Another caller at work: the sequential caller's share is then half the rate, with a second's lead.
+    const other = await stack.call('PATCH', SEEDED_PATHS.userStatusSummary, {
+      body: { pendingCount: 1 },
+      headers: { authorization: `Bearer ${await tokenFor(stack, QUIET)}` },
+    });
+    expect(other.status).toBe(200);
+    const token = await tokenFor(stack, FLOODING);
+    const statuses: number[] = [];
+    // Each write waits for the answer to the one before: eight in a row, at a rate of one a second.
+    for (let index = 0; index < 8; index++) {
+      const answer = await stack.call('PATCH', SEEDED_PATHS.userStatusOverview, {
+        body: { successCount: index },
+        headers: { authorization: `Bearer ${token}` },
+      });
+      statuses.push(answer.status);
+    }
+    expect(statuses).toEqual(Array.from({ length: 8 }, () => 200));
+    expect(
+      stack.emulator.state.deviceCompliancePolicies.get(SEEDED_IDS.deviceCompliancePolicy)?.userStatusOverview.successCount,
+    ).toBe(7);
   });
 });

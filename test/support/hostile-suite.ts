@@ -25,8 +25,8 @@ export function useHostileStack(options: { usersSignIn?: boolean } = {}): void {
       idempotencyStore: 'memory',
       ...(options.usersSignIn ? { appServiceAuth: true } : {}),
       facadeEnvironment: {
-        GRAPH_BUDGET: 'off',
         ...(options.usersSignIn ? USERS_SIGN_IN.facadeEnvironment : {}),
+        GRAPH_BUDGET: 'off',
       },
     });
     await stack.control('PUT', 'throttling', { enabled: false });
