@@ -6,6 +6,7 @@ import { isStale, type OperationRecord, RETENTION_MS } from '../idempotency';
 import { storedAnswer, underIdempotencyKey } from './claim-key';
 import { execute } from './execute';
 import { graphCallFor } from './graph-call';
+import { chooseGraphIdentity } from './graph-identity';
 import type { OperationDependencies } from './pipeline';
 import type { CallPlan } from './plan';
 import { validateRequest } from './validate';
@@ -54,6 +55,10 @@ export async function finishWrite(
       valid && !valid.ok ? valid.response : internalError('The accepted write is no longer an operation of this app.'),
     );
   }
+  // The app finishes writes as itself only: one Graph takes only from a signed-in user is never
+  // queued (pipeline.ts), and one found here (queued before the catalog said so) is not sent as the app.
+  const asApp = chooseGraphIdentity(operation, undefined, 'where-required');
+  if (!asApp.ok) return finish(record, asApp.response);
   const turn = entity ? await turnInLine(entity, operationId, dependencies.async, clock) : FIRST;
   if (!turn.first) {
     // An earlier write to the entity is unfinished: this one comes back after it (woken when it leaves).

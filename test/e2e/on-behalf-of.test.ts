@@ -1,4 +1,18 @@
+import { randomBytes } from 'node:crypto';
+
+import type { TokenCredential } from '@azure/identity';
+
+import { operationNamed } from '../../src/catalog/operations';
+import { systemClock } from '../../src/clock';
+import { createAsyncWriteStores, operationIdFor, requestFingerprint } from '../../src/idempotency';
+import { acceptWrite } from '../../src/operations/accept-write';
+import { validateRequest } from '../../src/operations/validate';
+import { messageQueueFor } from '../../src/storage/queue-client';
 import { expectProblem, SEEDED_IDS, SEEDED_PATHS, type Stack, useStack, withStack } from '../support/stack';
+import { testStorage } from '../support/storage';
+
+/** Azurite takes its connection string's key: no token is ever asked for. */
+const noCredential: TokenCredential = { getToken: () => Promise.reject(new Error('no token in this test')) };
 
 // Graph accepts the install summary's update only from a signed-in user (its page lists no
 // application permission), and the emulator refuses application tokens there, as that page says.
@@ -198,6 +212,62 @@ test('with function keys only, the install summary update is refused as needing 
     // Bad input is told as such first, whoever calls: the request is checked before the identity.
     const invalid = await stack.call('PATCH', installSummary, { body: { installedDeviceCount: -1 } });
     expectProblem(invalid, 422);
+    expect(stack.emulator.requests).toHaveLength(0);
+  });
+});
+
+test('an install summary update found in the queue (accepted before the catalog said users only) is never sent as the app', async () => {
+  const names = {
+    OPERATIONS_TABLE_NAME: `legacy${randomBytes(5).toString('hex')}`,
+    WRITE_QUEUE_NAME: `legacy-${randomBytes(5).toString('hex')}`,
+  };
+  await withStack({ facadeEnvironment: names }, async (stack) => {
+    // Accepted as this app's own code accepts a write: its record, then its message.
+    const operation = operationNamed('UpdateMobileAppInstallSummary');
+    const valid = validateRequest(
+      operation,
+      { mobileAppId: SEEDED_IDS.mobileApp },
+      new URLSearchParams({ graphVersion: 'beta' }),
+      {
+        installedDeviceCount: 77,
+      },
+    );
+    if (!valid.ok) throw new Error('the legacy write is not valid');
+    const stores = createAsyncWriteStores(
+      { tableName: 'unused', operationsTableName: names.OPERATIONS_TABLE_NAME },
+      { connectionString: testStorage() },
+      noCredential,
+    );
+    const id = operationIdFor('legacy-install-summary');
+    const accepted = await acceptWrite(
+      {
+        id,
+        fingerprint: requestFingerprint(operation.name, valid.value.params, 'beta', valid.value.body ?? null),
+        operation,
+        request: valid.value,
+        keyed: true,
+        clientRequestId: 'legacy-write',
+        requestUrl: `${stack.baseUrl}/${installSummary}`,
+        returnMinimal: false,
+        preferred: true,
+      },
+      {
+        ...stores,
+        queue: messageQueueFor({ connectionString: testStorage() }, names.WRITE_QUEUE_NAME, noCredential),
+        queueName: names.WRITE_QUEUE_NAME,
+        writeSpacingMs: 0,
+      },
+      systemClock,
+    );
+    expect(accepted.status).toBe(202);
+    // The app's worker takes it up and settles it with the problem a user-only operation gets from an application.
+    let answer = await stack.call('GET', `operations/${id}`);
+    for (let poll = 0; poll < 40 && answer.status === 202; poll++) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      answer = await stack.call('GET', `operations/${id}`);
+    }
+    expectProblem(answer, 403);
+    expect(answer.json.type).toBe('urn:intune-status-facade:problem:caller-must-be-user');
     expect(stack.emulator.requests).toHaveLength(0);
   });
 });
