@@ -169,6 +169,7 @@ export function createGraphGateway(options: GraphGatewayOptions, dependencies: G
       method: call.method,
       base: options.graphRoot,
       resource: `/${call.version}${call.path}`,
+      identity: call.onBehalfOf ? 'user' : 'app',
     });
     try {
       const result: { ending: AttemptEnding; answer?: GraphAnswer } = await Promise.race([

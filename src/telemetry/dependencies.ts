@@ -11,6 +11,8 @@ export interface DependencyCall {
   readonly base: string;
   /** What was called, without ids that carry no meaning to an operator: a Graph path, a table or queue name. */
   readonly resource: string;
+  /** For Graph: who the call went as, the app's managed identity or a signed-in user (On-Behalf-Of). */
+  readonly identity?: 'app' | 'user';
 }
 
 /** How the call ended: the service's HTTP status, or what kept it from answering. */
@@ -49,6 +51,7 @@ export function startDependency(call: DependencyCall): (ending: DependencyEnding
     'server.address': hostname.replace(/^\[|\]$/g, ''),
     ...(port ? { 'server.port': Number(port) } : {}),
     'url.full': `${call.base.replace(/\/+$/, '')}/${call.resource.replace(/^\/+/, '')}`,
+    ...(call.identity ? { 'graph.identity': call.identity } : {}),
   };
   const span = tracer().startSpan(`${call.method} ${call.resource}`, { kind: SpanKind.CLIENT, attributes });
   return (ending) => {

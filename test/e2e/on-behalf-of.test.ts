@@ -202,6 +202,13 @@ test("the user's token and the Graph token never show up in the app's output or 
   await running().call('PATCH', installSummary, { body: { installedDeviceCount: 13 }, headers: bearer(user) });
   const written = running().output() + JSON.stringify(running().telemetry());
   for (const secret of [user, ...running().emulator.issuedTokens]) expect(written).not.toContain(secret.split('.')[2]);
+  // The Graph dependency says who the call went as, so that the alert on Graph refusing the app leaves users out.
+  const graphSpans = running()
+    .telemetry()
+    .filter((line) => line.type === 'dependency' && line.attributes['dependency.kind'] === 'graph');
+  expect(graphSpans.filter((line) => line.attributes['http.request.method'] === 'PATCH').at(-1)?.attributes).toMatchObject({
+    'graph.identity': 'user',
+  });
 });
 
 test('with function keys only, the install summary update is refused as needing a user, and the app never sends it as itself', async () => {
