@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
+import { TableClient } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/identity';
 
 import { operationNamed } from '../../src/catalog/operations';
@@ -277,4 +278,22 @@ test('an install summary update found in the queue (accepted before the catalog 
     expect(answer.json.type).toBe('urn:intune-status-facade:problem:caller-must-be-user');
     expect(stack.emulator.requests).toHaveLength(0);
   });
+});
+
+test("a call made as the user takes its turn from the app's one Graph budget, counted against that user", async () => {
+  const budgetTable = `obobudget${randomBytes(5).toString('hex')}`;
+  await withStack(
+    { appServiceAuth: true, facadeEnvironment: { CALLER_AUTH: 'entra', GRAPH_BUDGET_TABLE_NAME: budgetTable } },
+    async (stack) => {
+      const user = '0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f';
+      const answer = await stack.call('PATCH', installSummary, {
+        body: { installedDeviceCount: 21 },
+        headers: await stack.asUser({ objectId: user }),
+      });
+      expect(answer.status).toBe(200);
+      const table = TableClient.fromConnectionString(testStorage(), budgetTable, { allowInsecureConnection: true });
+      const row = await table.getEntity<{ accounts: string; dueAtMs: number }>('graph-budget', 'write');
+      expect(Object.keys(JSON.parse(row.accounts) as object)).toEqual([user]);
+    },
+  );
 });
