@@ -21,6 +21,8 @@ export interface Federation {
   issuer: string;
   subject: string;
   consentedScopes: string[];
+  /** The token endpoint is down: it answers 503 (a test's outage). */
+  outage: boolean;
 }
 
 export function defaultFederation(exchangeIssuer: string): Federation {
@@ -29,6 +31,7 @@ export function defaultFederation(exchangeIssuer: string): Federation {
     issuer: exchangeIssuer,
     subject: objectIdOf(FACADE_IDENTITY_CLIENT_ID),
     consentedScopes: [...DEFAULT_CONSENTED_SCOPES],
+    outage: false,
   };
 }
 
@@ -109,6 +112,10 @@ export function exchangeToken(options: EntraEndpointOptions, tenant: string, for
   const clientId = form.get('client_id') ?? '';
   const scope = form.get('scope') ?? '';
   const exchange = (outcome: string, userObjectId?: string) => options.exchanges.push({ clientId, userObjectId, scope, outcome });
+  if (federation.outage) {
+    exchange('temporarily_unavailable');
+    return refused(503, 'temporarily_unavailable', 90033, 'A transient error has occurred. Please try again.');
+  }
   if (tenant !== options.issuer.tenantId) {
     exchange('invalid_tenant');
     return refused(400, 'invalid_request', 90002, `Tenant '${tenant}' not found.`);

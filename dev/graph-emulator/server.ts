@@ -107,6 +107,7 @@ function federationFrom(body: Record<string, unknown>, current: Federation): Fed
     issuer: text('issuer', current.issuer),
     subject: text('subject', current.subject),
     consentedScopes: Array.isArray(body.consentedScopes) ? body.consentedScopes.map(String) : current.consentedScopes,
+    outage: typeof body.outage === 'boolean' ? body.outage : current.outage,
   };
 }
 

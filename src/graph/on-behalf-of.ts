@@ -41,6 +41,8 @@ export interface UserGraphTokens extends AuthenticationProvider {
 const RENEW_BEFORE_EXPIRY_MS = 5 * 60_000;
 /** Users whose Graph tokens an instance keeps at most; the least recently used go first. */
 const MAX_USERS = 1000;
+/** An exchange that has not answered by then has failed: the user's next call asks again rather than wait on it. */
+const EXCHANGE_TIMEOUT_MS = 15_000;
 
 interface KeptUserToken {
   token?: AccessToken;
@@ -130,7 +132,14 @@ export class OnBehalfOfTokens {
       disableInstanceDiscovery: true,
     };
     const credential = new OnBehalfOfCredential(options);
-    const token = await credential.getToken(this.options.graphScope);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(Object.assign(new Error('Entra ID did not answer the exchange in time'), { name: 'AuthenticationError' })),
+        EXCHANGE_TIMEOUT_MS,
+      );
+    });
+    const token = await Promise.race([credential.getToken(this.options.graphScope), timeout]).finally(() => clearTimeout(timer));
     if (!token) throw Object.assign(new Error('the On-Behalf-Of exchange returned no token'), { name: 'AuthenticationError' });
     return token;
   }

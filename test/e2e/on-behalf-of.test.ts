@@ -297,3 +297,22 @@ test("a call made as the user takes its turn from the app's one Graph budget, co
     },
   );
 });
+
+test("Entra down: the user's call is a clean 502 with nothing sent, and the next call after it is back goes through", async () => {
+  const user = '1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a';
+  await running().control('PUT', 'federation', { outage: true });
+  const down = await running().call('PATCH', installSummary, {
+    body: { installedDeviceCount: 30 },
+    headers: bearer(await userToken({ objectId: user })),
+  });
+  expectProblem(down, 502);
+  expect(down.json.type).toBe('urn:intune-status-facade:problem:on-behalf-of-failed');
+  expect(running().emulator.requests).toHaveLength(0);
+  await running().control('PUT', 'federation', { outage: false });
+  const back = await running().call('PATCH', installSummary, {
+    body: { installedDeviceCount: 31 },
+    headers: bearer(await userToken({ objectId: user })),
+  });
+  expect(back.status).toBe(200);
+  expect(graphWrites()).toEqual([expect.objectContaining({ tokenKind: 'user', objectId: user })]);
+});
