@@ -1,6 +1,6 @@
 import { SEED_EXAMPLES } from '../../src/catalog/examples';
 import { acceptsApplication, operationNamed } from '../../src/catalog/operations';
-import { USERS_SIGN_IN,useStack } from '../support/stack';
+import { USERS_SIGN_IN, useStack } from '../support/stack';
 
 // Callers may sign in: an example Graph takes only from users is sent as the emulator's demo user,
 // and Graph must have seen that user's delegated token; every other one goes as the managed identity.
