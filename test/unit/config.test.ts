@@ -52,6 +52,12 @@ describe('settings are validated with a message naming the setting', () => {
     [{ GRAPH_WRITES_PER_20S: '100', GRAPH_WRITE_BURST: '4' }, /allows 104 writes .* Intune allows 100 writes/],
     [{ GRAPH_READS_PER_20S: '1000', GRAPH_READ_BURST: '40' }, /1139 requests in 20 s/],
     [{ GRAPH_BUDGET: 'shared' }, /GRAPH_BUDGET=shared needs a table service/],
+    [{ API_CLIENT_ID: 'my-api' }, /API_CLIENT_ID must be a client id/],
+    [{ AZURE_TENANT_ID: 'contoso.onmicrosoft.com' }, /AZURE_TENANT_ID must be a tenant id/],
+    [{ ENTRA_AUTHORITY_HOST: 'http://localhost:7443' }, /ENTRA_AUTHORITY_HOST must use https/],
+    [{ GRAPH_USER_IDENTITY: 'always' }, /GRAPH_USER_IDENTITY must be one of where-required, whenever-signed-in/],
+    // Calling as users everywhere needs the registration that exchanges their tokens.
+    [{ GRAPH_USER_IDENTITY: 'whenever-signed-in' }, /whenever-signed-in needs API_CLIENT_ID and AZURE_TENANT_ID/],
   ])('%j', (environment, message) => {
     expect(() => loadSettings(environment)).toThrow(SettingsError);
     expect(() => loadSettings(environment)).toThrow(message);
@@ -59,6 +65,24 @@ describe('settings are validated with a message naming the setting', () => {
 
   test('every bad setting is named at once', () => {
     expect(() => loadSettings({ GRAPH_CLOUD: 'Mars', AZURE_CLIENT_ID: 'x' })).toThrow(/GRAPH_CLOUD.*; AZURE_CLIENT_ID/);
+  });
+
+  test("the exchange of users' tokens: the registration, its tenant, and the cloud's authority and federated audience", () => {
+    const api = {
+      API_CLIENT_ID: '3d9c7b1a-5e2f-4a6b-9c8d-7e6f5a4b3c2d',
+      AZURE_TENANT_ID: 'b0c1d2e3-f4a5-4b6c-8d7e-9f0a1b2c3d4e',
+    };
+    expect(loadSettings({}).graphIdentities).toEqual({ use: 'where-required', onBehalfOf: undefined });
+    expect(loadSettings({ ...api, GRAPH_CLOUD: 'USGov' }).graphIdentities.onBehalfOf).toEqual({
+      tenantId: api.AZURE_TENANT_ID,
+      apiClientId: api.API_CLIENT_ID,
+      authorityHost: 'https://login.microsoftonline.us',
+      graphScope: 'https://graph.microsoft.us/.default',
+      assertionScope: 'api://AzureADTokenExchangeUSGov/.default',
+    });
+    expect(
+      loadSettings({ ...api, ENTRA_AUTHORITY_HOST: 'https://localhost:7443/' }).graphIdentities.onBehalfOf?.authorityHost,
+    ).toBe('https://localhost:7443');
   });
 
   test('the managed identity is used where its endpoint is configured', () => {
