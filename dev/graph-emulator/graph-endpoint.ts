@@ -108,8 +108,7 @@ export function graphEndpoint(
         bearerToken: Boolean(authorization?.startsWith('Bearer ')),
         body,
         appId: undefined,
-        tokenKind: undefined,
-        objectId: undefined,
+        claims: undefined,
         outcome: 'pending',
         applied: false,
         delayedMs: 0,
@@ -124,8 +123,8 @@ export function graphEndpoint(
         return finish('unauthorized', errorReply(new GraphError(401, 'InvalidAuthenticationToken', token.reason)));
       }
       record.appId = token.claims.appid;
-      record.tokenKind = token.claims.idtyp;
-      record.objectId = token.claims.oid;
+      const { idtyp, oid, appid, upn, scp } = token.claims;
+      record.claims = { idtyp, oid, appid, ...(upn === undefined ? {} : { upn }), ...(scp === undefined ? {} : { scp }) };
 
       const admission = runtime.throttling.admit({ tenantId: token.claims.tid, appId: token.claims.appid }, method);
       if (!admission.admitted) {

@@ -23,9 +23,11 @@ export interface RecordedRequest {
   readonly body: unknown;
   /** The token's `appid`, once the token is checked. */
   appId: string | undefined;
-  /** The kind of token (`app`, or `user` for a delegated one) and the object id it names, once checked. */
-  tokenKind: 'app' | 'user' | undefined;
-  objectId: string | undefined;
+  /**
+   * What the token said, once checked (never the token): `idtyp` (`app`, or `user` for a delegated
+   * token), the object id it names (`oid`: the app's identity, or the user), and a user's `upn` and `scp`.
+   */
+  claims: { idtyp: 'app' | 'user'; oid: string; appid: string; upn?: string; scp?: string } | undefined;
   /** How it was answered; `pending` while a delay fault holds it. */
   outcome: RequestOutcome;
   /** Whether Graph applied it: true for a write served normally or by an apply-then fault. */

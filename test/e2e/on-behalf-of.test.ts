@@ -51,7 +51,11 @@ test("a signed-in user's PATCH of the install summary answers 200, and Graph saw
   });
   expect({ status: answer.status, body: answer.json }).toMatchObject({ status: 200, body: { installedDeviceCount: 41 } });
   expect(graphWrites()).toEqual([
-    expect.objectContaining({ method: 'PATCH', tokenKind: 'user', objectId: USER, outcome: 'applied' }),
+    expect.objectContaining({
+      method: 'PATCH',
+      claims: expect.objectContaining({ idtyp: 'user', oid: USER, scp: 'DeviceManagementApps.ReadWrite.All' }),
+      outcome: 'applied',
+    }),
   ]);
   expect(running().emulator.state.mobileApps.get(SEEDED_IDS.mobileApp)?.installSummary.installedDeviceCount).toBe(41);
   // The exchange: the API's client, the managed identity's token as its credential, for this user.
@@ -110,7 +114,7 @@ test('the other operations still go as the managed identity, for a signed-in use
   }
   // Every request, the read-backs of updates Intune answers 204 too, carried the app's token.
   expect(running().emulator.requests.length).toBeGreaterThanOrEqual(calls.length);
-  expect(new Set(running().emulator.requests.map((request) => request.tokenKind))).toEqual(new Set(['app']));
+  expect(new Set(running().emulator.requests.map((request) => request.claims?.idtyp))).toEqual(new Set(['app']));
   expect(running().emulator.tokenExchanges).toHaveLength(0);
 });
 
@@ -132,7 +136,7 @@ test("what Graph refuses because of the user's own Intune role is passed on as t
     headers: bearer(await userToken()),
   });
   expect(allowed.status).toBe(200);
-  expect(graphWrites().map((request) => [request.objectId, request.outcome])).toEqual([
+  expect(graphWrites().map((request) => [request.claims?.oid, request.outcome])).toEqual([
     [OTHER_USER, 'refused'],
     [USER, 'applied'],
   ]);
@@ -150,7 +154,7 @@ test("a user's Graph token is kept per user: the next calls of the same user nee
     expect(answer.status).toBe(200);
   }
   expect(running().emulator.tokenExchanges).toEqual([expect.objectContaining({ userObjectId: user, outcome: 'issued' })]);
-  expect(graphWrites().map((request) => request.objectId)).toEqual([user, user, user]);
+  expect(graphWrites().map((request) => request.claims?.oid)).toEqual([user, user, user]);
 });
 
 test('without consent to the delegated Graph permission, the exchange is refused and nothing reaches Graph', async () => {
@@ -188,7 +192,7 @@ test('a delegated write asked for asynchronously is answered in the call as the 
   });
   expect(answer.status).toBe(200);
   expect(answer.headers.get('preference-applied')).toBeNull();
-  expect(graphWrites()).toEqual([expect.objectContaining({ tokenKind: 'user', objectId: USER })]);
+  expect(graphWrites()).toEqual([expect.objectContaining({ claims: expect.objectContaining({ idtyp: 'user', oid: USER }) })]);
   // The same key again is a replay of that answer, not a second write.
   const again = await running().call('PATCH', installSummary, {
     body: { installedDeviceCount: 12 },
@@ -314,5 +318,5 @@ test("Entra down: the user's call is a clean 502 with nothing sent, and the next
     headers: bearer(await userToken({ objectId: user })),
   });
   expect(back.status).toBe(200);
-  expect(graphWrites()).toEqual([expect.objectContaining({ tokenKind: 'user', objectId: user })]);
+  expect(graphWrites()).toEqual([expect.objectContaining({ claims: expect.objectContaining({ idtyp: 'user', oid: user }) })]);
 });

@@ -27,7 +27,7 @@ describe('every request example of the Graph pages the facade was specified from
       expect(received).toHaveLength(1);
       expect(received[0]?.version).toBe(example.graphVersion);
       expect(received[0]?.body).toEqual(withoutAnnotations(example.body));
-      expect(received[0]?.tokenKind).toBe(asUser ? 'user' : 'app');
+      expect(received[0]?.claims?.idtyp).toBe(asUser ? 'user' : 'app');
 
       const readPath =
         example.method === 'POST'
