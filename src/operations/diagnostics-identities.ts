@@ -1,6 +1,5 @@
 import { isWrite, type Operation } from '../catalog/operations';
 import type { OnBehalfOfTokens } from '../graph/on-behalf-of';
-import type { Probe } from './diagnostics';
 import { graphIdentityFor, type UserIdentityUse } from './graph-identity';
 
 /** Who an operation's calls go to Graph as (identity/graph-identity.ts), and whether that works. */
@@ -10,6 +9,13 @@ export interface OperationIdentity {
   readonly graphAccepts: readonly string[];
   readonly identity: 'managed-identity' | 'signed-in-user' | 'signed-in-user-else-managed-identity';
   readonly works: boolean;
+  readonly detail: string;
+}
+
+/** What the operation's resource's read probe proved (diagnostics.ts `Probe`, as far as is read here). */
+interface ResourceProbe {
+  readonly resource: string;
+  readonly result: string;
   readonly detail: string;
 }
 
@@ -28,7 +34,7 @@ export interface DiagnosticsIdentities {
  */
 export function operationIdentity(
   operation: Operation,
-  probes: readonly Probe[],
+  probes: readonly ResourceProbe[],
   roles: readonly string[],
   identities: DiagnosticsIdentities,
   assertion: { ok: true } | { ok: false; reason: string } | undefined,
