@@ -320,3 +320,14 @@ test("Entra down: the user's call is a clean 502 with nothing sent, and the next
   expect(back.status).toBe(200);
   expect(graphWrites()).toEqual([expect.objectContaining({ claims: expect.objectContaining({ idtyp: 'user', oid: user }) })]);
 });
+
+test("a user's first calls arriving at once share one exchange", async () => {
+  await withStack({ appServiceAuth: true, facadeEnvironment: { CALLER_AUTH: 'entra' } }, async (stack) => {
+    const headers = await stack.asUser({ objectId: '2e3f4a5b-6c7d-4e8f-9a0b-1c2d3e4f5a6b' });
+    const answers = await Promise.all(
+      [40, 41, 42, 43].map((count) => stack.call('PATCH', installSummary, { body: { installedDeviceCount: count }, headers })),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
+    expect(stack.emulator.tokenExchanges).toHaveLength(1);
+  });
+});
