@@ -331,3 +331,18 @@ test("a user's first calls arriving at once share one exchange", async () => {
     expect(stack.emulator.tokenExchanges).toHaveLength(1);
   });
 });
+
+test("a user's write whose answer is lost is repeated as the user within the call, and the caller's retry is a replay", async () => {
+  const user = '3f4a5b6c-7d8e-4f9a-8b0c-2d3e4f5a6b7c';
+  await running().control('POST', 'faults', { method: 'PATCH', pathIncludes: 'installSummary', applyThenReset: true });
+  const headers = { ...bearer(await userToken({ objectId: user })), 'idempotency-key': 'user-write-lost-answer' };
+  // An update Graph is done with changes nothing when sent again (write-rules.ts): the call repeats it, as the same user.
+  const first = await running().call('PATCH', installSummary, { body: { installedDeviceCount: 50 }, headers });
+  expect(first.status).toBe(200);
+  const retried = await running().call('PATCH', installSummary, { body: { installedDeviceCount: 50 }, headers });
+  expect(retried.status).toBe(200);
+  expect(retried.headers.get('idempotent-replayed')).toBe('true');
+  const sent = graphWrites();
+  expect(sent.map((request) => request.outcome)).toEqual(['fault:applyThenReset', 'applied']);
+  for (const request of sent) expect(request.claims).toMatchObject({ idtyp: 'user', oid: user });
+});
