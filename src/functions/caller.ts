@@ -1,11 +1,11 @@
 import type { HttpHandler, HttpRequestUser } from '@azure/functions';
 
-import type { OnBehalfOfTokens } from '../graph/on-behalf-of';
 import { correlationIdOf, withStandardHeaders } from '../http/headers';
 import { problemResponse } from '../http/problem';
 import type { HttpAnswer } from '../http/response';
 import { type Access, type Caller, type CallerAuthMode, decide, isSignedInUser } from '../identity/caller-roles';
-import type { SignedInCaller, UserIdentityUse } from '../operations/graph-identity';
+import { payloadOf } from '../identity/token-claims';
+import type { GraphIdentities, SignedInCaller } from '../operations/graph-identity';
 
 interface PrincipalClaims {
   readonly claims?: readonly { readonly typ?: unknown; readonly val?: unknown }[];
@@ -48,8 +48,7 @@ export function userAssertionOf(request: { readonly headers: Headers }, caller: 
   const bearer = /^Bearer\s+([\w-]+\.[\w-]+\.[\w-]+)$/i.exec(request.headers.get('authorization')?.trim() ?? '')?.[1];
   if (!bearer) return undefined;
   try {
-    const claims = JSON.parse(Buffer.from(bearer.split('.')[1] ?? '', 'base64url').toString('utf8')) as { oid?: unknown };
-    return claims.oid === caller.objectId ? bearer : undefined;
+    return payloadOf(bearer).oid === caller.objectId ? bearer : undefined;
   } catch {
     return undefined;
   }
@@ -101,13 +100,6 @@ export function guarded(callers: CallerTrust, access: Access, handler: HttpHandl
     const refusal = refusalOf(callers.mode, access, trustedCaller(request, callers));
     return refusal ? withStandardHeaders(refusal, correlationIdOf(request.headers)) : handler(request, context);
   };
-}
-
-/** How the app calls Graph for signed-in users: when (`GRAPH_USER_IDENTITY`), and the exchange, where it is set up. */
-export interface GraphIdentities {
-  readonly use: UserIdentityUse;
-  /** Unset where the app has no API registration to exchange users' tokens with (API_CLIENT_ID, AZURE_TENANT_ID). */
-  readonly onBehalfOf: OnBehalfOfTokens | undefined;
 }
 
 /**

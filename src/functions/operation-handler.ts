@@ -5,10 +5,11 @@ import { correlationIdOf, withStandardHeaders } from '../http/headers';
 import { problemResponse } from '../http/problem';
 import type { HttpAnswer } from '../http/response';
 import { budgetAccountOf, type Caller } from '../identity/caller-roles';
+import type { GraphIdentities } from '../operations/graph-identity';
 import { type OperationDependencies, type OperationOutcome, runOperation } from '../operations/pipeline';
 import { recordCall } from '../telemetry/call-record';
 import { callerCorrelationOf } from '../telemetry/correlation';
-import { type CallerTrust, type GraphIdentities, refusalOf, signedInUserOf, trustedCaller } from './caller';
+import { type CallerTrust, refusalOf, signedInUserOf, trustedCaller } from './caller';
 
 /**
  * The Functions handler of every catalog operation: correlation in, the operation run, correlation

@@ -2,6 +2,7 @@ import type { AccessToken, TokenCredential } from '@azure/identity';
 import type { AuthenticationProvider } from '@microsoft/microsoft-graph-client';
 
 import { loadIdentity } from '../identity/credential';
+import { payloadOf } from '../identity/token-claims';
 import { KeptTokenProvider } from './token-provider';
 
 /** Where the On-Behalf-Of exchange happens, and for which app. */
@@ -76,11 +77,7 @@ export class OnBehalfOfTokens {
    */
   async assertionAvailable(deadlineMs: number): Promise<{ ok: true } | { ok: false; reason: string }> {
     try {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('no token within the time budget')), Math.max(1, deadlineMs - this.now()));
-      });
-      await Promise.race([this.assertions.getAccessToken(), timeout]).finally(() => clearTimeout(timer));
+      await within(this.assertions.getAccessToken(), deadlineMs - this.now(), 'no token within the time budget');
       return { ok: true };
     } catch (error) {
       return { ok: false, reason: describeFailure(error) };
@@ -132,24 +129,30 @@ export class OnBehalfOfTokens {
       disableInstanceDiscovery: true,
     };
     const credential = new OnBehalfOfCredential(options);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(Object.assign(new Error('Entra ID did not answer the exchange in time'), { name: 'AuthenticationError' })),
-        EXCHANGE_TIMEOUT_MS,
-      );
-    });
-    const token = await Promise.race([credential.getToken(this.options.graphScope), timeout]).finally(() => clearTimeout(timer));
+    const token = await within(
+      credential.getToken(this.options.graphScope),
+      EXCHANGE_TIMEOUT_MS,
+      'Entra ID did not answer the exchange in time',
+    );
     if (!token) throw Object.assign(new Error('the On-Behalf-Of exchange returned no token'), { name: 'AuthenticationError' });
     return token;
   }
 }
 
+/** What a promise gives, or an AuthenticationError (a token failure to the gateway) after `timeoutMs`. */
+async function within<T>(promise: Promise<T>, timeoutMs: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(message), { name: 'AuthenticationError' })), Math.max(1, timeoutMs));
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** The `scp` claim of a Graph token, as a list; the token is not verified here (Graph does that). */
 function scopesOf(token: string): readonly string[] {
   try {
-    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { scp?: unknown };
-    return typeof claims.scp === 'string' ? claims.scp.split(' ').filter(Boolean) : [];
+    const { scp } = payloadOf(token);
+    return typeof scp === 'string' ? scp.split(' ').filter(Boolean) : [];
   } catch {
     return [];
   }

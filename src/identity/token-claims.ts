@@ -16,8 +16,11 @@ export interface TokenInspector {
   read(deadlineMs: number): Promise<TokenReading>;
 }
 
-/** The payload of a JWT, decoded; the signature is Graph's to check, not ours. */
-function payloadOf(token: string): Record<string, unknown> {
+/**
+ * The payload of a JWT, decoded, never verified: the signature is checked by whoever the token is
+ * for (Graph; App Service Authentication for callers' tokens). Throws when it is not JSON.
+ */
+export function payloadOf(token: string): Record<string, unknown> {
   const payload = token.split('.')[1] ?? '';
   return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
 }

@@ -1,8 +1,7 @@
 import { isWrite, type Operation } from '../catalog/operations';
-import type { OnBehalfOfTokens } from '../graph/on-behalf-of';
-import { graphIdentityFor, type UserIdentityUse } from './graph-identity';
+import { type GraphIdentities, graphIdentityFor } from './graph-identity';
 
-/** Who an operation's calls go to Graph as (identity/graph-identity.ts), and whether that works. */
+/** Who an operation's calls go to Graph as (graph-identity.ts), and whether that works. */
 export interface OperationIdentity {
   readonly operation: string;
   /** What Graph accepts for it, from its permissions table. */
@@ -19,12 +18,9 @@ interface ResourceProbe {
   readonly detail: string;
 }
 
-/** How the app calls Graph for signed-in users, for the report. */
-export interface DiagnosticsIdentities {
-  /** Whether callers can sign in at all (CALLER_AUTH entra or both). */
+/** How the app calls Graph for signed-in users, for the report, and whether callers can sign in at all (CALLER_AUTH entra or both). */
+export interface DiagnosticsIdentities extends GraphIdentities {
   readonly usersSignIn: boolean;
-  readonly use: UserIdentityUse;
-  readonly onBehalfOf: OnBehalfOfTokens | undefined;
 }
 
 /**

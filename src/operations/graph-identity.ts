@@ -1,5 +1,5 @@
 import { acceptsApplication, acceptsDelegated, type Operation } from '../catalog/operations';
-import type { UserGraphTokens } from '../graph/on-behalf-of';
+import type { OnBehalfOfTokens, UserGraphTokens } from '../graph/on-behalf-of';
 import { problemResponse } from '../http/problem';
 import { type Result, stopWith, succeed } from '../http/result';
 
@@ -9,6 +9,13 @@ import { type Result, stopWith, succeed } from '../http/result';
  */
 export type UserIdentityUse = 'where-required' | 'whenever-signed-in';
 export const USER_IDENTITY_USES: readonly UserIdentityUse[] = ['where-required', 'whenever-signed-in'];
+
+/** How the app calls Graph for signed-in users: when (`GRAPH_USER_IDENTITY`), and the exchange, where it is set up. */
+export interface GraphIdentities {
+  readonly use: UserIdentityUse;
+  /** Unset where the app has no API registration to exchange users' tokens with (API_CLIENT_ID, AZURE_TENANT_ID). */
+  readonly onBehalfOf: OnBehalfOfTokens | undefined;
+}
 
 /**
  * Who a call is made as in Graph: the app's managed identity, the signed-in user, or nobody (the
